@@ -1,0 +1,5 @@
+export { SimDevice, type SimDeviceOptions } from './sim-device.ts';
+export { Player, type Audible } from './player.ts';
+export { devToken } from './dev-token.ts';
+export { trueNow } from './true-clock.ts';
+export { measureHandoffs, percentile, type Handoff } from './handoff.ts';

@@ -1,0 +1,62 @@
+import type { Track } from '@handoff/protocol';
+import { trueNow } from './true-clock.ts';
+
+/** What a device actually did, on the true clock: the ground truth tests measure against. */
+export interface Audible {
+  type: 'start' | 'stop';
+  /** True time at which sound started or stopped (when the device's timer really fired). */
+  trueTime: number;
+  trackUri: string;
+  /** Track position at that moment, as the device played it. */
+  positionMs: number;
+  /** The transfer that caused it, when one did. */
+  transferId?: string;
+}
+
+/**
+ * A simulated audio output on a device clock (`localNow`, the true clock plus skew). It only
+ * knows whether it produces sound, of which track, from which position; it records every start
+ * and stop on the true clock.
+ */
+export class Player {
+  readonly truth: Audible[] = [];
+  private sound: { track: Track; positionMs: number; startedLocal: number } | null = null;
+
+  constructor(
+    private readonly localNow: () => number,
+    private readonly limit = 10_000,
+  ) {}
+
+  get playing(): boolean {
+    return this.sound !== null;
+  }
+
+  get track(): Track | null {
+    return this.sound?.track ?? null;
+  }
+
+  /** Position now, on the device's own clock. */
+  positionMs(): number {
+    if (!this.sound) return 0;
+    return Math.min(this.sound.track.durationMs, this.sound.positionMs + (this.localNow() - this.sound.startedLocal));
+  }
+
+  start(track: Track, positionMs: number, transferId?: string): void {
+    if (this.sound) this.stop(transferId);
+    this.sound = { track, positionMs, startedLocal: this.localNow() };
+    this.record({ type: 'start', trueTime: trueNow(), trackUri: track.uri, positionMs, ...(transferId ? { transferId } : {}) });
+  }
+
+  stop(transferId?: string): void {
+    if (!this.sound) return;
+    const positionMs = this.positionMs();
+    const trackUri = this.sound.track.uri;
+    this.sound = null;
+    this.record({ type: 'stop', trueTime: trueNow(), trackUri, positionMs, ...(transferId ? { transferId } : {}) });
+  }
+
+  private record(a: Audible): void {
+    this.truth.push(a);
+    if (this.truth.length > this.limit) this.truth.splice(0, this.truth.length - this.limit);
+  }
+}

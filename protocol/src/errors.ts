@@ -1,0 +1,51 @@
+/** Error codes carried by `error` and failed `command.result` messages. */
+export const ErrorCode = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  BAD_JSON: 'BAD_JSON',
+  UNKNOWN_TYPE: 'UNKNOWN_TYPE',
+  NOT_READY: 'NOT_READY',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  DEVICE_NOT_FOUND: 'DEVICE_NOT_FOUND',
+  DEVICE_OFFLINE: 'DEVICE_OFFLINE',
+  NO_ACTIVE_DEVICE: 'NO_ACTIVE_DEVICE',
+  RESTRICTED: 'RESTRICTED',
+  TRANSFER_FAILED: 'TRANSFER_FAILED',
+  TRANSFER_TIMEOUT: 'TRANSFER_TIMEOUT',
+  SUPERSEDED: 'SUPERSEDED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  TOO_MANY_DEVICES: 'TOO_MANY_DEVICES',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** WebSocket close codes the hub uses (4000-4099 are application codes). */
+export const CloseCode = {
+  /** Normal shutdown or drain: reconnect, to this hub or another. */
+  GOING_AWAY: 1001,
+  /** A frame larger than the hub's maxPayload. */
+  MESSAGE_TOO_BIG: 1009,
+  /** Missing, malformed, expired or wrongly signed token. */
+  UNAUTHORIZED: 4001,
+  /** The token's role may not open this socket. */
+  FORBIDDEN: 4003,
+  /** The device's protocol version is older than the hub supports. */
+  CLIENT_TOO_OLD: 4010,
+  /** The device's protocol version is newer than the hub supports. */
+  SERVER_TOO_OLD: 4011,
+  /** No `device.hello` within the hello timeout. */
+  HELLO_TIMEOUT: 4012,
+  /** Another connection registered the same device id; this one is replaced. */
+  REPLACED: 4013,
+  /** The peer stopped answering heartbeats. */
+  HEARTBEAT_TIMEOUT: 4014,
+  /** The peer sent too much, too fast, or cannot keep up with what it is sent. */
+  RATE_LIMITED: 4029,
+  /** The user already has the maximum number of devices. */
+  TOO_MANY_DEVICES: 4030,
+  /** An operator disconnected the device. */
+  KICKED: 4040,
+  /** Something unexpected inside the hub; safe to reconnect. */
+  INTERNAL: 4500,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -1,0 +1,183 @@
+import { z } from 'zod';
+import { Command } from './commands.ts';
+import { Capabilities, DeviceId, DeviceInfo, DeviceKind } from './device.ts';
+import { ErrorCode } from './errors.ts';
+import { Playback } from './playback.ts';
+
+const TransferId = z.string().min(1).max(128);
+
+/** The user's whole state as every device sees it. Pushed on every committed change. */
+export const Cluster = z.object({
+  userId: z.string(),
+  /** Bumped on every committed change; devices ignore anything older than what they have. */
+  revision: z.number().int().min(0),
+  activeDeviceId: DeviceId.nullable(),
+  devices: z.array(DeviceInfo),
+  playback: Playback,
+});
+export type Cluster = z.infer<typeof Cluster>;
+
+// ---------------------------------------------------------------- device -> hub
+
+export const DeviceHello = z.object({
+  type: z.literal('device.hello'),
+  protocolVersion: z.number().int(),
+  device: z.object({
+    id: DeviceId,
+    name: z.string().min(1).max(128),
+    kind: DeviceKind,
+    capabilities: Capabilities,
+    volume: z.number().int().min(0).max(100).optional(),
+  }),
+  /**
+   * What the device last knew, so a hub that lost its memory (restart) can rebuild the session:
+   * the last cluster revision it applied, whether it is producing sound now, and what it plays.
+   */
+  resume: z
+    .object({
+      revision: z.number().int().min(0),
+      playing: z.boolean(),
+      playback: Playback,
+    })
+    .optional(),
+});
+
+export const ClockPong = z.object({
+  type: z.literal('clock.pong'),
+  pingId: z.number().int(),
+  /** Hub send time, echoed. */
+  t0: z.number(),
+  /** Device receive time, device clock. */
+  t1: z.number(),
+  /** Device send time, device clock. */
+  t2: z.number(),
+});
+
+export const TransferReady = z.object({ type: z.literal('transfer.ready'), transferId: TransferId });
+export const TransferFailed = z.object({
+  type: z.literal('transfer.failed'),
+  transferId: TransferId,
+  reason: z.string().max(256),
+});
+export const TransferStarted = z.object({
+  type: z.literal('transfer.started'),
+  transferId: TransferId,
+});
+/** The device is leaving on purpose (shutdown): offline now, no grace period. */
+export const DeviceGoodbye = z.object({ type: z.literal('device.goodbye') });
+
+export const DeviceMessage = z.discriminatedUnion('type', [
+  DeviceHello,
+  ClockPong,
+  TransferReady,
+  TransferFailed,
+  TransferStarted,
+  DeviceGoodbye,
+  ...Command.options,
+]);
+export type DeviceMessage = z.infer<typeof DeviceMessage>;
+export type DeviceHello = z.infer<typeof DeviceHello>;
+export type ClockPong = z.infer<typeof ClockPong>;
+
+// ---------------------------------------------------------------- hub -> device
+
+export const HubWelcome = z.object({
+  type: z.literal('hub.welcome'),
+  protocolVersion: z.number().int(),
+  deviceId: DeviceId,
+  serverTime: z.number(),
+  /** The hub pings about this often; a device that hears nothing for 3 intervals reconnects. */
+  heartbeatMs: z.number().int().positive(),
+  cluster: Cluster,
+});
+
+export const ClusterUpdate = z.object({
+  type: z.literal('cluster.update'),
+  reason: z.string(),
+  cluster: Cluster,
+});
+
+export const ClockPing = z.object({ type: z.literal('clock.ping'), pingId: z.number().int(), t0: z.number() });
+
+/** The hub's estimate of this device's clock: deviceTime = serverTime + offsetMs (+- errorMs). */
+export const ClockSync = z.object({
+  type: z.literal('clock.sync'),
+  offsetMs: z.number(),
+  errorMs: z.number(),
+  rttMs: z.number(),
+});
+
+/** Load and buffer what the user plays, at the given position line, without producing sound. */
+export const TransferPrepare = z.object({
+  type: z.literal('transfer.prepare'),
+  transferId: TransferId,
+  playback: Playback,
+  volume: z.number().int().min(0).max(100),
+  /** Server time by which `transfer.ready` must have arrived. */
+  deadline: z.number(),
+});
+
+/** At server time `atServerTime` the target starts at `positionMs` and the source stops. */
+export const TransferSwitch = z.object({
+  type: z.literal('transfer.switch'),
+  transferId: TransferId,
+  role: z.enum(['start', 'stop']),
+  atServerTime: z.number(),
+  positionMs: z.number(),
+});
+
+/** The transfer will not happen: the target unloads (or stops), the source keeps or resumes playing. */
+export const TransferAbort = z.object({
+  type: z.literal('transfer.abort'),
+  transferId: TransferId,
+  code: z.enum(ErrorCode),
+  /** The position line the source resumes from if it had already stopped. */
+  resumeAt: z.object({ positionMs: z.number(), atServerTime: z.number() }).optional(),
+});
+
+export const CommandResult = z.discriminatedUnion('ok', [
+  z.object({
+    type: z.literal('command.result'),
+    commandId: z.string(),
+    ok: z.literal(true),
+    revision: z.number().int(),
+  }),
+  z.object({
+    type: z.literal('command.result'),
+    commandId: z.string(),
+    ok: z.literal(false),
+    code: z.enum(ErrorCode),
+    message: z.string(),
+  }),
+]);
+export type CommandResult = z.infer<typeof CommandResult>;
+
+export const HubError = z.object({
+  type: z.literal('error'),
+  code: z.enum(ErrorCode),
+  message: z.string(),
+  /** The `type` (or command id) of the frame this answers, when it could be read. */
+  ref: z.string().optional(),
+});
+
+/** The hub is going away (drain): reconnect, to any hub. Playback continues meanwhile. */
+export const HubReconnect = z.object({ type: z.literal('hub.reconnect'), reason: z.string() });
+
+export const HubMessage = z.union([
+  HubWelcome,
+  ClusterUpdate,
+  ClockPing,
+  ClockSync,
+  TransferPrepare,
+  TransferSwitch,
+  TransferAbort,
+  CommandResult,
+  HubError,
+  HubReconnect,
+]);
+export type HubMessage = z.infer<typeof HubMessage>;
+export type HubWelcome = z.infer<typeof HubWelcome>;
+export type ClusterUpdate = z.infer<typeof ClusterUpdate>;
+export type TransferPrepare = z.infer<typeof TransferPrepare>;
+export type TransferSwitch = z.infer<typeof TransferSwitch>;
+export type TransferAbort = z.infer<typeof TransferAbort>;

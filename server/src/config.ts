@@ -1,0 +1,36 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Every setting, from the environment, parsed once at start. */
+export const ConfigSchema = z.object({
+  PORT: int(0, 65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Shared HS256 secret for tokens. Unset: dev mode with a random secret and /v1/dev/token. */
+  HUB_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  REDIS_URL: z.url().optional(),
+  NODE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  HEARTBEAT_MS: int(100, 600_000).default(5000),
+  GRACE_MS: int(0, 3_600_000).default(10_000),
+  PREPARE_TIMEOUT_MS: int(100, 600_000).default(5000),
+  SWITCH_TIMEOUT_MS: int(100, 600_000).default(2000),
+  SESSION_IDLE_MS: int(0, 86_400_000).default(60_000),
+  MAX_DEVICES_PER_USER: int(1, 100_000).default(50),
+  MAX_PAYLOAD_BYTES: int(1024, 16 * 1024 * 1024).default(64 * 1024),
+  TRACE_MAX_EVENTS_PER_USER: int(10, 10_000_000).default(5000),
+  TRACE_MAX_AGE_MS: int(1000, 30 * 86_400_000).default(3_600_000),
+  TRACE_MAX_BYTES: int(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+});
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** Parse the environment; a bad value throws a message naming the setting and what it accepts. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = ConfigSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(result.data);
+}

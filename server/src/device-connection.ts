@@ -1,0 +1,210 @@
+import {
+  CloseCode,
+  DeviceMessage,
+  PROTOCOL_VERSION,
+  type ErrorCode,
+  type HubMessage,
+} from '@handoff/protocol';
+import type { Principal } from './auth/token.ts';
+import { ClockSync } from './clock-sync.ts';
+import type { Hub } from './hub.ts';
+import type { DeviceLink, Session } from './session/session.ts';
+import type { HubSocket } from './socket.ts';
+
+let connCount = 0;
+
+/**
+ * One device socket: parses every frame once, answers bad ones with an error code, keeps the
+ * device's clock estimate and liveness, and turns valid messages into session events.
+ */
+export class DeviceConnection implements DeviceLink {
+  readonly id = `c${(++connCount).toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  readonly userId: string;
+  deviceId: string | null = null;
+  session: Session | null = null;
+  readonly clock = new ClockSync();
+  lastHeardAt: number;
+  private pingId = 0;
+  private helloPending = false;
+  private readonly backlog: string[] = [];
+  private closed = false;
+  private readonly helloTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly socket: HubSocket,
+    principal: Principal,
+  ) {
+    this.userId = principal.userId;
+    this.lastHeardAt = hub.clock.now();
+    this.helloTimer = setTimeout(() => {
+      if (!this.deviceId) this.close(CloseCode.HELLO_TIMEOUT, 'no device.hello in time');
+    }, hub.settings.helloTimeoutMs);
+  }
+
+  /** A frame arrived. Text only; anything else is refused with an error, never a crash. */
+  receive(data: string | Buffer, isBinary: boolean): void {
+    if (this.closed) return;
+    this.lastHeardAt = this.hub.clock.now();
+    if (isBinary) return this.error('BAD_REQUEST', 'binary frames are not part of the protocol');
+    const text = typeof data === 'string' ? data : data.toString('utf8');
+    if (this.helloPending) {
+      if (this.backlog.length >= 64) return this.close(CloseCode.RATE_LIMITED, 'too many frames before the welcome');
+      this.backlog.push(text);
+      return;
+    }
+    this.handle(text);
+  }
+
+  private handle(text: string): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return this.error('BAD_JSON', 'frame is not valid JSON');
+    }
+    const parsed = DeviceMessage.safeParse(raw);
+    if (!parsed.success) {
+      const type = typeof raw === 'object' && raw !== null && 'type' in raw ? (raw as { type: unknown }).type : undefined;
+      const ref = typeof type === 'string' ? type.slice(0, 64) : undefined;
+      if (typeof type !== 'string' || !DeviceMessage.options.some((o) => o.shape.type.value === type)) {
+        return this.error('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(ref ?? null)}`, ref);
+      }
+      const issue = parsed.error.issues[0];
+      return this.error('BAD_REQUEST', `${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`, ref);
+    }
+    const message = parsed.data;
+    if (message.type === 'device.hello') return this.hello(message, text.length);
+    if (!this.session || !this.deviceId) return this.error('NOT_READY', 'send device.hello first', message.type);
+    const seq = message.type === 'clock.pong' ? 0 : this.session.traceEvent('message.in', message.type, {
+      deviceId: this.deviceId,
+      payload: message,
+      size: text.length,
+      ...correlation(message),
+    });
+    const cause = { parentSeq: seq, ...correlation(message) };
+    switch (message.type) {
+      case 'clock.pong':
+        return this.pong(message.t0, message.t1, message.t2);
+      case 'transfer.ready':
+      case 'transfer.started':
+        return this.session.send({ type: message.type, deviceId: this.deviceId, transferId: message.transferId }, cause);
+      case 'transfer.failed':
+        return this.session.send({ type: message.type, deviceId: this.deviceId, transferId: message.transferId, reason: message.reason }, cause);
+      case 'device.goodbye':
+        this.session.send({ type: 'device.leave', deviceId: this.deviceId, connId: this.id, goodbye: true }, cause);
+        return this.close(CloseCode.GOING_AWAY, 'goodbye');
+      default:
+        return this.session.send({ type: 'command', command: message, replyTo: { kind: 'device', deviceId: this.deviceId }, origin: this.deviceId }, cause);
+    }
+  }
+
+  private hello(message: Extract<DeviceMessage, { type: 'device.hello' }>, size: number): void {
+    if (this.deviceId) return this.error('BAD_REQUEST', 'device.hello was already sent', message.type);
+    if (message.protocolVersion < PROTOCOL_VERSION) return this.close(CloseCode.CLIENT_TOO_OLD, `protocol ${message.protocolVersion} is older than ${PROTOCOL_VERSION}`);
+    if (message.protocolVersion > PROTOCOL_VERSION) return this.close(CloseCode.SERVER_TOO_OLD, `protocol ${message.protocolVersion} is newer than ${PROTOCOL_VERSION}`);
+    this.helloPending = true;
+    this.hub
+      .sessionFor(this.userId)
+      .then((session) => {
+        if (this.closed) return;
+        const { device } = message;
+        const known = session.context.devices[device.id];
+        const count = Object.keys(session.context.devices).length;
+        if (!known && count >= this.hub.settings.session.maxDevices) {
+          return this.close(CloseCode.TOO_MANY_DEVICES, `at most ${this.hub.settings.session.maxDevices} devices per user`);
+        }
+        clearTimeout(this.helloTimer);
+        this.deviceId = device.id;
+        this.session = session;
+        const seq = session.traceEvent('message.in', message.type, { deviceId: device.id, payload: message, size });
+        const previous = session.link(device.id, this);
+        session.send(
+          { type: 'device.join', device, resume: message.resume, connId: this.id, heartbeatMs: this.hub.settings.heartbeatMs },
+          { parentSeq: seq },
+        );
+        previous?.close(CloseCode.REPLACED, 'the device connected again on another socket');
+        this.helloPending = false;
+        this.startClockSync();
+        for (const text of this.backlog.splice(0)) this.handle(text);
+      })
+      .catch((err: unknown) => {
+        this.hub.log.error({ err, userId: this.userId }, 'could not open session');
+        this.close(CloseCode.INTERNAL, 'could not open the session');
+      });
+  }
+
+  /** A burst of pings right after the hello, so the clock estimate is good before any transfer. */
+  private startClockSync(): void {
+    for (let i = 0; i < 5; i++) setTimeout(() => this.ping(), i * 40);
+  }
+
+  /**
+   * How far ahead to schedule a switch for this device: twice its worst recent round trip, plus
+   * its clock error bound, plus a margin for a busy event loop.
+   */
+  leadMs(): number {
+    const e = this.clock.estimate();
+    return e ? 2 * e.recentMaxRttMs + 2 * e.errorMs + 40 : 0;
+  }
+
+  ping(): void {
+    if (this.closed) return;
+    this.sendMessage({ type: 'clock.ping', pingId: ++this.pingId, t0: this.hub.clock.now() });
+  }
+
+  private pong(t0: number, t1: number, t2: number): void {
+    const t3 = this.hub.clock.now();
+    if (t0 > t3 || t3 - t0 > 60_000) return;
+    const before = this.clock.estimate();
+    const estimate = this.clock.add(t0, t1, t2, t3);
+    if (!estimate || !this.session) return;
+    if (before && Math.abs(before.offsetMs - estimate.offsetMs) < 0.5 && Math.abs(before.errorMs - estimate.errorMs) < 0.5) return;
+    const sync = { type: 'clock.sync', offsetMs: estimate.offsetMs, errorMs: estimate.errorMs, rttMs: estimate.rttMs } as const;
+    this.session.traceEvent('clock', 'estimate', { deviceId: this.deviceId!, payload: sync });
+    this.sendMessage(sync);
+  }
+
+  /** DeviceLink: the session sends through here; a device that cannot keep up is cut off. */
+  send(text: string): void {
+    if (this.closed) return;
+    if (this.socket.bufferedAmount > this.hub.settings.maxBufferedBytes) {
+      return this.close(CloseCode.RATE_LIMITED, 'too slow: output buffer full');
+    }
+    this.socket.send(text);
+  }
+
+  sendMessage(message: HubMessage): void {
+    this.send(JSON.stringify(message));
+  }
+
+  private error(code: ErrorCode, message: string, ref?: string): void {
+    this.session?.traceEvent('error', code, { ...(this.deviceId ? { deviceId: this.deviceId } : {}), payload: { message, ref } });
+    this.sendMessage({ type: 'error', code, message, ...(ref !== undefined ? { ref } : {}) });
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.socket.close(code, reason);
+    this.onClosed();
+  }
+
+  /** The socket is gone (closed by either side): tell the session, which starts the grace period. */
+  onClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.helloTimer);
+    this.hub.forget(this);
+    if (this.session && this.deviceId) {
+      this.session.unlink(this.deviceId, this);
+      const seq = this.session.traceEvent('connection', 'closed', { deviceId: this.deviceId });
+      this.session.send({ type: 'device.leave', deviceId: this.deviceId, connId: this.id, goodbye: false }, { parentSeq: seq });
+    }
+  }
+}
+
+function correlation(message: DeviceMessage): { correlationId?: string } {
+  if ('transferId' in message) return { correlationId: message.transferId };
+  if ('commandId' in message) return { correlationId: message.commandId };
+  return {};
+}

@@ -1,0 +1,17 @@
+import { ErrorCode } from '@handoff/protocol';
+
+/** The one error type of the hub: a code from the protocol, a message for humans, and a cause. */
+export class HubError extends Error {
+  readonly code: ErrorCode;
+  constructor(opts: { code: ErrorCode; message: string; cause?: unknown }) {
+    super(opts.message, { cause: opts.cause });
+    this.name = 'HubError';
+    this.code = opts.code;
+  }
+}
+
+/** Anything thrown, as a HubError; unknown failures become INTERNAL without leaking details. */
+export function toHubError(err: unknown): HubError {
+  if (err instanceof HubError) return err;
+  return new HubError({ code: ErrorCode.INTERNAL, message: 'internal error', cause: err });
+}

@@ -1,0 +1,112 @@
+import { createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CloseCode } from '@handoff/protocol';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { z } from 'zod';
+import { bearerToken, Role, signToken, verifyToken, type Principal } from '../auth/token.ts';
+import { toHubError } from '../errors.ts';
+import type { Hub } from '../hub.ts';
+import type { Log } from '../log.ts';
+import { apiError, BodyError, json, readJson } from './respond.ts';
+import { Router, type RouteContext } from './router.ts';
+
+export interface AppOptions {
+  hub: Hub;
+  log: Log;
+  secret: string;
+  /** No secret configured: `POST /v1/dev/token` mints tokens for anyone. */
+  devMode: boolean;
+  maxPayloadBytes: number;
+  /** Extra routes (HTTP API, trace export, viewer files), added by later layers. */
+  routes?: (router: Router, auth: (ctx: RouteContext) => Principal) => void;
+}
+
+const DevTokenRequest = z.object({ user: z.string().min(1).max(128).regex(/^[A-Za-z0-9._@-]+$/), role: Role.default('device') });
+const TOKEN_TTL_S = 3600;
+
+/** The HTTP server: health, dev tokens, the device socket at /v1/connect, and whatever `routes` adds. */
+export function createApp(opts: AppOptions): Server {
+  const { hub, log, secret } = opts;
+  const router = new Router();
+  const auth = (ctx: RouteContext): Principal => {
+    const token = bearerToken(ctx.req.headers, ctx.url);
+    if (!token) throw new BodyError(401, 'missing bearer token');
+    try {
+      return verifyToken(secret, token);
+    } catch (err) {
+      throw new BodyError(401, toHubError(err).message);
+    }
+  };
+
+  router.add('GET', '/healthz', ({ res }) => json(res, 200, { status: 'ok' }));
+  if (opts.devMode) {
+    router.add('POST', '/v1/dev/token', async ({ req, res }) => {
+      const body = DevTokenRequest.safeParse((await readJson(req)) ?? {});
+      if (!body.success) return apiError(res, 400, `user: letters, digits and . _ @ - only; role: device, viewer or admin`);
+      const access_token = signToken(secret, { userId: body.data.user, role: body.data.role }, TOKEN_TTL_S);
+      json(res, 200, { access_token, token_type: 'Bearer', expires_in: TOKEN_TTL_S });
+    });
+  }
+  opts.routes?.(router, auth);
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://hub');
+    const found = router.match(req.method ?? 'GET', url.pathname);
+    if (found === null) return apiError(res, 404, 'Service not found');
+    if (found === 'method') return apiError(res, 405, 'Method not allowed');
+    Promise.resolve(found.handler({ req, res, url, params: found.params })).catch((err: unknown) => {
+      if (res.headersSent) return void res.end();
+      if (err instanceof BodyError) return apiError(res, err.status, err.message);
+      log.error({ err, path: url.pathname }, 'request failed');
+      apiError(res, 500, 'internal error');
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxPayloadBytes, clientTracking: false });
+  server.on('upgrade', (req, socket: Duplex, head) => {
+    const url = new URL(req.url ?? '/', 'http://hub');
+    if (url.pathname !== '/v1/connect') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    let principal: Principal | null = null;
+    let refusal: { code: number; reason: string } | null = null;
+    const token = bearerToken(req.headers, url);
+    try {
+      if (!token) throw new Error('missing token');
+      principal = verifyToken(secret, token);
+      if (principal.role !== 'device') refusal = { code: CloseCode.FORBIDDEN, reason: 'a device token is needed here' };
+    } catch (err) {
+      refusal = { code: CloseCode.UNAUTHORIZED, reason: token ? toHubError(err).message : 'missing token' };
+    }
+    // Accept, then close with a code: browsers cannot read the status of a refused upgrade.
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (refusal || !principal) return ws.close(refusal?.code ?? CloseCode.UNAUTHORIZED, refusal?.reason ?? 'unauthorized');
+      attach(ws, hub.connectDevice(socketOf(ws), principal));
+    });
+  });
+  return server;
+}
+
+function socketOf(ws: WebSocket) {
+  return {
+    send: (text: string) => ws.send(text),
+    close: (code: number, reason: string) => ws.close(code, reason),
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+  };
+}
+
+function attach(ws: WebSocket, conn: ReturnType<Hub['connectDevice']>) {
+  ws.on('message', (data, isBinary) => {
+    try {
+      conn.receive(Array.isArray(data) ? Buffer.concat(data) : (data as Buffer), isBinary);
+    } catch (err) {
+      // Never let one frame take the process down.
+      conn.close(CloseCode.INTERNAL, toHubError(err).message);
+    }
+  });
+  ws.on('close', () => conn.onClosed());
+  ws.on('error', () => conn.onClosed());
+}

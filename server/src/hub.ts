@@ -1,0 +1,171 @@
+import { CloseCode, type Cluster, type Command, type CommandResult } from '@handoff/protocol';
+import type { Principal } from './auth/token.ts';
+import type { Clock } from './clock.ts';
+import { DeviceConnection } from './device-connection.ts';
+import { HubError } from './errors.ts';
+import type { HubSettings } from './hub-settings.ts';
+import type { Log } from './log.ts';
+import { toCluster, type SessionContext } from './session/context.ts';
+import { Session } from './session/session.ts';
+import type { HubSocket } from './socket.ts';
+import { PERSISTED_SESSION_VERSION, type Store } from './store/store.ts';
+import type { TraceLog } from './trace/trace-log.ts';
+
+export interface HubOptions {
+  clock: Clock;
+  store: Store;
+  trace: TraceLog;
+  settings: HubSettings;
+  log: Log;
+}
+
+/**
+ * The hub: one session per user, created when first needed (restored from the store when it has
+ * one), the device connections linked to them, a shared heartbeat sweep, and the entry point for
+ * commands that do not come from a device socket (HTTP).
+ */
+export class Hub {
+  readonly clock: Clock;
+  readonly settings: HubSettings;
+  readonly log: Log;
+  readonly trace: TraceLog;
+  private readonly store: Store;
+  private readonly sessions = new Map<string, Session>();
+  private readonly opening = new Map<string, Promise<Session>>();
+  private readonly connections = new Set<DeviceConnection>();
+  private readonly httpWaiters = new Map<string, (result: CommandResult) => void>();
+  private readonly sweep: NodeJS.Timeout;
+  private tickets = 0;
+
+  constructor(opts: HubOptions) {
+    this.clock = opts.clock;
+    this.settings = opts.settings;
+    this.log = opts.log;
+    this.trace = opts.trace;
+    this.store = opts.store;
+    this.sweep = setInterval(() => this.heartbeat(), this.settings.heartbeatMs);
+    this.sweep.unref();
+  }
+
+  /** A device socket opened with a verified token. */
+  connectDevice(socket: HubSocket, principal: Principal): DeviceConnection {
+    const conn = new DeviceConnection(this, socket, principal);
+    this.connections.add(conn);
+    return conn;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  forget(conn: DeviceConnection): void {
+    this.connections.delete(conn);
+  }
+
+  /** The user's session, opened (and restored from the store) on first use. */
+  sessionFor(userId: string): Promise<Session> {
+    const open = this.sessions.get(userId);
+    if (open) return Promise.resolve(open);
+    let pending = this.opening.get(userId);
+    if (!pending) {
+      pending = this.open(userId).finally(() => this.opening.delete(userId));
+      this.opening.set(userId, pending);
+    }
+    return pending;
+  }
+
+  private async open(userId: string): Promise<Session> {
+    const stored = await this.store.load(userId);
+    const restored = stored?.snapshot as { value: unknown; context: SessionContext } | undefined;
+    const session = new Session({
+      userId,
+      clock: this.clock,
+      settings: this.settings.session,
+      trace: this.trace,
+      replyHttp: (ticket, result) => {
+        this.httpWaiters.get(ticket)?.(result);
+        this.httpWaiters.delete(ticket);
+      },
+      persist: ({ revision, value, context }) => {
+        this.store
+          .save(userId, { version: PERSISTED_SESSION_VERSION, revision, snapshot: { value, context } })
+          .catch((err: unknown) => this.log.error({ err, userId }, 'could not persist session'));
+      },
+      idle: () => this.closeSession(userId),
+      onError: (err) => this.log.error({ err, userId }, 'session error'),
+      ...(restored ? { restored } : {}),
+    });
+    this.sessions.set(userId, session);
+    return session;
+  }
+
+  private closeSession(userId: string): void {
+    const session = this.sessions.get(userId);
+    if (!session) return;
+    // Defer: this runs inside the session's own transition.
+    queueMicrotask(() => {
+      if (this.sessions.get(userId) !== session) return;
+      this.sessions.delete(userId);
+      session.stop();
+      this.log.debug({ userId }, 'session closed after idle time');
+    });
+  }
+
+  /** Run a command on behalf of the user (HTTP); resolves once it is committed or refused. */
+  async command(userId: string, command: Command, origin: string): Promise<CommandResult> {
+    const session = await this.sessionFor(userId);
+    const ticket = `h${++this.tickets}`;
+    return new Promise<CommandResult>((resolve) => {
+      const timer = setTimeout(() => {
+        this.httpWaiters.delete(ticket);
+        resolve({ type: 'command.result', commandId: command.commandId, ok: false, code: 'INTERNAL', message: 'no result in time' });
+      }, this.settings.commandTimeoutMs);
+      this.httpWaiters.set(ticket, (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
+      const seq = session.traceEvent('message.in', command.type, { payload: { ...command, origin }, correlationId: command.commandId });
+      session.send(
+        { type: 'command', command, replyTo: { kind: 'http', ticket }, origin },
+        { parentSeq: seq, correlationId: command.commandId },
+      );
+    });
+  }
+
+  /** The user's cluster as devices see it. */
+  async cluster(userId: string): Promise<Cluster> {
+    const session = await this.sessionFor(userId);
+    return toCluster(session.context);
+  }
+
+  /** One sweep for every socket: a clock ping each, and a disconnect for the silent ones. */
+  private heartbeat(): void {
+    const now = this.clock.now();
+    const limit = this.settings.heartbeatMs * this.settings.missedHeartbeats;
+    for (const conn of this.connections) {
+      if (now - conn.lastHeardAt > limit) conn.close(CloseCode.HEARTBEAT_TIMEOUT, 'no heartbeat');
+      else if (conn.deviceId) conn.ping();
+    }
+  }
+
+  /** Stop: tell every device to reconnect (elsewhere), close sockets, stop sessions. */
+  async close(): Promise<void> {
+    clearInterval(this.sweep);
+    for (const conn of [...this.connections]) {
+      conn.sendMessage({ type: 'hub.reconnect', reason: 'hub shutting down' });
+      conn.close(CloseCode.GOING_AWAY, 'hub shutting down');
+    }
+    for (const session of this.sessions.values()) session.stop();
+    this.sessions.clear();
+    for (const resolve of this.httpWaiters.values()) {
+      resolve({ type: 'command.result', commandId: '', ok: false, code: 'INTERNAL', message: 'hub shutting down' });
+    }
+    await this.store.close();
+  }
+}
+
+export { HubError };

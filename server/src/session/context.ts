@@ -1,0 +1,213 @@
+import {
+  positionAt,
+  type Capabilities,
+  type Cluster,
+  type ClusterUpdate,
+  type Command,
+  type CommandResult,
+  type DeviceInfo,
+  type DeviceKind,
+  type ErrorCode,
+  type HubMessage,
+  type Position,
+  type TraceKind,
+} from '@handoff/protocol';
+import { emptyQueue, upNext, type PlayQueue } from './play-queue.ts';
+
+/** Where the result of a command goes: a device socket, or a waiting HTTP request. */
+export type ReplyTo = { kind: 'device'; deviceId: string } | { kind: 'http'; ticket: string } | { kind: 'none' };
+
+export interface DeviceRecord {
+  id: string;
+  name: string;
+  kind: DeviceKind;
+  capabilities: Capabilities;
+  volume: number;
+  /** Online: connected, or disconnected less than the grace period ago. */
+  online: boolean;
+  /** The connection the device is on now; null while disconnected (in grace or offline). */
+  connId: string | null;
+  lastSeenAt: number;
+}
+
+export interface Waiter {
+  commandId: string;
+  replyTo: ReplyTo;
+}
+
+export interface Transfer {
+  id: string;
+  targetId: string;
+  /** The device producing sound when the transfer started, if any. */
+  sourceId: string | null;
+  /** Whether the target plays once switched. */
+  play: boolean;
+  waiters: Waiter[];
+  startedAt: number;
+  /** Set when the switch is scheduled. */
+  switchAt?: number;
+  positionAtSwitch?: number;
+  /** New content a `play` on another device brings; it replaces the queue only on commit. */
+  content?: { queue: PlayQueue; position: Position };
+}
+
+/** A deadline kept as data, so it survives persistence; the host arms a real timer for it. */
+export interface Deadline {
+  at: number;
+  event: TimerEvent;
+}
+
+export type TimerEvent =
+  | { type: 'timer.grace'; deviceId: string }
+  | { type: 'timer.prepare'; transferId: string }
+  | { type: 'timer.switch'; transferId: string }
+  | { type: 'timer.track-end'; trackUri: string }
+  | { type: 'timer.idle' };
+
+export interface StoredResult {
+  commandId: string;
+  result: CommandResult;
+}
+
+export interface SessionContext {
+  userId: string;
+  revision: number;
+  activeDeviceId: string | null;
+  devices: Record<string, DeviceRecord>;
+  queue: PlayQueue;
+  position: Position;
+  transfer: Transfer | null;
+  /** Commands that arrived while a switch was in progress, applied right after it. */
+  deferred: Array<{ command: Command; replyTo: ReplyTo; origin: string }>;
+  /** Recent command results, so a retried id is answered and not applied twice. */
+  results: StoredResult[];
+  deadlines: Record<string, Deadline>;
+  /** Increasing counter for transfer ids (with the user id and a per-session nonce). */
+  transferCount: number;
+  nonce: string;
+}
+
+export const RESULT_MEMORY = 128;
+
+export function initialContext(userId: string, nonce: string): SessionContext {
+  return {
+    userId,
+    revision: 0,
+    activeDeviceId: null,
+    devices: {},
+    queue: emptyQueue(),
+    position: { positionMs: 0, atServerTime: 0, rate: 0 },
+    transfer: null,
+    deferred: [],
+    results: [],
+    deadlines: {},
+    transferCount: 0,
+    nonce,
+  };
+}
+
+/** A side effect the host carries out after a transition. Plain data, so transitions stay pure. */
+export type Effect =
+  | { type: 'send'; deviceId: string; message: HubMessage }
+  | { type: 'push'; message: ClusterUpdate; exclude?: string }
+  | { type: 'reply'; to: ReplyTo; result: CommandResult }
+  | {
+      type: 'trace';
+      kind: TraceKind;
+      name: string;
+      deviceId?: string;
+      correlationId?: string;
+      payload?: unknown;
+    }
+  | { type: 'idle' };
+
+export interface Step {
+  ctx: SessionContext;
+  effects: Effect[];
+}
+
+export const isPlaying = (ctx: SessionContext) => ctx.position.rate > 0 && ctx.queue.current !== null;
+
+export function currentPositionMs(ctx: SessionContext, now: number): number {
+  return positionAt(ctx.position, now, ctx.queue.current?.durationMs);
+}
+
+export function toDeviceInfo(d: DeviceRecord): DeviceInfo {
+  return {
+    id: d.id,
+    name: d.name,
+    kind: d.kind,
+    capabilities: d.capabilities,
+    online: d.online,
+    volume: d.volume,
+    lastSeenAt: d.lastSeenAt,
+  };
+}
+
+export function toCluster(ctx: SessionContext): Cluster {
+  return {
+    userId: ctx.userId,
+    revision: ctx.revision,
+    activeDeviceId: ctx.activeDeviceId,
+    devices: Object.values(ctx.devices).map(toDeviceInfo),
+    playback: {
+      contextUri: ctx.queue.contextUri,
+      track: ctx.queue.current,
+      position: ctx.position,
+      shuffle: ctx.queue.shuffle,
+      repeat: ctx.queue.repeat,
+      upNext: upNext(ctx.queue),
+    },
+  };
+}
+
+/**
+ * Commit: bump the revision, re-arm the track-end deadline for the new position line and push
+ * the whole cluster to every device (except `exclude`, which is told in another way).
+ */
+export function commit(step: Step, reason: string, exclude?: string): Step {
+  const bumped = syncTrackEnd({ ...step, ctx: { ...step.ctx, revision: step.ctx.revision + 1 } });
+  const message: ClusterUpdate = { type: 'cluster.update', reason, cluster: toCluster(bumped.ctx) };
+  const push: Effect = exclude ? { type: 'push', message, exclude } : { type: 'push', message };
+  return { ctx: bumped.ctx, effects: [...bumped.effects, push] };
+}
+
+/** Keep the track-end deadline in line with the position: armed while playing, cleared otherwise. */
+export function syncTrackEnd(step: Step): Step {
+  const { position, queue } = step.ctx;
+  if (!isPlaying(step.ctx) || !queue.current) return clearDeadline(step, 'track-end');
+  const at = position.atServerTime + Math.max(0, queue.current.durationMs - position.positionMs);
+  return setDeadline(step, 'track-end', at, { type: 'timer.track-end', trackUri: queue.current.uri });
+}
+
+export function ok(commandId: string, revision: number): CommandResult {
+  return { type: 'command.result', commandId, ok: true, revision };
+}
+
+export function fail(commandId: string, code: ErrorCode, message: string): CommandResult {
+  return { type: 'command.result', commandId, ok: false, code, message };
+}
+
+/** Answer a command and remember the answer for retries. */
+export function answer(step: Step, waiter: Waiter, result: CommandResult): Step {
+  const results = [...step.ctx.results, { commandId: waiter.commandId, result }].slice(-RESULT_MEMORY);
+  return {
+    ctx: { ...step.ctx, results },
+    effects: [...step.effects, { type: 'reply', to: waiter.replyTo, result }],
+  };
+}
+
+export function setDeadline(step: Step, id: string, at: number, event: TimerEvent): Step {
+  return { ...step, ctx: { ...step.ctx, deadlines: { ...step.ctx.deadlines, [id]: { at, event } } } };
+}
+
+export function clearDeadline(step: Step, id: string): Step {
+  if (!(id in step.ctx.deadlines)) return step;
+  const { [id]: _gone, ...deadlines } = step.ctx.deadlines;
+  return { ...step, ctx: { ...step.ctx, deadlines } };
+}
+
+export const trace = (step: Step, effect: Omit<Extract<Effect, { type: 'trace' }>, 'type'>): Step => ({
+  ...step,
+  effects: [...step.effects, { type: 'trace', ...effect }],
+});

@@ -1,0 +1,134 @@
+import { PROTOCOL_VERSION, type DeviceHello } from '@handoff/protocol';
+import {
+  clearDeadline,
+  commit,
+  currentPositionMs,
+  setDeadline,
+  toCluster,
+  trace,
+  type DeviceRecord,
+  type SessionContext,
+  type Step,
+} from './context.ts';
+import { emptyQueue } from './play-queue.ts';
+import type { SessionSettings } from './settings.ts';
+
+export interface Join {
+  device: DeviceHello['device'];
+  resume: DeviceHello['resume'];
+  connId: string;
+  heartbeatMs: number;
+}
+
+const connected = (ctx: SessionContext) => Object.values(ctx.devices).some((d) => d.connId !== null);
+
+/**
+ * A device connected (for the first time, within its grace period, or back from offline).
+ * It gets a welcome with the cluster; everyone else gets a push when something they see changed.
+ */
+export function join(ctx: SessionContext, j: Join, now: number): Step {
+  const known = ctx.devices[j.device.id];
+  const device: DeviceRecord = {
+    id: j.device.id,
+    name: j.device.name,
+    kind: j.device.kind,
+    capabilities: j.device.capabilities,
+    volume: known?.volume ?? j.device.volume ?? 50,
+    online: true,
+    connId: j.connId,
+    lastSeenAt: now,
+  };
+  let step: Step = {
+    // A device that saw a higher revision than ours (we restarted) raises the floor, so what we
+    // push next is never ignored as stale.
+    ctx: { ...ctx, revision: Math.max(ctx.revision, j.resume?.revision ?? 0), devices: { ...ctx.devices, [device.id]: device } },
+    effects: [],
+  };
+  step = clearDeadline(clearDeadline(step, `grace:${device.id}`), 'idle');
+  step = trace(step, {
+    kind: 'presence',
+    name: known ? (known.online ? 'reconnected' : 'online') : 'joined',
+    deviceId: device.id,
+  });
+  const rebuilt = rebuildFrom(step.ctx, j);
+  if (rebuilt) step = trace({ ...step, ctx: rebuilt }, { kind: 'presence', name: 'session-rebuilt', deviceId: device.id });
+  const visibleChange =
+    rebuilt ||
+    !known ||
+    !known.online ||
+    known.name !== device.name ||
+    JSON.stringify(known.capabilities) !== JSON.stringify(device.capabilities);
+  if (visibleChange) step = commit(step, known ? 'device.online' : 'device.joined', device.id);
+  step.effects.push({
+    type: 'send',
+    deviceId: device.id,
+    message: {
+      type: 'hub.welcome',
+      protocolVersion: PROTOCOL_VERSION,
+      deviceId: device.id,
+      serverTime: now,
+      heartbeatMs: j.heartbeatMs,
+      cluster: toCluster(step.ctx),
+    },
+  });
+  return step;
+}
+
+/**
+ * After a restart the hub knows nothing; a device that is still playing tells it what, and the
+ * session is rebuilt around it. Only when no device is active and the report is not older than
+ * what we have.
+ */
+function rebuildFrom(ctx: SessionContext, j: Join): SessionContext | null {
+  const resume = j.resume;
+  if (!resume?.playing || ctx.activeDeviceId !== null || !resume.playback.track) return null;
+  const { playback } = resume;
+  const tracks = [playback.track!, ...playback.upNext];
+  return {
+    ...ctx,
+    activeDeviceId: j.device.id,
+    position: playback.position,
+    queue: {
+      ...emptyQueue(),
+      contextUri: playback.contextUri,
+      tracks,
+      order: tracks.map((_, i) => i),
+      current: playback.track,
+      shuffle: playback.shuffle,
+      repeat: playback.repeat,
+    },
+  };
+}
+
+/** A connection closed. A stale close (the device already reconnected) changes nothing. */
+export function leave(ctx: SessionContext, deviceId: string, connId: string, goodbye: boolean, now: number, settings: SessionSettings): Step {
+  const device = ctx.devices[deviceId];
+  if (!device || device.connId !== connId) return { ctx, effects: [] };
+  let step: Step = {
+    ctx: { ...ctx, devices: { ...ctx.devices, [deviceId]: { ...device, connId: null, lastSeenAt: now } } },
+    effects: [],
+  };
+  step = trace(step, { kind: 'presence', name: goodbye ? 'goodbye' : 'disconnected', deviceId });
+  step = goodbye ? offline(step, deviceId, now) : setDeadline(step, `grace:${deviceId}`, now + settings.graceMs, { type: 'timer.grace', deviceId });
+  if (!connected(step.ctx)) step = setDeadline(step, 'idle', now + settings.idleMs, { type: 'timer.idle' });
+  return step;
+}
+
+/** The grace period ran out (or the device said goodbye): offline, and it loses the active role. */
+export function offline(step: Step, deviceId: string, now: number): Step {
+  const ctx = step.ctx;
+  const device = ctx.devices[deviceId];
+  if (!device || device.connId !== null || !device.online) return clearDeadline(step, `grace:${deviceId}`);
+  let next: SessionContext = { ...ctx, devices: { ...ctx.devices, [deviceId]: { ...device, online: false } } };
+  if (ctx.activeDeviceId === deviceId) {
+    next = {
+      ...next,
+      activeDeviceId: null,
+      position: { positionMs: currentPositionMs(ctx, now), atServerTime: now, rate: 0 },
+    };
+  }
+  const cleared = clearDeadline({ ctx: next, effects: step.effects }, `grace:${deviceId}`);
+  return commit(trace(cleared, { kind: 'presence', name: 'offline', deviceId }), 'device.offline');
+}
+
+export const hasConnectedDevice = connected;

@@ -1,0 +1,241 @@
+import type { CommandResult, HubMessage, TraceKind } from '@handoff/protocol';
+import { createActor, type Actor } from 'xstate';
+import type { Clock } from '../clock.ts';
+import type { TraceLog } from '../trace/trace-log.ts';
+import { initialContext, type Effect, type ReplyTo, type SessionContext } from './context.ts';
+import type { SessionEvent } from './events.ts';
+import { createSessionMachine, type SessionMachine } from './session-machine.ts';
+import type { SessionSettings } from './settings.ts';
+
+/** A device's way out: the hub's connection to it. */
+export interface DeviceLink {
+  send(text: string, message: HubMessage): void;
+  /** How far ahead a switch must be scheduled to reach this device in time. */
+  leadMs(): number;
+  close(code: number, reason: string): void;
+}
+
+export interface SessionOptions {
+  userId: string;
+  clock: Clock;
+  settings: SessionSettings;
+  trace: TraceLog;
+  /** Answer an HTTP command. */
+  replyHttp(ticket: string, result: CommandResult): void;
+  /** Called after every committed change, with what to persist. */
+  persist(state: { revision: number; value: unknown; context: SessionContext }): void;
+  /** The session has had no device for its idle time: the host may stop it. */
+  idle(): void;
+  onError(err: unknown): void;
+  /** A session restored from the store (its deadlines are re-armed from its context). */
+  restored?: { value: unknown; context: SessionContext };
+}
+
+interface ArmedTimer {
+  at: number;
+  handle: unknown;
+  fired: boolean;
+}
+
+/** Where the events recorded while handling one input come from. */
+interface Cause {
+  correlationId?: string;
+  parentSeq?: number;
+}
+
+/**
+ * Hosts one user's session actor: feeds it events, carries out the effects it emits (sends,
+ * fan-out, replies, traces), keeps real timers in line with the deadlines in its context, and
+ * persists every committed change.
+ */
+export class Session {
+  readonly userId: string;
+  private readonly machine: SessionMachine;
+  private actor: Actor<SessionMachine>;
+  private readonly links = new Map<string, DeviceLink>();
+  private readonly timers = new Map<string, ArmedTimer>();
+  private cause: Cause = {};
+  private stopped = false;
+
+  constructor(private readonly opts: SessionOptions) {
+    this.userId = opts.userId;
+    this.machine = createSessionMachine({
+      now: () => opts.clock.now(),
+      settings: opts.settings,
+      leadMs: (ids) => Math.max(0, ...ids.map((id) => this.links.get(id)?.leadMs() ?? 0)),
+    });
+    const nonce = Math.random().toString(36).slice(2, 8);
+    this.actor = this.start(opts.restored ?? { value: 'idle', context: initialContext(opts.userId, nonce) });
+    if (opts.restored) this.traceEvent('transition', 'restored', { to: String(opts.restored.value), payload: { revision: opts.restored.context.revision } });
+    this.syncTimers();
+  }
+
+  get context(): SessionContext {
+    return this.actor.getSnapshot().context;
+  }
+
+  get state(): string {
+    return String(this.actor.getSnapshot().value);
+  }
+
+  /** Route the device's messages to `link`; returns the link it replaces, if any. */
+  link(deviceId: string, link: DeviceLink): DeviceLink | undefined {
+    const previous = this.links.get(deviceId);
+    this.links.set(deviceId, link);
+    return previous === link ? undefined : previous;
+  }
+
+  unlink(deviceId: string, link: DeviceLink): void {
+    if (this.links.get(deviceId) === link) this.links.delete(deviceId);
+  }
+
+  /** Feed one event; `cause` links what it produces to the trace event that brought it. */
+  send(event: SessionEvent, cause: Cause = {}): void {
+    if (this.stopped) return;
+    const before = this.actor.getSnapshot();
+    this.cause = cause;
+    try {
+      this.actor.send(event);
+    } catch (err) {
+      this.opts.onError(err);
+    }
+    const after = this.actor.getSnapshot();
+    if (after.status === 'error') {
+      // A bug in a transition must not end the user's session: go on from the state before it.
+      this.opts.onError(after.error);
+      this.traceEvent('error', 'session.recovered', { payload: { event: event.type } });
+      this.actor = this.start({ value: before.value, context: before.context });
+      return;
+    }
+    if (after.value !== before.value) {
+      this.traceEvent('transition', event.type, { from: String(before.value), to: String(after.value) });
+    }
+    if (after.context.revision !== before.context.revision) {
+      this.opts.persist({ revision: after.context.revision, value: after.value, context: after.context });
+    }
+    this.syncTimers();
+    this.cause = {};
+  }
+
+  /** Record a trace event for this user, linked to the current cause. */
+  traceEvent(
+    kind: TraceKind,
+    type: string,
+    extra: { deviceId?: string; correlationId?: string; payload?: unknown; from?: string; to?: string; size?: number } = {},
+  ): number {
+    const correlationId = extra.correlationId ?? this.cause.correlationId;
+    const parentSeq = this.cause.parentSeq;
+    return this.opts.trace.record(this.userId, {
+      kind,
+      type,
+      ...extra,
+      ...(correlationId !== undefined ? { correlationId } : {}),
+      ...(parentSeq !== undefined ? { parentSeq } : {}),
+    }).seq;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers.values()) if (!t.fired) this.opts.clock.clearTimeout(t.handle);
+    this.timers.clear();
+    this.actor.stop();
+  }
+
+  private start(snapshot: { value: unknown; context: SessionContext }): Actor<SessionMachine> {
+    const resolved = this.machine.resolveState({ value: snapshot.value as 'idle', context: snapshot.context });
+    const actor = createActor(this.machine, { snapshot: resolved, clock: this.opts.clock, input: snapshot.context });
+    actor.on('effects', ({ effects }) => {
+      for (const effect of effects) {
+        try {
+          this.perform(effect);
+        } catch (err) {
+          this.opts.onError(err);
+        }
+      }
+    });
+    actor.start();
+    return actor;
+  }
+
+  private perform(effect: Effect): void {
+    switch (effect.type) {
+      case 'send':
+        return this.deliver(effect.deviceId, effect.message);
+      case 'push': {
+        const text = JSON.stringify(effect.message);
+        for (const [deviceId, link] of this.links) {
+          if (deviceId === effect.exclude) continue;
+          link.send(text, effect.message);
+          this.traceOut(deviceId, effect.message, text.length);
+        }
+        return;
+      }
+      case 'reply':
+        return this.reply(effect.to, effect.result);
+      case 'trace':
+        this.traceEvent(effect.kind, effect.name, {
+          ...(effect.deviceId !== undefined ? { deviceId: effect.deviceId } : {}),
+          ...(effect.correlationId !== undefined ? { correlationId: effect.correlationId } : {}),
+          payload: effect.payload,
+        });
+        return;
+      case 'idle':
+        return this.opts.idle();
+    }
+  }
+
+  private deliver(deviceId: string, message: HubMessage): void {
+    const link = this.links.get(deviceId);
+    if (!link) return;
+    const text = JSON.stringify(message);
+    link.send(text, message);
+    this.traceOut(deviceId, message, text.length);
+  }
+
+  private reply(to: ReplyTo, result: CommandResult): void {
+    this.traceEvent('command.result', result.ok ? 'ok' : result.code, { correlationId: result.commandId, payload: result });
+    if (to.kind === 'device') this.deliver(to.deviceId, result);
+    else if (to.kind === 'http') this.opts.replyHttp(to.ticket, result);
+  }
+
+  private traceOut(deviceId: string, message: HubMessage, size: number): void {
+    const correlationId =
+      'transferId' in message ? message.transferId : 'commandId' in message ? message.commandId : undefined;
+    this.traceEvent('message.out', message.type, {
+      deviceId,
+      payload: message,
+      size,
+      ...(correlationId !== undefined ? { correlationId } : {}),
+    });
+  }
+
+  /** Arm a real timer for every deadline in the context, and cancel the ones that left it. */
+  private syncTimers(): void {
+    const deadlines = this.context.deadlines;
+    for (const [id, timer] of this.timers) {
+      const wanted = deadlines[id];
+      if (wanted && wanted.at === timer.at) continue;
+      if (!timer.fired) {
+        this.opts.clock.clearTimeout(timer.handle);
+        this.traceEvent('timer.cancelled', id, { payload: { at: timer.at } });
+      }
+      this.timers.delete(id);
+    }
+    const now = this.opts.clock.now();
+    for (const [id, deadline] of Object.entries(deadlines)) {
+      if (this.timers.has(id)) continue;
+      const armed: ArmedTimer = { at: deadline.at, fired: false, handle: undefined };
+      armed.handle = this.opts.clock.setTimeout(() => {
+        armed.fired = true;
+        const seq = this.traceEvent('timer.fired', id, { payload: deadline.event });
+        this.send(deadline.event, { parentSeq: seq, ...correlationOf(deadline.event) });
+      }, Math.max(0, deadline.at - now));
+      this.timers.set(id, armed);
+      this.traceEvent('timer.armed', id, { payload: { at: deadline.at, inMs: Math.round(deadline.at - now) } });
+    }
+  }
+}
+
+function correlationOf(event: SessionEvent): Cause {
+  return 'transferId' in event ? { correlationId: event.transferId } : {};
+}

@@ -1,0 +1,206 @@
+import type { Command, ErrorCode, PlayCommand, TransferCommand } from '@handoff/protocol';
+import {
+  answer,
+  clearDeadline,
+  commit,
+  currentPositionMs,
+  fail,
+  isPlaying,
+  ok,
+  setDeadline,
+  syncTrackEnd,
+  toCluster,
+  trace,
+  type SessionContext,
+  type Step,
+  type Transfer,
+  type Waiter,
+} from './context.ts';
+import { startContent } from './play-queue.ts';
+import type { SessionSettings } from './settings.ts';
+
+/** What a transfer-like command asks for: a target, and whether it should play there. */
+export interface TransferIntent {
+  targetId: string;
+  play: boolean | undefined;
+}
+
+/** The transfer a command asks for, if any: `command.transfer`, or `command.play` naming another device. */
+export function transferIntent(ctx: SessionContext, command: Command): TransferIntent | null {
+  if (command.type === 'command.transfer') return { targetId: command.deviceId, play: command.play };
+  if (command.type === 'command.play' && command.deviceId && command.deviceId !== ctx.activeDeviceId) {
+    return { targetId: command.deviceId, play: true };
+  }
+  return null;
+}
+
+/** Why the target cannot take playback, or null. */
+export function transferRefusal(ctx: SessionContext, targetId: string): { code: ErrorCode; message: string } | null {
+  const target = ctx.devices[targetId];
+  if (!target) return { code: 'DEVICE_NOT_FOUND', message: `no device ${targetId}` };
+  if (!target.online) return { code: 'DEVICE_OFFLINE', message: `device ${targetId} is offline` };
+  if (!target.connId) return { code: 'DEVICE_OFFLINE', message: `device ${targetId} is reconnecting` };
+  if (!target.capabilities.canPlay) return { code: 'RESTRICTED', message: `device ${targetId} cannot play` };
+  const track = ctx.queue.current;
+  if (track && !target.capabilities.mediaTypes.includes(track.mediaType)) {
+    return { code: 'RESTRICTED', message: `device ${targetId} cannot play ${track.mediaType}` };
+  }
+  return null;
+}
+
+/**
+ * Whether handling this command means preparing a device: a valid transfer to another device
+ * with something loaded. Everything else (refusals, no-ops, nothing loaded) is answered at once.
+ */
+export function needsPrepare(ctx: SessionContext, command: Command): boolean {
+  const intent = transferIntent(ctx, command);
+  if (!intent || transferRefusal(ctx, intent.targetId)) return false;
+  if (intent.targetId === ctx.activeDeviceId) return false;
+  const content = command.type === 'command.play' && (command.uris || command.contextUri);
+  return Boolean(ctx.queue.current || content);
+}
+
+/** A transfer answered at once: refused, to the active device, or with nothing loaded. */
+export function transferAtOnce(ctx: SessionContext, command: TransferCommand | PlayCommand, waiter: Waiter, now: number): Step {
+  const step: Step = { ctx, effects: [] };
+  const intent = transferIntent(ctx, command)!;
+  const no = transferRefusal(ctx, intent.targetId);
+  if (no) return answer(step, waiter, fail(command.commandId, no.code, no.message));
+  let next = ctx;
+  const here = currentPositionMs(ctx, now);
+  if (intent.play === true && !isPlaying(ctx) && ctx.queue.current) next = { ...next, position: { positionMs: here, atServerTime: now, rate: 1 } };
+  if (intent.play === false && isPlaying(ctx)) next = { ...next, position: { positionMs: here, atServerTime: now, rate: 0 } };
+  if (intent.targetId !== ctx.activeDeviceId) next = { ...next, activeDeviceId: intent.targetId };
+  if (next === ctx) return answer(step, waiter, ok(command.commandId, ctx.revision));
+  const committed = commit({ ctx: next, effects: [] }, 'transfer');
+  return answer(committed, waiter, ok(command.commandId, committed.ctx.revision));
+}
+
+/** Phase 1: ask the target to load and buffer at the derived position, with a deadline. */
+export function beginTransfer(
+  ctx: SessionContext,
+  command: TransferCommand | PlayCommand,
+  waiter: Waiter,
+  now: number,
+  settings: SessionSettings,
+): Step {
+  const intent = transferIntent(ctx, command)!;
+  const source = ctx.activeDeviceId ? ctx.devices[ctx.activeDeviceId] : undefined;
+  const sourceId = source?.connId && isPlaying(ctx) ? source.id : null;
+  const transfer: Transfer = {
+    id: `tr-${ctx.nonce}-${ctx.transferCount + 1}`,
+    targetId: intent.targetId,
+    sourceId,
+    play: intent.play ?? isPlaying(ctx),
+    waiters: [waiter],
+    startedAt: now,
+  };
+  if (command.type === 'command.play' && (command.uris || command.contextUri)) {
+    // New content goes to the target only; the source keeps playing the old one until the switch.
+    transfer.content = {
+      queue: startContent(ctx.queue, command),
+      position: { positionMs: command.positionMs ?? 0, atServerTime: now, rate: 0 },
+    };
+  }
+  const deadline = now + settings.prepareTimeoutMs;
+  const target = ctx.devices[intent.targetId]!;
+  let step: Step = { ctx: { ...ctx, transfer, transferCount: ctx.transferCount + 1 }, effects: [] };
+  step = setDeadline(step, 'prepare', deadline, { type: 'timer.prepare', transferId: transfer.id });
+  step = trace(step, {
+    kind: 'transfer.phase',
+    name: 'prepare',
+    deviceId: transfer.targetId,
+    correlationId: transfer.id,
+    payload: { commandId: command.commandId, sourceId, targetId: transfer.targetId, play: transfer.play },
+  });
+  step.effects.push({
+    type: 'send',
+    deviceId: transfer.targetId,
+    message: {
+      type: 'transfer.prepare',
+      transferId: transfer.id,
+      playback: toCluster(withContent(step.ctx)).playback,
+      volume: target.volume,
+      deadline,
+    },
+  });
+  return step;
+}
+
+/** The context as it will be once the transfer commits: with the transfer's new content, if any. */
+function withContent(ctx: SessionContext): SessionContext {
+  const content = ctx.transfer?.content;
+  return content ? { ...ctx, queue: content.queue, position: content.position } : ctx;
+}
+
+/** Whether the ready target should start at a scheduled time (it will play), or commit at once (paused). */
+export const switchNeeded = (ctx: SessionContext) => Boolean(ctx.transfer?.play);
+
+/** Phase 2: the target is ready; schedule the switch at server time T for both devices. */
+export function scheduleSwitch(ctx: SessionContext, now: number, leadMs: number, settings: SessionSettings): Step {
+  const transfer = ctx.transfer!;
+  const at = now + Math.max(settings.minLeadMs, leadMs);
+  const next = withContent(ctx);
+  const positionMs = isPlaying(next) ? currentPositionMs(next, at) : next.position.positionMs;
+  let step: Step = { ctx: { ...ctx, transfer: { ...transfer, switchAt: at, positionAtSwitch: positionMs } }, effects: [] };
+  step = clearDeadline(step, 'prepare');
+  step = setDeadline(step, 'switch', at + settings.switchTimeoutMs, { type: 'timer.switch', transferId: transfer.id });
+  step = trace(step, {
+    kind: 'transfer.phase',
+    name: 'switch-scheduled',
+    correlationId: transfer.id,
+    payload: { atServerTime: at, positionMs, leadMs: at - now },
+  });
+  const base = { type: 'transfer.switch', transferId: transfer.id, atServerTime: at, positionMs } as const;
+  step.effects.push({ type: 'send', deviceId: transfer.targetId, message: { ...base, role: 'start' } });
+  if (transfer.sourceId) step.effects.push({ type: 'send', deviceId: transfer.sourceId, message: { ...base, role: 'stop' } });
+  return step;
+}
+
+/** Phase 3: commit the new active device and push it to everyone; answer every waiter. */
+export function commitTransfer(ctx: SessionContext, now: number): Step {
+  const transfer = ctx.transfer!;
+  const next = withContent(ctx);
+  const position =
+    transfer.switchAt !== undefined
+      ? { positionMs: transfer.positionAtSwitch!, atServerTime: transfer.switchAt, rate: 1 as const }
+      : { positionMs: currentPositionMs(next, now), atServerTime: now, rate: 0 as const };
+  let step: Step = { ctx: { ...next, activeDeviceId: transfer.targetId, position, transfer: null }, effects: [] };
+  step = clearDeadline(clearDeadline(step, 'prepare'), 'switch');
+  step = trace(step, {
+    kind: 'transfer.phase',
+    name: 'committed',
+    deviceId: transfer.targetId,
+    correlationId: transfer.id,
+    payload: { durationMs: now - transfer.startedAt, sourceId: transfer.sourceId },
+  });
+  step = commit(step, 'transfer');
+  for (const waiter of transfer.waiters) step = answer(step, waiter, ok(waiter.commandId, step.ctx.revision));
+  return step;
+}
+
+/**
+ * The transfer will not happen. The target unloads (or stops); a source that already stopped
+ * resumes on its unchanged position line. Nothing was committed, so the revision stays.
+ */
+export function rollback(ctx: SessionContext, code: ErrorCode, message: string): Step {
+  const transfer = ctx.transfer!;
+  let step: Step = { ctx: { ...ctx, transfer: null }, effects: [] };
+  step = clearDeadline(clearDeadline(step, 'prepare'), 'switch');
+  step = syncTrackEnd(step);
+  step = trace(step, {
+    kind: 'transfer.phase',
+    name: 'rolled-back',
+    deviceId: transfer.targetId,
+    correlationId: transfer.id,
+    payload: { code, message },
+  });
+  const abort = { type: 'transfer.abort', transferId: transfer.id, code } as const;
+  step.effects.push({ type: 'send', deviceId: transfer.targetId, message: abort });
+  if (transfer.sourceId && transfer.switchAt !== undefined) {
+    const { positionMs, atServerTime } = ctx.position;
+    step.effects.push({ type: 'send', deviceId: transfer.sourceId, message: { ...abort, resumeAt: { positionMs, atServerTime } } });
+  }
+  for (const waiter of transfer.waiters) step = answer(step, waiter, fail(waiter.commandId, code, message));
+  return step;
+}

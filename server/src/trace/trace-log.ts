@@ -1,0 +1,118 @@
+import type { TraceEvent } from '@handoff/protocol';
+
+export interface TraceSettings {
+  /** Events kept per user. @default 5000 */
+  maxEventsPerUser: number;
+  /** Events older than this are dropped. @default 3_600_000 (one hour) */
+  maxAgeMs: number;
+  /** Bytes (estimated) kept across all users. @default 64 MiB */
+  maxBytes: number;
+}
+
+export const DEFAULT_TRACE_SETTINGS: TraceSettings = {
+  maxEventsPerUser: 5000,
+  maxAgeMs: 3_600_000,
+  maxBytes: 64 * 1024 * 1024,
+};
+
+export type TraceInput = Omit<TraceEvent, 'seq' | 'ts' | 'userId'> & { size?: number };
+
+type Listener = (event: TraceEvent) => void;
+
+interface Ring {
+  events: TraceEvent[];
+  sizes: number[];
+  head: number;
+  bytes: number;
+  seq: number;
+  listeners: Set<Listener>;
+}
+
+/**
+ * Every user's recent trace events, in a bounded ring per user under a global byte budget.
+ * Recording is a push onto an array; nothing is serialized unless someone reads.
+ */
+export class TraceLog {
+  private readonly rings = new Map<string, Ring>();
+  private bytes = 0;
+
+  constructor(
+    private readonly now: () => number,
+    private readonly settings: TraceSettings = DEFAULT_TRACE_SETTINGS,
+  ) {}
+
+  record(userId: string, input: TraceInput): TraceEvent {
+    const ring = this.ring(userId);
+    const { size = 200, ...rest } = input;
+    const event: TraceEvent = { seq: ++ring.seq, ts: this.now(), userId, ...rest };
+    ring.events.push(event);
+    ring.sizes.push(size);
+    ring.bytes += size;
+    this.bytes += size;
+    this.trim(ring, event.ts);
+    for (const listener of ring.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A broken listener must never break the session that produced the event.
+        ring.listeners.delete(listener);
+      }
+    }
+    return event;
+  }
+
+  /** Events of a user with seq > sinceSeq, oldest first. */
+  read(userId: string, sinceSeq = 0): TraceEvent[] {
+    const ring = this.rings.get(userId);
+    if (!ring) return [];
+    this.trim(ring, this.now());
+    const live = ring.events.slice(ring.head);
+    const first = live.findIndex((e) => e.seq > sinceSeq);
+    return first < 0 ? [] : live.slice(first);
+  }
+
+  /** The sequence number of the user's latest event (0 when none). */
+  lastSeq(userId: string): number {
+    return this.rings.get(userId)?.seq ?? 0;
+  }
+
+  subscribe(userId: string, listener: Listener): () => void {
+    const ring = this.ring(userId);
+    ring.listeners.add(listener);
+    return () => ring.listeners.delete(listener);
+  }
+
+  hasListeners(userId: string): boolean {
+    return (this.rings.get(userId)?.listeners.size ?? 0) > 0;
+  }
+
+  private ring(userId: string): Ring {
+    let ring = this.rings.get(userId);
+    if (!ring) {
+      ring = { events: [], sizes: [], head: 0, bytes: 0, seq: 0, listeners: new Set() };
+      this.rings.set(userId, ring);
+    }
+    return ring;
+  }
+
+  private trim(ring: Ring, now: number): void {
+    const share = this.settings.maxBytes / Math.max(1, this.rings.size);
+    while (ring.head < ring.events.length) {
+      const oldest = ring.events[ring.head]!;
+      const tooMany = ring.events.length - ring.head > this.settings.maxEventsPerUser;
+      const tooOld = now - oldest.ts > this.settings.maxAgeMs;
+      const overBudget = this.bytes > this.settings.maxBytes && ring.bytes > share;
+      if (!tooMany && !tooOld && !overBudget) break;
+      const size = ring.sizes[ring.head]!;
+      ring.bytes -= size;
+      this.bytes -= size;
+      ring.head++;
+    }
+    // Compact now and then so the arrays do not grow without bound.
+    if (ring.head > 1024 && ring.head > ring.events.length / 2) {
+      ring.events = ring.events.slice(ring.head);
+      ring.sizes = ring.sizes.slice(ring.head);
+      ring.head = 0;
+    }
+  }
+}
