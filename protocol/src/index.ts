@@ -6,3 +6,4 @@ export * from './commands.ts';
 export * from './messages.ts';
 export * from './trace.ts';
 export * from './catalog.ts';
+export * from './viewer.ts';

@@ -19,6 +19,15 @@ export interface AppOptions {
   maxPayloadBytes: number;
   /** Extra routes (HTTP API, trace export, viewer files), added by later layers. */
   routes?: (router: Router, auth: (ctx: RouteContext) => Principal) => void;
+  /** Extra WebSocket endpoints (e.g. the trace socket). */
+  sockets?: SocketRoute[];
+}
+
+/** A WebSocket endpoint: its path, the token roles it admits, and what to do with an admitted socket. */
+export interface SocketRoute {
+  path: string;
+  roles: Role[];
+  attach(ws: WebSocket, principal: Principal, url: URL): void;
 }
 
 const DevTokenRequest = z.object({ user: z.string().min(1).max(128).regex(/^[A-Za-z0-9._@-]+$/), role: Role.default('device') });
@@ -62,10 +71,15 @@ export function createApp(opts: AppOptions): Server {
     });
   });
 
+  const sockets: SocketRoute[] = [
+    { path: '/v1/connect', roles: ['device'], attach: (ws, principal) => attach(ws, hub.connectDevice(socketOf(ws), principal)) },
+    ...(opts.sockets ?? []),
+  ];
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxPayloadBytes, clientTracking: false });
   server.on('upgrade', (req, socket: Duplex, head) => {
     const url = new URL(req.url ?? '/', 'http://hub');
-    if (url.pathname !== '/v1/connect') {
+    const route = sockets.find((s) => s.path === url.pathname);
+    if (!route) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
@@ -75,14 +89,16 @@ export function createApp(opts: AppOptions): Server {
     try {
       if (!token) throw new Error('missing token');
       principal = verifyToken(secret, token);
-      if (principal.role !== 'device') refusal = { code: CloseCode.FORBIDDEN, reason: 'a device token is needed here' };
+      if (!route.roles.includes(principal.role)) {
+        refusal = { code: CloseCode.FORBIDDEN, reason: `a ${route.roles.join(' or ')} token is needed here` };
+      }
     } catch (err) {
       refusal = { code: CloseCode.UNAUTHORIZED, reason: token ? toHubError(err).message : 'missing token' };
     }
     // Accept, then close with a code: browsers cannot read the status of a refused upgrade.
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (refusal || !principal) return ws.close(refusal?.code ?? CloseCode.UNAUTHORIZED, refusal?.reason ?? 'unauthorized');
-      attach(ws, hub.connectDevice(socketOf(ws), principal));
+      route.attach(ws, principal, url);
     });
   });
   return server;
