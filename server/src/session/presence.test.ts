@@ -1,0 +1,101 @@
+import { describe, expect, test } from 'vitest';
+import { SessionHarness } from '../testing/session-harness.ts';
+
+describe('presence', () => {
+  test('a joining device is welcomed with the cluster and announced to the others', () => {
+    const h = new SessionHarness();
+    const phone = h.join('phone');
+    const speaker = h.join('speaker');
+    expect(speaker.last('hub.welcome')?.cluster.devices.map((d) => d.id)).toEqual(['phone', 'speaker']);
+    expect(phone.last('cluster.update')).toMatchObject({ reason: 'device.joined', cluster: { revision: h.ctx.revision } });
+    expect(speaker.of('cluster.update')).toHaveLength(0);
+  });
+
+  test('a device that reconnects within the grace period keeps its active role and nobody is told it left', () => {
+    const h = new SessionHarness();
+    h.join('phone');
+    const speaker = h.join('speaker');
+    h.command('phone', { type: 'command.transfer', deviceId: 'phone' });
+    h.command('phone', { type: 'command.play', contextUri: 'demo:album:night-drive' });
+    const seen = speaker.inbox.length;
+    h.leave('phone');
+    h.advance(h.settings.graceMs - 1);
+    h.join('phone');
+    h.advance(h.settings.graceMs * 2);
+    expect(h.ctx.activeDeviceId).toBe('phone');
+    expect(h.ctx.devices['phone']?.online).toBe(true);
+    expect(h.ctx.position.rate).toBe(1);
+    expect(speaker.inbox.slice(seen).filter((m) => m.type === 'cluster.update')).toHaveLength(0);
+  });
+
+  test('a device gone past the grace period is marked offline, loses the active role, and every device is told', () => {
+    const h = new SessionHarness();
+    h.join('phone');
+    const speaker = h.join('speaker');
+    h.command('phone', { type: 'command.transfer', deviceId: 'phone' });
+    h.command('phone', { type: 'command.play', contextUri: 'demo:album:night-drive' });
+    h.leave('phone');
+    h.advance(h.settings.graceMs);
+    const update = speaker.last('cluster.update')!;
+    expect(update.reason).toBe('device.offline');
+    expect(update.cluster.devices.find((d) => d.id === 'phone')?.online).toBe(false);
+    expect(update.cluster.activeDeviceId).toBeNull();
+    expect(update.cluster.playback.position.rate).toBe(0);
+  });
+
+  test('a goodbye is offline at once, with no grace period', () => {
+    const h = new SessionHarness();
+    h.join('phone');
+    const speaker = h.join('speaker');
+    h.leave('phone', true);
+    expect(speaker.last('cluster.update')?.cluster.devices.find((d) => d.id === 'phone')?.online).toBe(false);
+  });
+
+  test('a close from a replaced connection is ignored', () => {
+    const h = new SessionHarness();
+    h.join('phone');
+    const oldConn = h.ctx.devices['phone']!.connId!;
+    h.join('phone');
+    h.event({ type: 'device.leave', deviceId: 'phone', connId: oldConn, goodbye: false });
+    h.advance(h.settings.graceMs * 2);
+    expect(h.ctx.devices['phone']).toMatchObject({ online: true, connId: expect.not.stringMatching(oldConn) });
+  });
+
+  test('a session with no device left asks to be stopped after its idle time', () => {
+    const h = new SessionHarness();
+    h.join('phone');
+    h.leave('phone');
+    h.advance(h.settings.idleMs - 1);
+    expect(h.idled).toBe(0);
+    h.advance(1);
+    expect(h.idled).toBe(1);
+  });
+
+  test('a device coming back cancels the idle stop', () => {
+    const h = new SessionHarness();
+    h.join('phone');
+    h.leave('phone');
+    h.join('phone');
+    h.advance(h.settings.idleMs * 2);
+    expect(h.idled).toBe(0);
+  });
+
+  test('after a hub restart the session is rebuilt from the device that reports it is playing', () => {
+    const h = new SessionHarness();
+    const playback = {
+      contextUri: 'demo:album:night-drive',
+      track: { uri: 'demo:track:night-2', name: 'Clock Skew', artists: ['The Handoffs'], album: 'Night Drive', durationMs: 38_000, mediaType: 'audio/track' as const },
+      position: { positionMs: 5000, atServerTime: h.clock.now() - 1000, rate: 1 as const },
+      shuffle: false,
+      repeat: 'off' as const,
+      upNext: [],
+    };
+    const idle = h.join('speaker', { resume: { revision: 40, playing: false, playback } });
+    expect(h.ctx.activeDeviceId).toBeNull();
+    h.join('phone', { resume: { revision: 42, playing: true, playback } });
+    expect(h.ctx).toMatchObject({ activeDeviceId: 'phone', position: playback.position, queue: { current: { uri: 'demo:track:night-2' } } });
+    // Pushes carry revisions above anything a device saw before the restart.
+    expect(idle.last('cluster.update')!.cluster.revision).toBeGreaterThan(42);
+  });
+
+});
