@@ -162,6 +162,11 @@ export class SimDevice {
       this.ws = null;
       this.down.clear();
       if (this.stopped) return;
+      if (code === CloseCode.UNAUTHORIZED && !this.opts.token && this.connects > 0) {
+        // A dev-mode hub restarted with a new secret: ask it for a fresh token.
+        this.token = undefined;
+        return this.retry('token refused, fetching a new one');
+      }
       if (FATAL.includes(code)) {
         this.stopped = true;
         this.emit(`closed ${code} ${String(reason)}`);
