@@ -21,7 +21,7 @@ interface Sample {
 
 export class ClockSync {
   private readonly samples: Sample[] = [];
-  constructor(private readonly keep = 8) {}
+  constructor(private readonly keep = 32) {}
 
   add(t0: number, t1: number, t2: number, t3: number): ClockEstimate | null {
     const delay = Math.max(0, t3 - t0 - (t2 - t1));

@@ -28,6 +28,10 @@ export class DeviceConnection implements DeviceLink {
   private helloPending = false;
   private readonly backlog: string[] = [];
   private closed = false;
+  /** Why the hub closed the socket, for the trace; null when the device closed it. */
+  private closedBy: { code: number; reason: string } | null = null;
+  /** Silent past 1.5 heartbeats (traced once, and again when heard from). */
+  private silentSince: number | null = null;
   private readonly helloTimer: NodeJS.Timeout;
 
   constructor(
@@ -46,6 +50,7 @@ export class DeviceConnection implements DeviceLink {
   receive(data: string | Buffer, isBinary: boolean): void {
     if (this.closed) return;
     this.lastHeardAt = this.hub.clock.now();
+    if (this.silentSince !== null) this.heardAgain();
     if (isBinary) return this.error('BAD_REQUEST', 'binary frames are not part of the protocol');
     const text = typeof data === 'string' ? data : data.toString('utf8');
     if (this.helloPending) {
@@ -117,6 +122,7 @@ export class DeviceConnection implements DeviceLink {
         clearTimeout(this.helloTimer);
         this.deviceId = device.id;
         this.session = session;
+        session.traceEvent('connection', 'opened', { deviceId: device.id, payload: { connId: this.id } });
         const seq = session.traceEvent('message.in', message.type, { deviceId: device.id, payload: message, size });
         const previous = session.link(device.id, this);
         session.send(
@@ -134,9 +140,12 @@ export class DeviceConnection implements DeviceLink {
       });
   }
 
-  /** A burst of pings right after the hello, so the clock estimate is good before any transfer. */
+  /**
+   * A burst of pings right after the hello, so the estimate is good before any transfer: the
+   * lowest-delay sample of 16 is far tighter than the first one (then one per heartbeat).
+   */
   private startClockSync(): void {
-    for (let i = 0; i < 5; i++) setTimeout(() => this.ping(), i * 40);
+    for (let i = 0; i < 16; i++) setTimeout(() => this.ping(), i * 25);
   }
 
   /**
@@ -150,6 +159,11 @@ export class DeviceConnection implements DeviceLink {
 
   ping(): void {
     if (this.closed) return;
+    const silentMs = this.hub.clock.now() - this.lastHeardAt;
+    if (this.silentSince === null && this.session && this.deviceId && silentMs > this.hub.settings.heartbeatMs * 1.5) {
+      this.silentSince = this.lastHeardAt;
+      this.session.traceEvent('presence', 'silent', { deviceId: this.deviceId, payload: { silentMs: Math.round(silentMs), heartbeatMs: this.hub.settings.heartbeatMs } });
+    }
     this.sendMessage({ type: 'clock.ping', pingId: ++this.pingId, t0: this.hub.clock.now() });
   }
 
@@ -183,8 +197,15 @@ export class DeviceConnection implements DeviceLink {
     this.sendMessage({ type: 'error', code, message, ...(ref !== undefined ? { ref } : {}) });
   }
 
+  private heardAgain(): void {
+    const silentMs = Math.round(this.lastHeardAt - this.silentSince!);
+    this.silentSince = null;
+    if (this.session && this.deviceId) this.session.traceEvent('presence', 'heard-again', { deviceId: this.deviceId, payload: { silentMs } });
+  }
+
   close(code: number, reason: string): void {
     if (this.closed) return;
+    this.closedBy = { code, reason };
     this.socket.close(code, reason);
     this.onClosed();
   }
@@ -197,7 +218,8 @@ export class DeviceConnection implements DeviceLink {
     this.hub.forget(this);
     if (this.session && this.deviceId) {
       this.session.unlink(this.deviceId, this);
-      const seq = this.session.traceEvent('connection', 'closed', { deviceId: this.deviceId });
+      const payload = { connId: this.id, by: this.closedBy ? 'hub' : 'device', ...this.closedBy };
+      const seq = this.session.traceEvent('connection', 'closed', { deviceId: this.deviceId, payload });
       this.session.send({ type: 'device.leave', deviceId: this.deviceId, connId: this.id, goodbye: false }, { parentSeq: seq });
     }
   }
