@@ -154,7 +154,7 @@ export class SimDevice {
       this.send(this.hello());
     });
     ws.on('message', (data) => {
-      const text = String(data as Buffer);
+      const text = (data as Buffer).toString();
       this.down.push(() => this.receive(text));
     });
     ws.on('close', (code, reason) => {
@@ -320,7 +320,7 @@ export class SimDevice {
       // Start where the line is now: a timer that fired late must not put the position behind.
       this.player.start(playback.track, positionMs + (clock() - localT), transferId);
       this.startedFor = transferId;
-      this.send({ type: 'transfer.started', transferId });
+      this.send({ type: 'transfer.started', transferId, atServerTime: this.serverNow() });
     });
   }
 
@@ -340,7 +340,7 @@ export class SimDevice {
   /** Send a command and wait for its result. A given `commandId` makes it a retry. */
   command(input: CommandInput, timeoutMs = 15_000): Promise<CommandResult> {
     const commandId = input.commandId ?? `${this.id}-${++this.commands}`;
-    const command = { ...input, commandId } as Command;
+    const command = { ...input, commandId };
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no result for ${command.type} ${commandId}`)), timeoutMs);
       this.pending.set(commandId, (r) => {

@@ -70,7 +70,7 @@ export class DeviceConnection implements DeviceLink {
     }
     const parsed = DeviceMessage.safeParse(raw);
     if (!parsed.success) {
-      const type = typeof raw === 'object' && raw !== null && 'type' in raw ? (raw as { type: unknown }).type : undefined;
+      const type = typeof raw === 'object' && raw !== null && 'type' in raw ? (raw).type : undefined;
       const ref = typeof type === 'string' ? type.slice(0, 64) : undefined;
       if (typeof type !== 'string' || !DeviceMessage.options.some((o) => o.shape.type.value === type)) {
         return this.error('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(ref ?? null)}`, ref);

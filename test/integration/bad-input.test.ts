@@ -11,7 +11,7 @@ async function rawSocket(hub: RunningHub, token: string | null) {
   const ws = new WebSocket(token ? `${hub.wsUrl}?access_token=${token}` : hub.wsUrl);
   const messages: Array<Record<string, unknown>> = [];
   const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-  ws.on('message', (d) => messages.push(JSON.parse(String(d)) as Record<string, unknown>));
+  ws.on('message', (d: Buffer) => messages.push(JSON.parse(d.toString()) as Record<string, unknown>));
   await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
   const next = async (type: string, timeoutMs = 2000) => {
     const start = Date.now();

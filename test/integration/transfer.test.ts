@@ -19,7 +19,10 @@ function overlapMs(devices: SimDevice[]): number {
     let start: number | null = null;
     for (const a of d.truth) {
       if (a.type === 'start') start = a.trueTime;
-      else if (start !== null) (out.push([start, a.trueTime]), (start = null));
+      else if (start !== null) {
+        out.push([start, a.trueTime]);
+        start = null;
+      }
     }
     if (start !== null) out.push([start, performance.timeOrigin + performance.now()]);
     return out.map(([s, e]) => ({ s, e, id: d.id }));

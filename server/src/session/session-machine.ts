@@ -37,7 +37,8 @@ type E<T extends SessionEvent['type']> = Extract<SessionEvent, { type: T }>;
  * leaves as data in an emitted `effects` event, which the host carries out.
  */
 export function createSessionMachine(deps: SessionDeps) {
-  const { now, settings } = deps;
+  const { settings } = deps;
+  const now = () => deps.now();
   const run = (step: Step, enqueue: { assign: (ctx: SessionContext) => void; emit: (e: EffectsEmitted) => void }) => {
     enqueue.assign(step.ctx);
     if (step.effects.length) enqueue.emit({ type: 'effects', effects: step.effects });
