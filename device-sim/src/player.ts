@@ -1,4 +1,5 @@
-import type { Track } from '@handoff/protocol';
+import type { PlayerPort } from '@handoff/client';
+import type { Playback, Track } from '@handoff/protocol';
 import { trueNow } from './true-clock.ts';
 
 /** What a device actually did, on the true clock: the ground truth tests measure against. */
@@ -13,19 +14,42 @@ export interface Audible {
   transferId?: string;
 }
 
+export interface LoadBehaviour {
+  /** How long loading takes when asked to prepare. */
+  loadDelayMs?: number | (() => number);
+  /** Every load fails (a device that cannot play what it is given). */
+  failLoad?: boolean;
+}
+
 /**
  * A simulated audio output on a device clock (`localNow`, the true clock plus skew). It only
  * knows whether it produces sound, of which track, from which position; it records every start
  * and stop on the true clock.
  */
-export class Player {
+export class Player implements PlayerPort {
   readonly truth: Audible[] = [];
+  volume = 50;
   private sound: { track: Track; positionMs: number; startedLocal: number } | null = null;
 
   constructor(
     private readonly localNow: () => number,
+    private readonly load: LoadBehaviour = {},
     private readonly limit = 10_000,
   ) {}
+
+  prepare(_playback: Playback, _transferId: string): Promise<void> {
+    const { loadDelayMs, failLoad } = this.load;
+    const delay = typeof loadDelayMs === 'function' ? loadDelayMs() : (loadDelayMs ?? 0);
+    return new Promise((resolve, reject) => setTimeout(() => (failLoad ? reject(new Error('load failed')) : resolve()), delay));
+  }
+
+  setVolume(percent: number): void {
+    this.volume = percent;
+  }
+
+  get trackUri(): string | null {
+    return this.sound?.track.uri ?? null;
+  }
 
   get playing(): boolean {
     return this.sound !== null;

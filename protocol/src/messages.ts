@@ -62,6 +62,8 @@ export const TransferFailed = z.object({
 export const TransferStarted = z.object({
   type: z.literal('transfer.started'),
   transferId: TransferId,
+  /** When sound really started, in server time as the device estimates it (traces show it against the scheduled time). */
+  atServerTime: z.number().optional(),
 });
 /** The device is leaving on purpose (shutdown): offline now, no grace period. */
 export const DeviceGoodbye = z.object({ type: z.literal('device.goodbye') });

@@ -1,0 +1,399 @@
+import {
+  CloseCode,
+  HubMessage,
+  PROTOCOL_VERSION,
+  positionAt,
+  type Capabilities,
+  type Cluster,
+  type Command,
+  type CommandResult,
+  type DeviceKind,
+  type DeviceMessage,
+  type Playback,
+} from '@handoff/protocol';
+import type { PlayerPort } from './player.ts';
+import { runAt } from './schedule.ts';
+import { OPEN, type SocketFactory, type WebSocketLike } from './socket.ts';
+
+export interface ClientOptions {
+  /** Hub socket URLs (ws://host:port/v1/connect); on failure the client moves to the next. */
+  urls: string[];
+  /** A token, or a function that gets one (called again when the hub refuses the last). */
+  token: string | (() => Promise<string>);
+  device: { id: string; name: string; kind: DeviceKind; capabilities: Capabilities; volume?: number };
+  player: PlayerPort;
+  socket: SocketFactory;
+  /** This device's clock in ms (default: performance.timeOrigin + performance.now()). */
+  clock?: () => number;
+  /** Longest wait between reconnect attempts. @default 3000 */
+  maxBackoffMs?: number;
+  random?: () => number;
+  /** One line per notable event. */
+  onEvent?: (line: string) => void;
+}
+
+/** Close codes after which reconnecting would not help. */
+const FATAL: number[] = [
+  CloseCode.FORBIDDEN,
+  CloseCode.CLIENT_TOO_OLD,
+  CloseCode.SERVER_TOO_OLD,
+  CloseCode.REPLACED,
+  CloseCode.TOO_MANY_DEVICES,
+  CloseCode.KICKED,
+];
+
+export type CommandInput = {
+  [K in Command['type']]: Omit<Extract<Command, { type: K }>, 'commandId'> & { commandId?: string };
+}[Command['type']];
+
+const defaultClock = () => performance.timeOrigin + performance.now();
+
+/**
+ * A device's connection to the hub, doing the hard parts right: hello with capabilities and what
+ * it plays (so a restarted hub can rebuild), clock sync answers, reconnect with backoff and
+ * jitter across hubs, fencing by revision, switches at a server time on the device's own clock,
+ * commands with ids and retries. The sound itself is the PlayerPort's.
+ */
+export class HandoffClient {
+  cluster: Cluster | null = null;
+  /** Device clock minus server clock, as the hub estimated it. */
+  offsetMs = 0;
+  errorMs = Infinity;
+  rttMs = Infinity;
+  staleIgnored = 0;
+  connects = 0;
+  readonly errors: Array<{ code: string; message: string }> = [];
+  private ws: WebSocketLike | null = null;
+  private token: string | null = null;
+  private urlIndex = 0;
+  private attempt = 0;
+  private stopped = false;
+  private lastHeard = 0;
+  private heartbeatMs = 5000;
+  private commands = 0;
+  private readonly pending = new Map<string, (r: CommandResult) => void>();
+  private readonly prepared = new Map<string, Playback>();
+  private switchCancel: (() => void) | null = null;
+  private startedFor: string | null = null;
+  private stoppedFor: string | null = null;
+  private readonly watchers = new Set<() => void>();
+  private ticker: ReturnType<typeof setInterval> | null = null;
+  private welcomed: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  private welcomedOn: WebSocketLike | null = null;
+  readonly now: () => number;
+
+  constructor(private readonly opts: ClientOptions) {
+    this.now = opts.clock ?? defaultClock;
+    if (typeof opts.token === 'string') this.token = opts.token;
+  }
+
+  get id(): string {
+    return this.opts.device.id;
+  }
+
+  get revision(): number {
+    return this.cluster?.revision ?? 0;
+  }
+
+  /** Welcomed on the socket it has now. */
+  get connected(): boolean {
+    return this.ws?.readyState === OPEN && this.welcomedOn === this.ws;
+  }
+
+  /** Server time as this device estimates it. */
+  serverNow(): number {
+    return this.now() - this.offsetMs;
+  }
+
+  /** Connect; resolves once the hub welcomed this device. */
+  connect(): Promise<void> {
+    this.stopped = false;
+    const done = new Promise<void>((resolve, reject) => (this.welcomed = { resolve, reject }));
+    void this.open();
+    this.ticker ??= setInterval(() => this.tick(), 1000);
+    return done;
+  }
+
+  private async open(): Promise<void> {
+    if (this.stopped) return;
+    const url = this.opts.urls[this.urlIndex % this.opts.urls.length]!;
+    try {
+      if (!this.token && typeof this.opts.token === 'function') this.token = await this.opts.token();
+    } catch (err) {
+      return this.retry(`token: ${(err as Error).message}`);
+    }
+    const ws = this.opts.socket(`${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(this.token ?? '')}`);
+    this.ws = ws;
+    ws.onopen = () => {
+      this.lastHeard = this.now();
+      this.send(this.hello());
+    };
+    ws.onmessage = (ev) => this.receive(typeof ev.data === 'string' ? ev.data : String(ev.data as Buffer));
+    ws.onclose = (ev) => this.closed(ws, ev.code, ev.reason);
+    ws.onerror = () => {};
+  }
+
+  private closed(ws: WebSocketLike, code: number, reason: string): void {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    if (this.stopped) return;
+    if (code === CloseCode.UNAUTHORIZED && typeof this.opts.token === 'function') {
+      // The hub restarted with a new secret, or the token expired: get a fresh one.
+      this.token = null;
+      return this.retry('token refused, getting a new one');
+    }
+    if (FATAL.includes(code) || code === CloseCode.UNAUTHORIZED) {
+      this.stopped = true;
+      this.emit(`closed ${code} ${reason}`);
+      this.welcomed?.reject(new Error(`hub closed the socket: ${code} ${reason}`));
+      this.welcomed = null;
+      return;
+    }
+    this.retry(`closed ${code}`);
+  }
+
+  private retry(why: string): void {
+    if (this.stopped) return;
+    this.urlIndex++;
+    const base = Math.min(this.opts.maxBackoffMs ?? 3000, 100 * 2 ** this.attempt++);
+    const wait = base / 2 + (this.opts.random ?? Math.random)() * (base / 2);
+    this.emit(`reconnecting in ${Math.round(wait)} ms (${why})`);
+    setTimeout(() => void this.open(), wait);
+  }
+
+  private hello(): DeviceMessage {
+    const p = this.opts.player;
+    return {
+      type: 'device.hello',
+      protocolVersion: PROTOCOL_VERSION,
+      device: this.opts.device,
+      ...(this.cluster ? { resume: { revision: this.cluster.revision, playing: p.playing, playback: this.cluster.playback } } : {}),
+    };
+  }
+
+  private send(message: DeviceMessage): void {
+    if (this.ws?.readyState === OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  private receive(text: string): void {
+    this.lastHeard = this.now();
+    let parsed;
+    try {
+      parsed = HubMessage.safeParse(JSON.parse(text));
+    } catch {
+      return this.emit('unreadable frame from hub');
+    }
+    if (!parsed.success) return this.emit(`unexpected message from hub: ${text.slice(0, 80)}`);
+    const m = parsed.data;
+    switch (m.type) {
+      case 'hub.welcome':
+        this.welcomedOn = this.ws;
+        this.heartbeatMs = m.heartbeatMs;
+        this.attempt = 0;
+        this.connects++;
+        this.apply(m.cluster);
+        this.welcomed?.resolve();
+        this.welcomed = null;
+        this.emit(`connected (revision ${m.cluster.revision})`);
+        break;
+      case 'cluster.update':
+        this.apply(m.cluster);
+        break;
+      case 'clock.ping': {
+        const t1 = this.now();
+        this.send({ type: 'clock.pong', pingId: m.pingId, t0: m.t0, t1, t2: this.now() });
+        break;
+      }
+      case 'clock.sync':
+        this.offsetMs = m.offsetMs;
+        this.errorMs = m.errorMs;
+        this.rttMs = m.rttMs;
+        break;
+      case 'transfer.prepare':
+        this.prepare(m.transferId, m.playback, m.volume);
+        break;
+      case 'transfer.switch':
+        this.scheduleSwitch(m.transferId, m.role, m.atServerTime, m.positionMs);
+        break;
+      case 'transfer.abort':
+        this.abort(m.transferId, m.resumeAt);
+        break;
+      case 'command.result':
+        this.pending.get(m.commandId)?.(m);
+        this.pending.delete(m.commandId);
+        break;
+      case 'error':
+        this.errors.push({ code: m.code, message: m.message });
+        break;
+      case 'hub.reconnect':
+        this.emit(`hub asks to reconnect: ${m.reason}`);
+        this.ws?.close(CloseCode.GOING_AWAY);
+        break;
+    }
+    for (const w of this.watchers) w();
+  }
+
+  /** Fencing: a cluster older than the one this device has is ignored. */
+  private apply(cluster: Cluster): void {
+    if (this.cluster && cluster.revision < this.cluster.revision) {
+      this.staleIgnored++;
+      return;
+    }
+    const wasActive = this.cluster?.activeDeviceId === this.id;
+    this.cluster = cluster;
+    const isActive = cluster.activeDeviceId === this.id;
+    if (wasActive !== isActive) this.emit(isActive ? 'now active' : 'no longer active');
+    const me = cluster.devices.find((d) => d.id === this.id);
+    if (me) this.opts.player.setVolume?.(me.volume);
+    this.reconcile();
+  }
+
+  /** Make the sound match the cluster: play what it says if this device is active, else be silent. */
+  private reconcile(): void {
+    if (this.switchCancel || !this.cluster) return;
+    const { playback, activeDeviceId } = this.cluster;
+    const track = playback.track;
+    const player = this.opts.player;
+    if (activeDeviceId === this.id && track && playback.position.rate > 0) {
+      const want = positionAt(playback.position, this.serverNow(), track.durationMs);
+      if (!player.playing || player.trackUri !== track.uri || Math.abs(player.positionMs() - want) > 250) player.start(track, want);
+    } else if (player.playing) {
+      player.stop();
+    }
+  }
+
+  private prepare(transferId: string, playback: Playback, volume: number): void {
+    this.opts.player.prepare(playback, transferId).then(
+      () => {
+        this.prepared.set(transferId, playback);
+        this.opts.player.setVolume?.(volume);
+        this.send({ type: 'transfer.ready', transferId });
+      },
+      (err: unknown) => this.send({ type: 'transfer.failed', transferId, reason: String((err as Error)?.message ?? err).slice(0, 200) }),
+    );
+  }
+
+  private scheduleSwitch(transferId: string, role: 'start' | 'stop', atServerTime: number, positionMs: number): void {
+    const localT = atServerTime + this.offsetMs;
+    this.switchCancel?.();
+    this.switchCancel = runAt(this.now, localT, () => {
+      this.switchCancel = null;
+      if (role === 'stop') {
+        this.opts.player.stop(transferId);
+        this.stoppedFor = transferId;
+        return;
+      }
+      const playback = this.prepared.get(transferId);
+      this.prepared.clear();
+      if (!playback?.track) return this.send({ type: 'transfer.failed', transferId, reason: 'nothing prepared' });
+      // Start where the line is now: a timer that fired late must not leave the position behind.
+      this.opts.player.start(playback.track, positionMs + (this.now() - localT), transferId);
+      this.startedFor = transferId;
+      this.send({ type: 'transfer.started', transferId, atServerTime: this.serverNow() });
+    });
+  }
+
+  private abort(transferId: string, resumeAt?: { positionMs: number; atServerTime: number }): void {
+    this.prepared.delete(transferId);
+    this.switchCancel?.();
+    this.switchCancel = null;
+    if (this.startedFor === transferId) this.opts.player.stop(transferId);
+    const track = this.cluster?.playback.track;
+    if (this.stoppedFor === transferId && resumeAt && track) {
+      this.opts.player.start(track, resumeAt.positionMs + (this.serverNow() - resumeAt.atServerTime), transferId);
+    }
+    this.emit(`transfer ${transferId} aborted`);
+    this.reconcile();
+  }
+
+  /** Send a command and wait for its result. Passing the same `commandId` again is a safe retry. */
+  command(input: CommandInput, timeoutMs = 15_000): Promise<CommandResult> {
+    const commandId = input.commandId ?? `${this.id}-${Date.now().toString(36)}-${++this.commands}`;
+    const command = { ...input, commandId } as Command;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(commandId);
+        reject(new Error(`no result for ${command.type} ${commandId}`));
+      }, timeoutMs);
+      this.pending.set(commandId, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      this.send(command);
+    });
+  }
+
+  /** Send any frame as is (tests of bad input). */
+  sendRaw(data: string): void {
+    this.ws?.send(data);
+  }
+
+  /** Resolve once `predicate` holds (checked after every message), or reject after `timeoutMs`. */
+  waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!predicate()) return;
+        cleanup();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`${this.id}: timed out waiting for ${what}`));
+      }, timeoutMs);
+      const poll = setInterval(check, 20);
+      const cleanup = () => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.watchers.delete(check);
+      };
+      this.watchers.add(check);
+    });
+  }
+
+  /** The connection drops without a goodbye; the client reconnects and the sound goes on. */
+  drop(): void {
+    this.ws?.close(CloseCode.GOING_AWAY);
+  }
+
+  /** Stop reconnecting and let go of the socket without a goodbye (the device vanished). */
+  vanish(close: (ws: WebSocketLike) => void = (ws) => ws.close()): void {
+    this.stopped = true;
+    if (this.ws) close(this.ws);
+    this.stopTicker();
+  }
+
+  /** Leave on purpose: goodbye, close, silence. */
+  close(): void {
+    this.stopped = true;
+    this.stopTicker();
+    this.switchCancel?.();
+    this.opts.player.stop();
+    if (this.ws?.readyState === OPEN) {
+      this.ws.send(JSON.stringify({ type: 'device.goodbye' }));
+      this.ws.close(CloseCode.GOING_AWAY);
+    }
+  }
+
+  /** The socket, for callers that need to end it abruptly. */
+  get socket(): WebSocketLike | null {
+    return this.ws;
+  }
+
+  private tick(): void {
+    if (this.ws?.readyState !== OPEN) return;
+    if (this.now() - this.lastHeard > 3 * this.heartbeatMs) {
+      this.emit('hub silent for 3 heartbeats, reconnecting');
+      this.ws.close(CloseCode.GOING_AWAY);
+    }
+  }
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+  }
+
+  private emit(line: string): void {
+    this.opts.onEvent?.(`${this.id}: ${line}`);
+  }
+}

@@ -1,0 +1,4 @@
+export { HandoffClient, type ClientOptions, type CommandInput } from './client.ts';
+export type { PlayerPort } from './player.ts';
+export type { SocketFactory, WebSocketLike } from './socket.ts';
+export { runAt } from './schedule.ts';
