@@ -36,3 +36,13 @@ export type ViewerMessage = z.infer<typeof ViewerMessage>;
 export type TraceHello = z.infer<typeof TraceHello>;
 export type TraceBatch = z.infer<typeof TraceBatch>;
 export type TraceGap = z.infer<typeof TraceGap>;
+
+/** `GET /v1/info` (public): what a viewer needs to know before signing in. */
+export const HubInfo = z.object({
+  /** No secret configured: `POST /v1/dev/token` mints tokens, so the viewer offers a user picker. */
+  devMode: z.boolean(),
+  protocolVersion: z.number().int(),
+  traceFormatVersion: z.number().int(),
+  nodeId: z.string().optional(),
+});
+export type HubInfo = z.infer<typeof HubInfo>;

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_RATE_LIMIT } from './limits/rate-limit.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -22,6 +23,9 @@ export const ConfigSchema = z.object({
   TRACE_MAX_EVENTS_PER_USER: int(10, 10_000_000).default(5000),
   TRACE_MAX_AGE_MS: int(1000, 30 * 86_400_000).default(3_600_000),
   TRACE_MAX_BYTES: int(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  /** HTTP API rate limit per user: sustained requests per second, and the burst allowed at once. */
+  API_RATE_PER_SEC: int(1, 1_000_000).default(DEFAULT_RATE_LIMIT.ratePerSec),
+  API_RATE_BURST: int(1, 1_000_000).default(DEFAULT_RATE_LIMIT.burst),
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 

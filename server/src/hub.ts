@@ -142,6 +142,12 @@ export class Hub {
     return toCluster(session.context);
   }
 
+  /** The user's cluster if their session is open on this hub, without opening one (a viewer must not create sessions). */
+  openCluster(userId: string): Cluster | null {
+    const session = this.sessions.get(userId);
+    return session ? toCluster(session.context) : null;
+  }
+
   /** One sweep for every socket: a clock ping each, and a disconnect for the silent ones. */
   private heartbeat(): void {
     const now = this.clock.now();

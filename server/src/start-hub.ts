@@ -3,13 +3,23 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
+import { fileURLToPath } from 'node:url';
 import { createApp } from './http/app.ts';
+import { infoRoute } from './http/info.ts';
+import { addPlayerRoutes } from './http/player-routes.ts';
+import { viewerFiles } from './http/viewer-files.ts';
 import { Hub } from './hub.ts';
 import { DEFAULT_HUB_SETTINGS } from './hub-settings.ts';
+import { RateLimiter } from './limits/rate-limit.ts';
 import { jsonLog, type Log } from './log.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import type { Store } from './store/store.ts';
+import { traceExportRoutes } from './trace/export-routes.ts';
 import { TraceLog } from './trace/trace-log.ts';
+import { traceSocket } from './trace/trace-socket.ts';
+
+/** The built viewer, served at `/`. */
+const VIEWER_DIST = fileURLToPath(new URL('../../viewer/dist', import.meta.url));
 
 export interface RunningHub {
   hub: Hub;
@@ -26,7 +36,7 @@ export interface RunningHub {
 }
 
 /** Build the store, trace log, hub and HTTP server from a config, and listen. The one place that wires real things. */
-export async function startHub(config: Config, deps: { log?: Log; clock?: Clock; store?: Store } = {}): Promise<RunningHub> {
+export async function startHub(config: Config, deps: { log?: Log; clock?: Clock; store?: Store; viewerDir?: string } = {}): Promise<RunningHub> {
   const log = deps.log ?? jsonLog(config.LOG_LEVEL, { node: config.NODE_ID });
   const clock = deps.clock ?? systemClock;
   const devMode = !config.HUB_SECRET;
@@ -55,7 +65,20 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
       },
     },
   });
-  const server = createApp({ hub, log, secret, devMode, maxPayloadBytes: config.MAX_PAYLOAD_BYTES });
+  const server = createApp({
+    hub,
+    log,
+    secret,
+    devMode,
+    maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
+    routes: (router, auth) => {
+      infoRoute(router, { devMode, nodeId: config.NODE_ID });
+      traceExportRoutes(router, auth, hub, log);
+      addPlayerRoutes(router, auth, { hub, limiter: new RateLimiter({ ratePerSec: config.API_RATE_PER_SEC, burst: config.API_RATE_BURST }, () => clock.now()) });
+    },
+    sockets: [traceSocket(hub, log)],
+    fallback: viewerFiles(deps.viewerDir ?? VIEWER_DIST),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => resolve());

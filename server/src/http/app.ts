@@ -7,8 +7,9 @@ import { bearerToken, Role, signToken, verifyToken, type Principal } from '../au
 import { toHubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
 import type { Log } from '../log.ts';
+import { cors } from './cors.ts';
 import { apiError, BodyError, json, readJson } from './respond.ts';
-import { Router, type RouteContext } from './router.ts';
+import { Router, type Handler, type RouteContext } from './router.ts';
 
 export interface AppOptions {
   hub: Hub;
@@ -21,6 +22,8 @@ export interface AppOptions {
   routes?: (router: Router, auth: (ctx: RouteContext) => Principal) => void;
   /** Extra WebSocket endpoints (e.g. the trace socket). */
   sockets?: SocketRoute[];
+  /** Answers requests no route matched (the viewer's files); without it they get a JSON 404. */
+  fallback?: Handler;
 }
 
 /** A WebSocket endpoint: its path, the token roles it admits, and what to do with an admitted socket. */
@@ -59,11 +62,13 @@ export function createApp(opts: AppOptions): Server {
   opts.routes?.(router, auth);
 
   const server = createServer((req, res) => {
+    if (cors(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://hub');
-    const found = router.match(req.method ?? 'GET', url.pathname);
+    const found = router.match(req.method ?? 'GET', url.pathname) ?? (opts.fallback ? { handler: opts.fallback, params: {} } : null);
     if (found === null) return apiError(res, 404, 'Service not found');
     if (found === 'method') return apiError(res, 405, 'Method not allowed');
-    Promise.resolve(found.handler({ req, res, url, params: found.params })).catch((err: unknown) => {
+    // Through a promise even when the handler throws synchronously, so the catch below sees it.
+    new Promise<void>((resolve) => resolve(found.handler({ req, res, url, params: found.params }))).catch((err: unknown) => {
       if (res.headersSent) return void res.end();
       if (err instanceof BodyError) return apiError(res, err.status, err.message);
       log.error({ err, path: url.pathname }, 'request failed');

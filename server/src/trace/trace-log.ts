@@ -61,19 +61,29 @@ export class TraceLog {
     return event;
   }
 
-  /** Events of a user with seq > sinceSeq, oldest first. */
-  read(userId: string, sinceSeq = 0): TraceEvent[] {
+  /** Events of a user with seq > sinceSeq, oldest first; at most `limit` of them. */
+  read(userId: string, sinceSeq = 0, limit = Infinity): TraceEvent[] {
     const ring = this.rings.get(userId);
     if (!ring) return [];
     this.trim(ring, this.now());
-    const live = ring.events.slice(ring.head);
-    const first = live.findIndex((e) => e.seq > sinceSeq);
-    return first < 0 ? [] : live.slice(first);
+    const oldest = ring.events[ring.head];
+    if (!oldest) return [];
+    // Seqs in a ring are consecutive, so the first wanted event is found by arithmetic.
+    const start = ring.head + Math.max(0, sinceSeq + 1 - oldest.seq);
+    return ring.events.slice(start, Math.min(ring.events.length, start + limit));
   }
 
   /** The sequence number of the user's latest event (0 when none). */
   lastSeq(userId: string): number {
     return this.rings.get(userId)?.seq ?? 0;
+  }
+
+  /** The oldest seq still held for the user (lastSeq + 1 when none is). */
+  firstSeq(userId: string): number {
+    const ring = this.rings.get(userId);
+    if (!ring) return 1;
+    this.trim(ring, this.now());
+    return ring.events[ring.head]?.seq ?? ring.seq + 1;
   }
 
   subscribe(userId: string, listener: Listener): () => void {

@@ -1,0 +1,40 @@
+import { CloseCode } from '@handoff/protocol';
+import type { Hub } from '../hub.ts';
+import type { SocketRoute } from '../http/app.ts';
+import type { Log } from '../log.ts';
+import { auditRead, traceRefusal } from './access.ts';
+import { DEFAULT_TRACE_STREAM_SETTINGS, TraceStream, type TraceStreamSettings } from './trace-stream.ts';
+
+/**
+ * `/v1/trace?user=U&sinceSeq=N`: a viewer token of U, or an admin token, streams U's trace
+ * (see TraceStream). Without `user`, the token's own user. Viewers only read: frames they send
+ * are ignored.
+ */
+/** WebSocket close code for a request the endpoint will not serve (RFC 6455). */
+const POLICY_VIOLATION = 1008;
+
+export function traceSocket(hub: Hub, log: Log, settings: TraceStreamSettings = DEFAULT_TRACE_STREAM_SETTINGS): SocketRoute {
+  return {
+    path: '/v1/trace',
+    roles: ['viewer', 'admin'],
+    attach(ws, principal, url) {
+      const userId = url.searchParams.get('user') || principal.userId;
+      const refusal = traceRefusal(principal, userId);
+      if (refusal) return ws.close(CloseCode.FORBIDDEN, refusal);
+      const since = Number(url.searchParams.get('sinceSeq') ?? 0);
+      if (!Number.isSafeInteger(since) || since < 0) return ws.close(POLICY_VIOLATION, 'sinceSeq must be a non-negative integer');
+      auditRead(log, principal, userId, 'socket');
+      const socket = {
+        send: (text: string) => ws.send(text),
+        close: (code: number, reason: string) => ws.close(code, reason),
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
+      };
+      const stream = new TraceStream(socket, hub.trace, hub.clock, userId, since, settings);
+      ws.on('close', () => stream.stop());
+      ws.on('error', () => stream.stop());
+      stream.start(hub.openCluster(userId));
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import { TRACE_FORMAT_VERSION, type Cluster, type TraceEvent, type ViewerMessage } from '@handoff/protocol';
+import type { Clock } from '../clock.ts';
+import type { HubSocket } from '../socket.ts';
+import { redactJson } from './redact.ts';
+import type { TraceLog } from './trace-log.ts';
+
+export interface TraceStreamSettings {
+  /** Live events are sent at most this often, batched. @default 16 */
+  flushMs: number;
+  /** Events per `trace.events` frame. @default 500 */
+  maxBatch: number;
+  /** Stop sending while the socket has more than this queued. @default 1 MiB */
+  highWaterBytes: number;
+  /** While stopped, look again this often. @default 50 */
+  pollMs: number;
+  /** Live events held between flushes before the stream falls back to reading the ring. @default 5000 */
+  maxPending: number;
+}
+
+export const DEFAULT_TRACE_STREAM_SETTINGS: TraceStreamSettings = {
+  flushMs: 16,
+  maxBatch: 500,
+  highWaterBytes: 1024 * 1024,
+  pollMs: 50,
+  maxPending: 5000,
+};
+
+/** Frames sent in one go while catching up, before yielding to the event loop. */
+const BATCHES_PER_TURN = 8;
+
+/**
+ * One viewer's view of one user's trace: a hello, then every event after `sinceSeq` read from the
+ * ring (catch-up), then live events as they are recorded, batched.
+ *
+ * It never buffers without bound. Live events wait at most `flushMs` in a list capped at
+ * `maxPending`; when the socket's queue passes `highWaterBytes` (or the list overflows), the stream
+ * drops what it holds, stops listening and goes back to reading the ring from its cursor once the
+ * socket drains. Whatever the ring evicted meanwhile is announced with a `trace.gap`.
+ */
+export class TraceStream {
+  private cursor: number;
+  private pending: TraceEvent[] = [];
+  private unsubscribe: (() => void) | null = null;
+  private timer: unknown = null;
+  private slow = false;
+  private stopped = false;
+
+  constructor(
+    private readonly socket: HubSocket,
+    private readonly trace: TraceLog,
+    private readonly clock: Clock,
+    private readonly userId: string,
+    sinceSeq: number,
+    private readonly settings: TraceStreamSettings = DEFAULT_TRACE_STREAM_SETTINGS,
+  ) {
+    // A cursor past the end (the hub restarted and its seqs began again) resumes from the start.
+    this.cursor = sinceSeq > trace.lastSeq(userId) ? 0 : sinceSeq;
+  }
+
+  /** Send the hello and start catching up. */
+  start(cluster: Cluster | null): void {
+    this.send({
+      type: 'trace.hello',
+      formatVersion: TRACE_FORMAT_VERSION,
+      userId: this.userId,
+      lastSeq: this.trace.lastSeq(this.userId),
+      serverTime: this.clock.now(),
+      cluster,
+    });
+    this.catchUp();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.pending = [];
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** The last seq sent or announced as a gap. */
+  get sentSeq(): number {
+    return this.cursor;
+  }
+
+  private catchUp = (): void => {
+    this.timer = null;
+    if (this.stopped) return;
+    for (let i = 0; i < BATCHES_PER_TURN; i++) {
+      if (this.socket.bufferedAmount > this.settings.highWaterBytes) {
+        this.slow = true;
+        return this.schedule(this.catchUp, this.settings.pollMs);
+      }
+      const first = this.trace.firstSeq(this.userId);
+      if (this.cursor + 1 < first) {
+        this.send({ type: 'trace.gap', fromSeq: this.cursor + 1, toSeq: first - 1, reason: this.slow ? 'slow-viewer' : 'evicted' });
+        this.cursor = first - 1;
+      }
+      const events = this.trace.read(this.userId, this.cursor, this.settings.maxBatch);
+      if (events.length > 0) this.sendEvents(events);
+      if (events.length < this.settings.maxBatch) return this.goLive();
+    }
+    this.schedule(this.catchUp, 0);
+  };
+
+  /** Caught up with the ring: from here on, events come from the listener. Same turn, so none is missed. */
+  private goLive(): void {
+    this.slow = false;
+    this.unsubscribe = this.trace.subscribe(this.userId, (event) => this.onEvent(event));
+  }
+
+  private onEvent(event: TraceEvent): void {
+    if (event.seq <= this.cursor) return;
+    this.pending.push(event);
+    if (this.pending.length >= this.settings.maxPending) return this.fallBehind();
+    if (this.timer === null) this.schedule(this.flush, this.settings.flushMs);
+  }
+
+  private flush = (): void => {
+    this.timer = null;
+    if (this.stopped || this.pending.length === 0) return;
+    if (this.socket.bufferedAmount > this.settings.highWaterBytes) return this.fallBehind();
+    const events = this.pending;
+    this.pending = [];
+    for (let i = 0; i < events.length; i += this.settings.maxBatch) this.sendEvents(events.slice(i, i + this.settings.maxBatch));
+  };
+
+  /** Too slow: hold nothing, listen to nothing, and read the ring again once the socket drains. */
+  private fallBehind(): void {
+    this.slow = true;
+    this.pending = [];
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.schedule(this.catchUp, this.settings.pollMs);
+  }
+
+  private sendEvents(events: TraceEvent[]): void {
+    this.send({ type: 'trace.events', events });
+    this.cursor = events[events.length - 1]!.seq;
+  }
+
+  private send(message: ViewerMessage): void {
+    this.socket.send(redactJson(JSON.stringify(message)));
+  }
+
+  private schedule(fn: () => void, ms: number): void {
+    this.timer = this.clock.setTimeout(fn, ms);
+  }
+}
