@@ -4,6 +4,7 @@ import type { Join } from './presence.ts';
 
 /** Everything a session reacts to. Timer events come from deadlines the host armed. */
 export type SessionEvent =
+  | { type: 'session.opened'; restored: boolean }
   | ({ type: 'device.join' } & Join)
   | { type: 'device.leave'; deviceId: string; connId: string; goodbye: boolean }
   | { type: 'command'; command: Command; replyTo: ReplyTo; origin: string }

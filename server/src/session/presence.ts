@@ -132,3 +132,24 @@ export function offline(step: Step, deviceId: string, now: number): Step {
 }
 
 export const hasConnectedDevice = connected;
+
+/**
+ * A session was just opened (fresh, or restored from the store). Connections recorded in a
+ * restored snapshot are gone: their devices get a fresh grace period from now, so devices that
+ * kept playing through an outage reconnect into their roles. A session nobody is connected to
+ * is stopped after its idle time.
+ */
+export function opened(ctx: SessionContext, restored: boolean, now: number, settings: SessionSettings): Step {
+  let step: Step = { ctx, effects: [] };
+  if (restored) {
+    const devices = { ...ctx.devices };
+    for (const d of Object.values(ctx.devices)) {
+      if (d.connId === null && !(`grace:${d.id}` in ctx.deadlines)) continue;
+      devices[d.id] = { ...d, connId: null };
+      step = setDeadline(step, `grace:${d.id}`, now + settings.graceMs, { type: 'timer.grace', deviceId: d.id });
+    }
+    step = { ...step, ctx: { ...step.ctx, devices } };
+  }
+  if (!connected(step.ctx)) step = setDeadline(step, 'idle', now + settings.idleMs, { type: 'timer.idle' });
+  return step;
+}

@@ -19,6 +19,7 @@ describe('restore from a persisted snapshot', () => {
 
     const restored = new SessionHarness(h.settings, { value: saved.value, context: JSON.parse(JSON.stringify(saved.context)) }, h.clock.now());
     expect(restored.ctx.queue.current?.uri).toBe('demo:track:night-1');
+    restored.join('phone');
     restored.advance(42_000);
     expect(restored.ctx.queue.current?.uri).toBe('demo:track:night-2');
   });
@@ -39,5 +40,30 @@ describe('restore from a persisted snapshot', () => {
     expect(restored.session.state).toBe('idle');
     expect(restored.ctx.transfer).toBeNull();
     expect(restored.ctx.activeDeviceId).toBe('phone');
+  });
+});
+
+describe('opening a session', () => {
+  test('a session opened with no device (an HTTP command for a user) is stopped after its idle time', () => {
+    const h = new SessionHarness();
+    h.command('http', { type: 'command.pause' });
+    h.advance(h.settings.idleMs);
+    expect(h.idled).toBe(1);
+  });
+
+  test('after a restore, devices that were connected get a fresh grace period from the moment of restore', () => {
+    const h = new SessionHarness();
+    h.join('phone');
+    h.command('phone', { type: 'command.transfer', deviceId: 'phone' });
+    h.command('phone', { type: 'command.play', contextUri: 'demo:album:night-drive' });
+    const snapshot = { value: h.session.state, context: structuredClone(h.ctx) };
+    h.session.stop();
+
+    const restored = new SessionHarness(h.settings, snapshot, h.clock.now() + 60_000);
+    expect(restored.ctx.devices['phone']).toMatchObject({ online: true, connId: null });
+    restored.advance(h.settings.graceMs - 1);
+    restored.join('phone');
+    restored.advance(h.settings.graceMs);
+    expect(restored.ctx).toMatchObject({ activeDeviceId: 'phone', devices: { phone: { online: true } } });
   });
 });

@@ -2,7 +2,7 @@ import { enqueueActions, setup } from 'xstate';
 import { applyCommand, movesPlayback, trackEnded } from './commands.ts';
 import { clearDeadline, type Effect, type SessionContext, type Step } from './context.ts';
 import type { SessionEvent } from './events.ts';
-import { hasConnectedDevice, join, leave, offline } from './presence.ts';
+import { hasConnectedDevice, join, leave, offline, opened } from './presence.ts';
 import type { SessionSettings } from './settings.ts';
 import {
   beginTransfer,
@@ -125,6 +125,9 @@ export function createSessionMachine(deps: SessionDeps) {
     context: ({ input }) => input,
     initial: 'idle',
     on: {
+      'session.opened': {
+        actions: enqueueActions(({ context, event, enqueue }) => run(opened(context, event.restored, now(), settings), enqueue)),
+      },
       'device.join': { actions: enqueueActions(({ context, event, enqueue }) => run(join(context, event, now()), enqueue)) },
       'device.leave': {
         actions: enqueueActions(({ context, event, enqueue }) =>

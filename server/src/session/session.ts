@@ -68,6 +68,7 @@ export class Session {
     this.actor = this.start(opts.restored ?? { value: 'idle', context: initialContext(opts.userId, nonce) });
     if (opts.restored) this.traceEvent('transition', 'restored', { to: String(opts.restored.value), payload: { revision: opts.restored.context.revision } });
     this.syncTimers();
+    this.send({ type: 'session.opened', restored: Boolean(opts.restored) });
   }
 
   get context(): SessionContext {
