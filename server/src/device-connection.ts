@@ -7,6 +7,7 @@ import {
 } from '@handoff/protocol';
 import type { Principal } from './auth/token.ts';
 import { ClockSync } from './clock-sync.ts';
+import { TokenBucket } from './limits/token-bucket.ts';
 import type { Hub } from './hub.ts';
 import type { DeviceLink, Session } from './session/session.ts';
 import type { HubSocket } from './socket.ts';
@@ -34,13 +35,18 @@ export class DeviceConnection implements DeviceLink {
   private silentSince: number | null = null;
   private readonly helloTimer: NodeJS.Timeout;
 
+  private readonly frames: TokenBucket;
+  private refusedFrames = 0;
+
   constructor(
     private readonly hub: Hub,
     private readonly socket: HubSocket,
     principal: Principal,
+    readonly address = '?',
   ) {
     this.userId = principal.userId;
     this.lastHeardAt = hub.clock.now();
+    this.frames = new TokenBucket(hub.settings.framesPerSec, hub.settings.frameBurst, this.lastHeardAt);
     this.helloTimer = setTimeout(() => {
       if (!this.deviceId) this.close(CloseCode.HELLO_TIMEOUT, 'no device.hello in time');
     }, hub.settings.helloTimeoutMs);
@@ -51,6 +57,8 @@ export class DeviceConnection implements DeviceLink {
     if (this.closed) return;
     this.lastHeardAt = this.hub.clock.now();
     if (this.silentSince !== null) this.heardAgain();
+    if (!this.frames.take(this.lastHeardAt)) return this.flooding();
+    this.refusedFrames = 0;
     if (isBinary) return this.error('BAD_REQUEST', 'binary frames are not part of the protocol');
     const text = typeof data === 'string' ? data : data.toString('utf8');
     if (this.helloPending) {
@@ -99,8 +107,16 @@ export class DeviceConnection implements DeviceLink {
       case 'device.goodbye':
         this.session.send({ type: 'device.leave', deviceId: this.deviceId, connId: this.id, goodbye: true }, cause);
         return this.close(CloseCode.GOING_AWAY, 'goodbye');
-      default:
+      default: {
+        const allowed = this.hub.allowCommand(this.userId);
+        if (!allowed.ok) {
+          const seconds = Math.ceil(allowed.retryAfterMs / 1000);
+          const refusal = { type: 'command.result', commandId: message.commandId, ok: false, code: 'RATE_LIMITED', message: `too many commands: retry in ${seconds} s` } as const;
+          this.session.traceEvent('command.result', 'RATE_LIMITED', { deviceId: this.deviceId, correlationId: message.commandId, payload: refusal });
+          return this.sendMessage(refusal);
+        }
         return this.session.send({ type: 'command', command: message, replyTo: { kind: 'device', deviceId: this.deviceId }, origin: this.deviceId }, cause);
+      }
     }
   }
 
@@ -138,6 +154,16 @@ export class DeviceConnection implements DeviceLink {
         this.hub.log.error({ err, userId: this.userId }, 'could not open session');
         this.close(CloseCode.INTERNAL, 'could not open the session');
       });
+  }
+
+  /**
+   * Over the frame rate: the frame is dropped. The first refusal in a row is answered with
+   * RATE_LIMITED (answering every one would amplify the flood); a flood that goes on past a
+   * second burst closes the socket.
+   */
+  private flooding(): void {
+    if (++this.refusedFrames === 1) this.error('RATE_LIMITED', `more than ${this.hub.settings.framesPerSec} frames a second: frame dropped`);
+    if (this.refusedFrames > this.hub.settings.frameBurst) this.close(CloseCode.RATE_LIMITED, 'flooding');
   }
 
   /**

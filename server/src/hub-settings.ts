@@ -13,6 +13,14 @@ export interface HubSettings {
   maxBufferedBytes: number;
   /** How long an HTTP command may wait for its result. @default 15000 */
   commandTimeoutMs: number;
+  /** Frames a device socket may send per second on average, and in a burst. @default 50 / 200 */
+  framesPerSec: number;
+  frameBurst: number;
+  /** Commands one user may send per second (all devices together), and in a burst. @default 20 / 60 */
+  commandsPerSec: number;
+  commandBurst: number;
+  /** Open device sockets allowed from one source address. @default 512 */
+  maxConnectionsPerAddress: number;
 }
 
 export const DEFAULT_HUB_SETTINGS: HubSettings = {
@@ -22,4 +30,9 @@ export const DEFAULT_HUB_SETTINGS: HubSettings = {
   helloTimeoutMs: 10_000,
   maxBufferedBytes: 1024 * 1024,
   commandTimeoutMs: 15_000,
+  framesPerSec: 50,
+  frameBurst: 200,
+  commandsPerSec: 20,
+  commandBurst: 60,
+  maxConnectionsPerAddress: 512,
 };

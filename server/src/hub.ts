@@ -4,6 +4,7 @@ import type { Clock } from './clock.ts';
 import { DeviceConnection } from './device-connection.ts';
 import { HubError } from './errors.ts';
 import type { HubSettings } from './hub-settings.ts';
+import { RateLimiter, type RateDecision } from './limits/rate-limit.ts';
 import type { Log } from './log.ts';
 import { toCluster, type SessionContext } from './session/context.ts';
 import { Session } from './session/session.ts';
@@ -33,6 +34,8 @@ export class Hub {
   private readonly sessions = new Map<string, Session>();
   private readonly opening = new Map<string, Promise<Session>>();
   private readonly connections = new Set<DeviceConnection>();
+  private readonly perAddress = new Map<string, number>();
+  private readonly commandLimiter: RateLimiter;
   private readonly httpWaiters = new Map<string, (result: CommandResult) => void>();
   private readonly sweep: NodeJS.Timeout;
   private tickets = 0;
@@ -43,15 +46,26 @@ export class Hub {
     this.log = opts.log;
     this.trace = opts.trace;
     this.store = opts.store;
+    this.commandLimiter = new RateLimiter({ ratePerSec: this.settings.commandsPerSec, burst: this.settings.commandBurst }, () => this.clock.now());
     this.sweep = setInterval(() => this.heartbeat(), this.settings.heartbeatMs);
     this.sweep.unref();
   }
 
-  /** A device socket opened with a verified token. */
-  connectDevice(socket: HubSocket, principal: Principal): DeviceConnection {
-    const conn = new DeviceConnection(this, socket, principal);
+  /** A device socket opened with a verified token, from `address`. */
+  connectDevice(socket: HubSocket, principal: Principal, address = '?'): DeviceConnection {
+    const conn = new DeviceConnection(this, socket, principal, address);
     this.connections.add(conn);
+    const open = (this.perAddress.get(address) ?? 0) + 1;
+    this.perAddress.set(address, open);
+    if (open > this.settings.maxConnectionsPerAddress) {
+      conn.close(CloseCode.RATE_LIMITED, `more than ${this.settings.maxConnectionsPerAddress} connections from one address`);
+    }
     return conn;
+  }
+
+  /** Whether the user may run one more command now (all of their devices share the budget). */
+  allowCommand(userId: string): RateDecision {
+    return this.commandLimiter.take(userId);
   }
 
   get connectionCount(): number {
@@ -63,7 +77,10 @@ export class Hub {
   }
 
   forget(conn: DeviceConnection): void {
-    this.connections.delete(conn);
+    if (!this.connections.delete(conn)) return;
+    const open = (this.perAddress.get(conn.address) ?? 1) - 1;
+    if (open > 0) this.perAddress.set(conn.address, open);
+    else this.perAddress.delete(conn.address);
   }
 
   /** The user's session, opened (and restored from the store) on first use. */

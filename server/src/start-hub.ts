@@ -55,6 +55,11 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
     settings: {
       ...DEFAULT_HUB_SETTINGS,
       heartbeatMs: config.HEARTBEAT_MS,
+      framesPerSec: config.DEVICE_FRAME_RATE,
+      frameBurst: config.DEVICE_FRAME_BURST,
+      commandsPerSec: config.USER_COMMAND_RATE,
+      commandBurst: config.USER_COMMAND_BURST,
+      maxConnectionsPerAddress: config.MAX_CONNECTIONS_PER_ADDRESS,
       session: {
         ...DEFAULT_HUB_SETTINGS.session,
         graceMs: config.GRACE_MS,

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CloseCode } from '@handoff/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -30,7 +30,7 @@ export interface AppOptions {
 export interface SocketRoute {
   path: string;
   roles: Role[];
-  attach(ws: WebSocket, principal: Principal, url: URL): void;
+  attach(ws: WebSocket, principal: Principal, url: URL, req: IncomingMessage): void;
 }
 
 const DevTokenRequest = z.object({ user: z.string().min(1).max(128).regex(/^[A-Za-z0-9._@-]+$/), role: Role.default('device') });
@@ -77,7 +77,7 @@ export function createApp(opts: AppOptions): Server {
   });
 
   const sockets: SocketRoute[] = [
-    { path: '/v1/connect', roles: ['device'], attach: (ws, principal) => attach(ws, hub.connectDevice(socketOf(ws), principal)) },
+    { path: '/v1/connect', roles: ['device'], attach: (ws, principal, _url, req) => attach(ws, hub.connectDevice(socketOf(ws), principal, req.socket.remoteAddress ?? '?')) },
     ...(opts.sockets ?? []),
   ];
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxPayloadBytes, clientTracking: false });
@@ -103,7 +103,7 @@ export function createApp(opts: AppOptions): Server {
     // Accept, then close with a code: browsers cannot read the status of a refused upgrade.
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (refusal || !principal) return ws.close(refusal?.code ?? CloseCode.UNAUTHORIZED, refusal?.reason ?? 'unauthorized');
-      route.attach(ws, principal, url);
+      route.attach(ws, principal, url, req);
     });
   });
   return server;
