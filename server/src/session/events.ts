@@ -9,6 +9,7 @@ export type SessionEvent =
   | { type: 'device.leave'; deviceId: string; connId: string; goodbye: boolean }
   | { type: 'command'; command: Command; replyTo: ReplyTo; origin: string }
   | { type: 'transfer.ready'; deviceId: string; transferId: string }
-  | { type: 'transfer.started'; deviceId: string; transferId: string }
+  /** `atServerTime`: when the target says sound started (server time), if it says. */
+  | { type: 'transfer.started'; deviceId: string; transferId: string; atServerTime?: number }
   | { type: 'transfer.failed'; deviceId: string; transferId: string; reason: string }
   | TimerEvent;

@@ -56,6 +56,11 @@ export function createSessionMachine(deps: SessionDeps) {
       emitted: {} as EffectsEmitted,
     },
     actions: {
+      unknownTransfer: enqueueActions(({ context, event, enqueue }) => {
+        const e = event as E<'transfer.ready'>;
+        const message = { type: 'error', code: 'BAD_REQUEST', message: `transfer ${e.transferId} is not in progress for ${e.deviceId}`, ref: e.type } as const;
+        run({ ctx: context, effects: [{ type: 'send', deviceId: e.deviceId, message }] }, enqueue);
+      }),
       replay: enqueueActions(({ context, event, enqueue }) => {
         const { command, replyTo } = event as E<'command'>;
         const done = context.results.find((r) => r.commandId === command.commandId);
@@ -149,6 +154,10 @@ export function createSessionMachine(deps: SessionDeps) {
       // Stale deadlines of transfers already resolved.
       'timer.prepare': {},
       'timer.switch': {},
+      // Answers about a transfer that is not (or no longer) in progress for that device.
+      'transfer.ready': { actions: 'unknownTransfer' },
+      'transfer.started': { actions: 'unknownTransfer' },
+      'transfer.failed': { actions: 'unknownTransfer' },
     },
     states: {
       idle: {

@@ -156,7 +156,7 @@ describe('the session against a reference model', () => {
           }
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
   });
 });

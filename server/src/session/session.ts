@@ -5,6 +5,7 @@ import type { TraceLog } from '../trace/trace-log.ts';
 import { initialContext, type Effect, type ReplyTo, type SessionContext } from './context.ts';
 import type { SessionEvent } from './events.ts';
 import { createSessionMachine, type SessionMachine } from './session-machine.ts';
+import type { Cause, SessionPort } from './session-port.ts';
 import type { SessionSettings } from './settings.ts';
 
 /** A device's way out: the hub's connection to it. */
@@ -22,13 +23,32 @@ export interface SessionOptions {
   trace: TraceLog;
   /** Answer an HTTP command. */
   replyHttp(ticket: string, result: CommandResult): void;
-  /** Called after every committed change, with what to persist. */
-  persist(state: { revision: number; value: unknown; context: SessionContext }): void;
+  /** Called after every committed change (durable: every change), with what to persist. */
+  persist(state: { revision: number; value: unknown; context: SessionContext }): void | Promise<void>;
+  /**
+   * Many nodes: persist every change, not only commits, and hold each change's effects (sends,
+   * pushes, replies) until `persist` has stored it, so nothing a device or controller was told
+   * can be lost with this node. A write that fails (a newer owner fenced it) stops the session
+   * and calls `lost`; the effects waiting on it are dropped.
+   */
+  durable?: { lost(err: unknown): void };
   /** The session has had no device for its idle time: the host may stop it. */
   idle(): void;
   onError(err: unknown): void;
   /** A session restored from the store (its deadlines are re-armed from its context). */
   restored?: { value: unknown; context: SessionContext };
+  /** Watches what the session does, for metrics and logs (see SessionObserver). */
+  observer?: SessionObserver;
+}
+
+/**
+ * What the host sees of a session: every input, every command answered, every traced effect
+ * (transfer phases). Called on the hot path: implementations only count and time.
+ */
+export interface SessionObserver {
+  input(event: SessionEvent): void;
+  replied(result: CommandResult): void;
+  traced(effect: Extract<Effect, { type: 'trace' }>): void;
 }
 
 interface ArmedTimer {
@@ -37,18 +57,13 @@ interface ArmedTimer {
   fired: boolean;
 }
 
-/** Where the events recorded while handling one input come from. */
-interface Cause {
-  correlationId?: string;
-  parentSeq?: number;
-}
 
 /**
  * Hosts one user's session actor: feeds it events, carries out the effects it emits (sends,
  * fan-out, replies, traces), keeps real timers in line with the deadlines in its context, and
  * persists every committed change.
  */
-export class Session {
+export class Session implements SessionPort {
   readonly userId: string;
   private readonly machine: SessionMachine;
   private actor: Actor<SessionMachine>;
@@ -56,6 +71,10 @@ export class Session {
   private readonly timers = new Map<string, ArmedTimer>();
   private cause: Cause = {};
   private stopped = false;
+  /** Durable: the effects of the transition running now, held until it is stored. */
+  private held: Effect[] | null = null;
+  /** Durable: every write so far and the effects waiting on it, in order. */
+  private written: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: SessionOptions) {
     this.userId = opts.userId;
@@ -90,11 +109,23 @@ export class Session {
     if (this.links.get(deviceId) === link) this.links.delete(deviceId);
   }
 
+  admits(deviceId: string, maxDevices: number): boolean {
+    const devices = this.context.devices;
+    return deviceId in devices || Object.keys(devices).length < maxDevices;
+  }
+
+  /** Durable: resolves once every change so far is stored and its effects carried out. */
+  settled(): Promise<void> {
+    return this.written;
+  }
+
   /** Feed one event; `cause` links what it produces to the trace event that brought it. */
   send(event: SessionEvent, cause: Cause = {}): void {
     if (this.stopped) return;
     const before = this.actor.getSnapshot();
     this.cause = cause;
+    this.opts.observer?.input(event);
+    if (this.opts.durable) this.held = [];
     try {
       this.actor.send(event);
     } catch (err) {
@@ -104,6 +135,7 @@ export class Session {
     if (after.status === 'error') {
       // A bug in a transition must not end the user's session: go on from the state before it.
       this.opts.onError(after.error);
+      this.held = null;
       this.traceEvent('error', 'session.recovered', { payload: { event: event.type } });
       this.actor = this.start({ value: before.value, context: before.context });
       return;
@@ -111,8 +143,9 @@ export class Session {
     if (after.value !== before.value) {
       this.traceEvent('transition', event.type, { from: String(before.value), to: String(after.value) });
     }
-    if (after.context.revision !== before.context.revision) {
-      this.opts.persist({ revision: after.context.revision, value: after.value, context: after.context });
+    if (this.opts.durable) this.hold(after.context !== before.context ? after : null);
+    else if (after.context.revision !== before.context.revision) {
+      void this.opts.persist({ revision: after.context.revision, value: after.value, context: after.context });
     }
     this.syncTimers();
     this.cause = {};
@@ -146,16 +179,50 @@ export class Session {
     const resolved = this.machine.resolveState({ value: snapshot.value as 'idle', context: snapshot.context });
     const actor = createActor(this.machine, { snapshot: resolved, clock: this.opts.clock, input: snapshot.context });
     actor.on('effects', ({ effects }) => {
-      for (const effect of effects) {
-        try {
-          this.perform(effect);
-        } catch (err) {
-          this.opts.onError(err);
-        }
-      }
+      if (this.held) return void this.held.push(...effects);
+      this.performAll(effects);
     });
     actor.start();
     return actor;
+  }
+
+  private performAll(effects: Effect[]): void {
+    for (const effect of effects) {
+      try {
+        this.perform(effect);
+      } catch (err) {
+        this.opts.onError(err);
+      }
+    }
+  }
+
+  /**
+   * Durable: store the change (if the context changed) and carry out the transition's effects
+   * once it is stored, after everything before it. A failed write ends the session.
+   */
+  private hold(changed: { value: unknown; context: SessionContext } | null): void {
+    const effects = this.held!;
+    this.held = null;
+    if (!changed && effects.length === 0) return;
+    const write = changed
+      ? Promise.resolve(this.opts.persist({ revision: changed.context.revision, value: changed.value, context: changed.context })).then(
+          () => null,
+          (err: unknown) => ({ err }),
+        )
+      : null;
+    const cause = this.cause;
+    this.written = this.written.then(async () => {
+      const failed = write && (await write);
+      if (this.stopped) return;
+      if (failed) {
+        this.stop();
+        return this.opts.durable!.lost(failed.err);
+      }
+      const outer = this.cause;
+      this.cause = cause;
+      this.performAll(effects);
+      this.cause = outer;
+    });
   }
 
   private perform(effect: Effect): void {
@@ -174,6 +241,7 @@ export class Session {
       case 'reply':
         return this.reply(effect.to, effect.result);
       case 'trace':
+        this.opts.observer?.traced(effect);
         this.traceEvent(effect.kind, effect.name, {
           ...(effect.deviceId !== undefined ? { deviceId: effect.deviceId } : {}),
           ...(effect.correlationId !== undefined ? { correlationId: effect.correlationId } : {}),
@@ -195,6 +263,7 @@ export class Session {
 
   private reply(to: ReplyTo, result: CommandResult): void {
     this.traceEvent('command.result', result.ok ? 'ok' : result.code, { correlationId: result.commandId, payload: result });
+    this.opts.observer?.replied(result);
     if (to.kind === 'device') this.deliver(to.deviceId, result);
     else if (to.kind === 'http') this.opts.replyHttp(to.ticket, result);
   }

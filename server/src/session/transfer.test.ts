@@ -205,3 +205,23 @@ describe('two-phase transfer', () => {
     expect(h.ctx.queue.current?.uri).toBe('demo:track:kitchen-2');
   });
 });
+
+describe('answers about transfers', () => {
+  test('a ready for a transfer that is not in progress is answered with BAD_REQUEST and changes nothing', () => {
+    const { h, speaker } = playingOnPhone();
+    const revision = h.ctx.revision;
+    h.event({ type: 'transfer.ready', deviceId: 'speaker', transferId: 'tr-made-up' });
+    expect(speaker.last('error')).toMatchObject({ code: 'BAD_REQUEST', ref: 'transfer.ready' });
+    expect(h.session.state).toBe('idle');
+    expect(h.ctx.revision).toBe(revision);
+  });
+
+  test('only the target may answer for a transfer', () => {
+    const { h, tv } = playingOnPhone();
+    h.command('phone', { type: 'command.transfer', deviceId: 'speaker' });
+    const transferId = h.links.get('speaker')!.last('transfer.prepare')!.transferId;
+    h.event({ type: 'transfer.ready', deviceId: 'tv', transferId });
+    expect(h.session.state).toBe('preparing');
+    expect(tv.last('error')).toMatchObject({ code: 'BAD_REQUEST' });
+  });
+});

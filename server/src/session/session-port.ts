@@ -1,0 +1,40 @@
+import type { HubMessage, TraceKind } from '@handoff/protocol';
+import type { SessionEvent } from './events.ts';
+import type { DeviceLink } from './session.ts';
+
+/** Where the events recorded while handling one input come from. */
+export interface Cause {
+  correlationId?: string;
+  parentSeq?: number;
+}
+
+export interface TraceExtra {
+  deviceId?: string;
+  correlationId?: string;
+  payload?: unknown;
+  from?: string;
+  to?: string;
+  size?: number;
+}
+
+/** A device connection on this node: a DeviceLink with its connection id, whose `send` needs only the text. */
+export interface LocalLink extends DeviceLink {
+  readonly id: string;
+  send(text: string, message?: HubMessage): void;
+}
+
+/**
+ * What a device connection needs of its user's session. On one node that is the Session itself;
+ * on many, a route to the node that owns it (cluster/routed-session.ts).
+ */
+export interface SessionPort {
+  /** Route the device's messages to `link`; returns the link it replaces, if any. */
+  link(deviceId: string, link: LocalLink): DeviceLink | undefined;
+  unlink(deviceId: string, link: LocalLink): void;
+  /** Feed one event; `cause` links what it produces to the trace event that brought it. */
+  send(event: SessionEvent, cause?: Cause): void;
+  /** Record a trace event for this user; returns its seq (to use as a cause's parentSeq). */
+  traceEvent(kind: TraceKind, type: string, extra?: TraceExtra): number;
+  /** Whether the device may join: known already, or the user is under `maxDevices`. */
+  admits(deviceId: string, maxDevices: number): boolean;
+}
