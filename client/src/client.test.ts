@@ -170,3 +170,20 @@ describe('HandoffClient', () => {
     expect(hub.sockets).toHaveLength(1);
   });
 });
+
+describe('HandoffClient without a hub', () => {
+  test('goes silent once it has heard nothing from any hub for the grace period', async () => {
+    let now = 1_000_000;
+    const { hub, client, calls } = await connected({ now: () => now });
+    hub.say({ type: 'hub.welcome', protocolVersion: PROTOCOL_VERSION, deviceId: 'd1', serverTime: 0, heartbeatMs: 1000, graceMs: 5000, cluster: cluster(6, 'd1', playback(1, now)) });
+    expect(calls).toHaveLength(1);
+    hub.last.socket.close(1006, 'network gone');
+    now += 4000;
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(calls).toHaveLength(1);
+    now += 1000;
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(calls.at(-1)).toBe('stop');
+    client.close();
+  });
+});

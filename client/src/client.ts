@@ -68,8 +68,11 @@ export class HandoffClient {
   private urlIndex = 0;
   private attempt = 0;
   private stopped = false;
+  /** When the hub last said anything (any socket), and when the current socket opened. */
   private lastHeard = 0;
+  private openedAt = 0;
   private heartbeatMs = 5000;
+  private graceMs = Infinity;
   private commands = 0;
   private readonly pending = new Map<string, (r: CommandResult) => void>();
   private readonly prepared = new Map<string, Playback>();
@@ -125,7 +128,7 @@ export class HandoffClient {
     const ws = this.opts.socket(`${url}${url.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(this.token ?? '')}`);
     this.ws = ws;
     ws.onopen = () => {
-      this.lastHeard = this.now();
+      this.openedAt = this.now();
       this.send(this.hello());
     };
     ws.onmessage = (ev) => this.receive(typeof ev.data === 'string' ? ev.data : String(ev.data as Buffer));
@@ -189,6 +192,7 @@ export class HandoffClient {
       case 'hub.welcome':
         this.welcomedOn = this.ws;
         this.heartbeatMs = m.heartbeatMs;
+        if (m.graceMs !== undefined) this.graceMs = m.graceMs;
         this.attempt = 0;
         this.connects++;
         this.apply(m.cluster);
@@ -381,8 +385,13 @@ export class HandoffClient {
   }
 
   private tick(): void {
+    if (this.opts.player.playing && !this.connected && this.now() - this.lastHeard > this.graceMs * 0.9) {
+      // The hub has (or is about to have) given this device's role away: playing on would be double playback.
+      this.emit('no hub for longer than the grace period: going silent');
+      this.opts.player.stop();
+    }
     if (this.ws?.readyState !== OPEN) return;
-    if (this.now() - this.lastHeard > 3 * this.heartbeatMs) {
+    if (this.now() - Math.max(this.lastHeard, this.openedAt) > 3 * this.heartbeatMs) {
       this.emit('hub silent for 3 heartbeats, reconnecting');
       this.ws.close(CloseCode.GOING_AWAY);
     }

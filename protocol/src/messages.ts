@@ -90,6 +90,11 @@ export const HubWelcome = z.object({
   serverTime: z.number(),
   /** The hub pings about this often; a device that hears nothing for 3 intervals reconnects. */
   heartbeatMs: z.number().int().positive(),
+  /**
+   * How long the hub keeps a vanished device's role. A device that has heard nothing from any
+   * hub for this long must go silent: by then the hub has given its role away.
+   */
+  graceMs: z.number().int().min(0).optional(),
   cluster: Cluster,
 });
 

@@ -26,7 +26,7 @@ const connected = (ctx: SessionContext) => Object.values(ctx.devices).some((d) =
  * A device connected (for the first time, within its grace period, or back from offline).
  * It gets a welcome with the cluster; everyone else gets a push when something they see changed.
  */
-export function join(ctx: SessionContext, j: Join, now: number): Step {
+export function join(ctx: SessionContext, j: Join, now: number, settings: SessionSettings): Step {
   const known = ctx.devices[j.device.id];
   const device: DeviceRecord = {
     id: j.device.id,
@@ -68,6 +68,7 @@ export function join(ctx: SessionContext, j: Join, now: number): Step {
       deviceId: device.id,
       serverTime: now,
       heartbeatMs: j.heartbeatMs,
+      graceMs: settings.graceMs,
       cluster: toCluster(step.ctx),
     },
   });

@@ -133,7 +133,7 @@ export function createSessionMachine(deps: SessionDeps) {
       'session.opened': {
         actions: enqueueActions(({ context, event, enqueue }) => run(opened(context, event.restored, now(), settings), enqueue)),
       },
-      'device.join': { actions: enqueueActions(({ context, event, enqueue }) => run(join(context, event, now()), enqueue)) },
+      'device.join': { actions: enqueueActions(({ context, event, enqueue }) => run(join(context, event, now(), settings), enqueue)) },
       'device.leave': {
         actions: enqueueActions(({ context, event, enqueue }) =>
           run(leave(context, event.deviceId, event.connId, event.goodbye, now(), settings), enqueue),

@@ -16,6 +16,12 @@ export interface DeviceLink {
   close(code: number, reason: string): void;
 }
 
+export interface PersistState {
+  revision: number;
+  value: unknown;
+  context: SessionContext;
+}
+
 export interface SessionOptions {
   userId: string;
   clock: Clock;
@@ -23,15 +29,15 @@ export interface SessionOptions {
   trace: TraceLog;
   /** Answer an HTTP command. */
   replyHttp(ticket: string, result: CommandResult): void;
-  /** Called after every committed change (durable: every change), with what to persist. */
-  persist(state: { revision: number; value: unknown; context: SessionContext }): void | Promise<void>;
+  /** Called after every committed change, with what to persist. */
+  persist(state: PersistState): void;
   /**
-   * Many nodes: persist every change, not only commits, and hold each change's effects (sends,
-   * pushes, replies) until `persist` has stored it, so nothing a device or controller was told
-   * can be lost with this node. A write that fails (a newer owner fenced it) stops the session
-   * and calls `lost`; the effects waiting on it are dropped.
+   * Many nodes: instead of `persist`, `save` every change, not only commits, and hold each
+   * change's effects (sends, pushes, replies) until it is stored, so nothing a device or
+   * controller was told can be lost with this node. A write that fails (a newer owner fenced it)
+   * stops the session and calls `lost`; the effects waiting on it are dropped.
    */
-  durable?: { lost(err: unknown): void };
+  durable?: { save(state: PersistState): Promise<void>; lost(err: unknown): void };
   /** The session has had no device for its idle time: the host may stop it. */
   idle(): void;
   onError(err: unknown): void;
@@ -145,7 +151,7 @@ export class Session implements SessionPort {
     }
     if (this.opts.durable) this.hold(after.context !== before.context ? after : null);
     else if (after.context.revision !== before.context.revision) {
-      void this.opts.persist({ revision: after.context.revision, value: after.value, context: after.context });
+      this.opts.persist({ revision: after.context.revision, value: after.value, context: after.context });
     }
     this.syncTimers();
     this.cause = {};
@@ -205,7 +211,7 @@ export class Session implements SessionPort {
     this.held = null;
     if (!changed && effects.length === 0) return;
     const write = changed
-      ? Promise.resolve(this.opts.persist({ revision: changed.context.revision, value: changed.value, context: changed.context })).then(
+      ? this.opts.durable!.save({ revision: changed.context.revision, value: changed.value, context: changed.context }).then(
           () => null,
           (err: unknown) => ({ err }),
         )

@@ -225,3 +225,17 @@ describe('answers about transfers', () => {
     expect(tv.last('error')).toMatchObject({ code: 'BAD_REQUEST' });
   });
 });
+
+describe('never two devices at once', () => {
+  test('a transfer away from a playing device that is reconnecting is refused: it could not be silenced', () => {
+    const { h } = playingOnPhone();
+    h.leave('phone');
+    const id = h.command('tv', { type: 'command.transfer', deviceId: 'speaker' });
+    expect(h.result('tv', id)).toMatchObject({ ok: false, code: 'DEVICE_OFFLINE', message: expect.stringContaining('phone') });
+    // Once its grace period is over it is offline, paused, and playback can move.
+    h.advance(h.settings.graceMs);
+    const again = h.command('tv', { type: 'command.transfer', deviceId: 'speaker', play: true });
+    expect(h.session.state).toBe('preparing');
+    expect(h.result('tv', again)).toBeUndefined();
+  });
+});

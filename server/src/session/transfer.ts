@@ -41,6 +41,11 @@ export function transferRefusal(ctx: SessionContext, targetId: string): { code: 
   if (!target.online) return { code: 'DEVICE_OFFLINE', message: `device ${targetId} is offline` };
   if (!target.connId) return { code: 'DEVICE_OFFLINE', message: `device ${targetId} is reconnecting` };
   if (!target.capabilities.canPlay) return { code: 'RESTRICTED', message: `device ${targetId} cannot play` };
+  const active = ctx.activeDeviceId ? ctx.devices[ctx.activeDeviceId] : undefined;
+  if (active && active.id !== targetId && !active.connId && isPlaying(ctx)) {
+    // It may still be playing and cannot be told to stop: moving now would play on two devices.
+    return { code: 'DEVICE_OFFLINE', message: `the playing device ${active.id} is reconnecting and cannot be silenced; retry once it is back or offline` };
+  }
   const track = ctx.queue.current;
   if (track && !target.capabilities.mediaTypes.includes(track.mediaType)) {
     return { code: 'RESTRICTED', message: `device ${targetId} cannot play ${track.mediaType}` };
