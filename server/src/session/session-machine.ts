@@ -124,6 +124,10 @@ export function createSessionMachine(deps: SessionDeps) {
         event.deviceId === context.transfer?.targetId &&
         context.devices[event.deviceId]?.connId === event.connId,
       isCurrent: ({ context, event }) => matches({ context, event }),
+      sourceUnreachable: ({ context, event }) => {
+        const sourceId = context.transfer?.sourceId;
+        return fromTarget({ context, event }) && Boolean(sourceId) && !context.devices[sourceId!]?.connId;
+      },
     },
   }).createMachine({
     id: 'session',
@@ -188,6 +192,11 @@ export function createSessionMachine(deps: SessionDeps) {
             { actions: 'apply' },
           ],
           'transfer.ready': [
+            {
+              guard: 'sourceUnreachable',
+              target: 'idle',
+              actions: { type: 'rollback', params: { code: 'DEVICE_OFFLINE', message: 'the playing device lost its connection and could not be told to stop' } },
+            },
             { guard: 'switchNeeded', target: 'switching', actions: 'scheduleSwitch' },
             { guard: 'fromTarget', target: 'idle', actions: 'commitTransfer' },
           ],

@@ -239,3 +239,16 @@ describe('never two devices at once', () => {
     expect(h.result('tv', again)).toBeUndefined();
   });
 });
+
+describe('a source that disconnects while the target prepares', () => {
+  test('rolls the transfer back rather than start a second device it could not silence', () => {
+    const { h, speaker } = playingOnPhone();
+    const id = h.command('tv', { type: 'command.transfer', deviceId: 'speaker' });
+    const transferId = speaker.last('transfer.prepare')!.transferId;
+    h.leave('phone');
+    h.event({ type: 'transfer.ready', deviceId: 'speaker', transferId });
+    expect(h.result('tv', id)).toMatchObject({ ok: false, code: 'DEVICE_OFFLINE' });
+    expect(speaker.of('transfer.switch')).toHaveLength(0);
+    expect(speaker.last('transfer.abort')).toBeDefined();
+  });
+});
