@@ -15,7 +15,11 @@ export interface TraceClient extends AsyncDisposable {
   until(predicate: (events: TraceEvent[]) => boolean, timeoutMs?: number): Promise<void>;
 }
 
-export async function viewerToken(hub: RunningHub, user: string, role: 'viewer' | 'admin' | 'device' = 'viewer'): Promise<string> {
+export async function viewerToken(
+  hub: RunningHub,
+  user: string,
+  role: 'viewer' | 'admin' | 'device' = 'viewer',
+): Promise<string> {
   return devToken(hub.url, user, role);
 }
 
@@ -30,14 +34,16 @@ export function openTrace(hub: RunningHub, token: string | null, query: Record<s
   let resolveHello!: (h: TraceHello) => void;
   const hello = new Promise<TraceHello>((r) => (resolveHello = r));
   ws.on('message', (data) => {
-    const message = ViewerMessage.parse(JSON.parse(String(data)));
+    const message = ViewerMessage.parse(JSON.parse((data as Buffer).toString()));
     if (message.type === 'trace.hello') resolveHello(message);
     else if (message.type === 'trace.events') events.push(...message.events);
     else gaps.push(message);
     for (const w of watchers) w();
   });
   ws.on('error', () => {});
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
   return {
     ws,
     hello,

@@ -23,7 +23,7 @@ const TYPES: Record<string, string> = {
  */
 export function viewerFiles(dir: string): Handler {
   const root = normalize(dir + sep);
-  return async ({ req, res, url }) => {
+  return ({ req, res, url }) => {
     if (url.pathname.startsWith('/v1/') || (req.method !== 'GET' && req.method !== 'HEAD')) {
       return apiError(res, 404, 'Service not found');
     }

@@ -87,9 +87,14 @@ export function toChrome(userId: string, events: readonly TraceEvent[]): ChromeT
       out.push({ name, ph: 'b', cat: 'transfer', id, pid: PID, tid: transfersTid, ts: us(start), args });
       out.push({ name, ph: 'e', cat: 'transfer', id, pid: PID, tid: transfersTid, ts: us(Math.max(start, end)) });
     };
-    async(`transfer ${op.targetId ? `to ${op.targetId}` : id}`, op.start, op.end, { transferId: id, outcome: op.outcome, ...(op.message ? { message: op.message } : {}) });
+    async(`transfer ${op.targetId ? `to ${op.targetId}` : id}`, op.start, op.end, {
+      transferId: id,
+      outcome: op.outcome,
+      ...(op.message ? { message: op.message } : {}),
+    });
     if (m.prepare !== undefined) async('prepare', m.prepare, m.ready ?? m.end ?? op.end);
-    if (m.scheduled !== undefined) async('switch', m.scheduled, m.end ?? op.end, m.switchAt !== undefined ? { atServerTime: m.switchAt } : {});
+    if (m.scheduled !== undefined)
+      async('switch', m.scheduled, m.end ?? op.end, m.switchAt !== undefined ? { atServerTime: m.switchAt } : {});
 
     // One flow through the transfer's messages, hub phases included, in seq order.
     const steps = op.events.filter((e) => e.kind.startsWith('message.') || e.kind === 'transfer.phase');
@@ -101,5 +106,9 @@ export function toChrome(userId: string, events: readonly TraceEvent[]): ChromeT
     });
   }
 
-  return { traceEvents: out, displayTimeUnit: 'ms', otherData: { userId, originEpochMs: origin, events: events.length, format: 'handoff-trace' } };
+  return {
+    traceEvents: out,
+    displayTimeUnit: 'ms',
+    otherData: { userId, originEpochMs: origin, events: events.length, format: 'handoff-trace' },
+  };
 }

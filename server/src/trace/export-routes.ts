@@ -18,7 +18,7 @@ type Format = (typeof FORMATS)[number];
  * (Jaeger) or Chrome trace-event JSON (Perfetto). Same access rules as the trace socket.
  */
 export function traceExportRoutes(router: Router, auth: (ctx: RouteContext) => Principal, hub: Hub, log: Log): void {
-  router.add('GET', '/v1/users/:userId/trace', async ({ req, res, url, params }) => {
+  router.add('GET', '/v1/users/:userId/trace', ({ req, res, url, params }) => {
     const principal = auth({ req, res, url, params });
     const userId = params.userId!;
     const refusal = traceRefusal(principal, userId);
@@ -53,4 +53,3 @@ function send(res: RouteContext['res'], type: string, filename: string, body: st
   });
   res.end(body);
 }
-

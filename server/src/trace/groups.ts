@@ -42,7 +42,15 @@ export function groupByOperation(events: readonly TraceEvent[]): Grouped {
 function describe(correlationId: string, events: TraceEvent[]): Operation {
   const first = events[0]!;
   const last = events[events.length - 1]!;
-  const op: Operation = { correlationId, kind: 'command', name: first.type, events, start: first.ts, end: last.ts, outcome: 'open' };
+  const op: Operation = {
+    correlationId,
+    kind: 'command',
+    name: first.type,
+    events,
+    start: first.ts,
+    end: last.ts,
+    outcome: 'open',
+  };
   const prepare = events.find((e) => e.kind === 'transfer.phase' && e.type === 'prepare');
   if (prepare || events.some((e) => e.kind === 'transfer.phase')) {
     op.kind = 'transfer';
@@ -55,8 +63,8 @@ function describe(correlationId: string, events: TraceEvent[]): Operation {
       if (e.type === 'committed') op.outcome = 'ok';
       if (e.type === 'rolled-back') {
         op.outcome = 'error';
-        const r = (e.payload ?? {}) as { code?: unknown; message?: unknown };
-        op.message = `${String(r.code ?? 'ROLLED_BACK')}: ${String(r.message ?? '')}`;
+        const r = (e.payload ?? {}) as { code?: string; message?: string };
+        op.message = `${r.code ?? 'ROLLED_BACK'}: ${r.message ?? ''}`;
       }
     }
     return op;
@@ -67,15 +75,17 @@ function describe(correlationId: string, events: TraceEvent[]): Operation {
     if (e.kind !== 'command.result') continue;
     op.outcome = e.type === 'ok' ? 'ok' : 'error';
     if (op.outcome === 'error') {
-      const r = (e.payload ?? {}) as { message?: unknown };
-      op.message = `${e.type}: ${String(r.message ?? '')}`;
+      const r = (e.payload ?? {}) as { message?: string };
+      op.message = `${e.type}: ${r.message ?? ''}`;
     }
   }
   return op;
 }
 
 /** A transfer's milestones, by name, in server time (absent when the transfer never got there). */
-export function transferMilestones(op: Operation): Partial<Record<'prepare' | 'ready' | 'scheduled' | 'switchAt' | 'started' | 'end', number>> {
+export function transferMilestones(
+  op: Operation,
+): Partial<Record<'prepare' | 'ready' | 'scheduled' | 'switchAt' | 'started' | 'end', number>> {
   const m: Partial<Record<'prepare' | 'ready' | 'scheduled' | 'switchAt' | 'started' | 'end', number>> = {};
   for (const e of op.events) {
     if (e.kind === 'transfer.phase' && e.type === 'prepare') m.prepare ??= e.ts;

@@ -47,16 +47,25 @@ const MAX_PAYLOAD_CHARS = 8192;
 
 export function toOtlp(userId: string, events: readonly TraceEvent[], service = 'handoff-hub'): OtlpExport {
   const { operations, loose } = groupByOperation(events);
-  const ids = (op: Operation) => ({ traceId: hex(userId, 'trace', op.correlationId, 32), spanId: hex(userId, 'span', op.correlationId, 16) });
+  const ids = (op: Operation) => ({
+    traceId: hex(userId, 'trace', op.correlationId, 32),
+    spanId: hex(userId, 'span', op.correlationId, 16),
+  });
   const byId = new Map(operations.map((op) => [op.correlationId, op]));
   const spans: OtlpSpan[] = [];
 
   for (const op of operations) {
-    let { traceId, spanId } = ids(op);
+    const { spanId } = ids(op);
+    let { traceId } = ids(op);
     const parent = op.kind === 'transfer' && op.commandId ? byId.get(op.commandId) : undefined;
     const links: OtlpSpan['links'] = [];
     if (parent) traceId = ids(parent).traceId;
-    else if (op.commandId) links.push({ traceId: hex(userId, 'trace', op.commandId, 32), spanId: hex(userId, 'span', op.commandId, 16), attributes: [str('correlation.id', op.commandId)] });
+    else if (op.commandId)
+      links.push({
+        traceId: hex(userId, 'trace', op.commandId, 32),
+        spanId: hex(userId, 'span', op.commandId, 16),
+        attributes: [str('correlation.id', op.commandId)],
+      });
     const span: OtlpSpan = {
       traceId,
       spanId,
@@ -74,7 +83,10 @@ export function toOtlp(userId: string, events: readonly TraceEvent[], service = 
       ],
       events: op.events.map(spanEvent),
       links,
-      status: { code: op.outcome === 'ok' ? STATUS_OK : op.outcome === 'error' ? STATUS_ERROR : STATUS_UNSET, ...(op.message ? { message: op.message } : {}) },
+      status: {
+        code: op.outcome === 'ok' ? STATUS_OK : op.outcome === 'error' ? STATUS_ERROR : STATUS_UNSET,
+        ...(op.message ? { message: op.message } : {}),
+      },
     };
     spans.push(span);
     if (op.kind === 'transfer') spans.push(...phaseSpans(op, span));

@@ -3,7 +3,8 @@
  * when nobody watches); whatever serializes events for a reader passes the text through here:
  * values of secret-looking keys and anything shaped like a JWT become `[redacted]`.
  */
-const SECRET_KEY = /"((?:[A-Za-z_]*_)?(?:token|secret|password|authorization|api_?key)|accessToken|refreshToken|apiKey)"\s*:\s*"(?:[^"\\]|\\.)*"/gi;
+const SECRET_KEY =
+  /"((?:[A-Za-z_]*_)?(?:token|secret|password|authorization|api_?key)|accessToken|refreshToken|apiKey)"\s*:\s*"(?:[^"\\]|\\.)*"/gi;
 const JWT = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}/g;
 
 export const REDACTED = '[redacted]';

@@ -61,6 +61,41 @@ export class TraceLog {
     return event;
   }
 
+  /**
+   * Many nodes: go on numbering the user's events after `seq`, the last one another node stored.
+   * Seqs in a ring stay consecutive, so a ring that would skip ahead is emptied first.
+   */
+  continueAfter(userId: string, seq: number): void {
+    const ring = this.ring(userId);
+    if (seq <= ring.seq) return;
+    this.bytes -= ring.bytes;
+    ring.events = [];
+    ring.sizes = [];
+    ring.head = 0;
+    ring.bytes = 0;
+    ring.seq = seq;
+  }
+
+  /** Many nodes: an event another node recorded, kept with its seq and time (one already held is skipped). */
+  ingest(event: TraceEvent, size = 200): void {
+    const ring = this.ring(event.userId);
+    if (event.seq <= ring.seq) return;
+    this.continueAfter(event.userId, event.seq - 1);
+    ring.seq = event.seq;
+    ring.events.push(event);
+    ring.sizes.push(size);
+    ring.bytes += size;
+    this.bytes += size;
+    this.trim(ring, this.now());
+    for (const listener of ring.listeners) {
+      try {
+        listener(event);
+      } catch {
+        ring.listeners.delete(listener);
+      }
+    }
+  }
+
   /** Events of a user with seq > sinceSeq, oldest first; at most `limit` of them. */
   read(userId: string, sinceSeq = 0, limit = Infinity): TraceEvent[] {
     const ring = this.rings.get(userId);

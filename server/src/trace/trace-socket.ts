@@ -1,4 +1,4 @@
-import { CloseCode } from '@handoff/protocol';
+import { CloseCode, type Cluster } from '@handoff/protocol';
 import type { Hub } from '../hub.ts';
 import type { SocketRoute } from '../http/app.ts';
 import type { Log } from '../log.ts';
@@ -31,10 +31,24 @@ export function traceSocket(hub: Hub, log: Log, settings: TraceStreamSettings = 
           return ws.bufferedAmount;
         },
       };
-      const stream = new TraceStream(socket, hub.trace, hub.clock, userId, since, settings);
-      ws.on('close', () => stream.stop());
-      ws.on('error', () => stream.stop());
-      stream.start(hub.openCluster(userId));
+      // Many nodes: this hub's ring of the user follows the owner's trace stream while watched.
+      const watch = hub.watchTrace(userId);
+      let stream: TraceStream | null = null;
+      let gone = false;
+      const stop = () => {
+        gone = true;
+        stream?.stop();
+        watch?.stop();
+      };
+      ws.on('close', stop);
+      ws.on('error', stop);
+      const begin = (cluster: Cluster | null) => {
+        if (gone) return;
+        stream = new TraceStream(socket, hub.trace, hub.clock, userId, since, settings);
+        stream.start(cluster);
+      };
+      if (watch) void Promise.all([hub.readCluster(userId), watch.ready]).then(([cluster]) => begin(cluster), () => begin(null));
+      else begin(hub.openCluster(userId));
     },
   };
 }

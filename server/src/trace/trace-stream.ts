@@ -87,25 +87,31 @@ export class TraceStream {
   private catchUp = (): void => {
     this.timer = null;
     if (this.stopped) return;
-    for (let i = 0; i < BATCHES_PER_TURN; i++) {
+    for (let i = 0; i < BATCHES_PER_TURN && !this.stopped; i++) {
       if (this.socket.bufferedAmount > this.settings.highWaterBytes) {
         this.slow = true;
         return this.schedule(this.catchUp, this.settings.pollMs);
       }
       const first = this.trace.firstSeq(this.userId);
       if (this.cursor + 1 < first) {
-        this.send({ type: 'trace.gap', fromSeq: this.cursor + 1, toSeq: first - 1, reason: this.slow ? 'slow-viewer' : 'evicted' });
+        this.send({
+          type: 'trace.gap',
+          fromSeq: this.cursor + 1,
+          toSeq: first - 1,
+          reason: this.slow ? 'slow-viewer' : 'evicted',
+        });
         this.cursor = first - 1;
       }
       const events = this.trace.read(this.userId, this.cursor, this.settings.maxBatch);
       if (events.length > 0) this.sendEvents(events);
       if (events.length < this.settings.maxBatch) return this.goLive();
     }
-    this.schedule(this.catchUp, 0);
+    if (!this.stopped) this.schedule(this.catchUp, 0);
   };
 
   /** Caught up with the ring: from here on, events come from the listener. Same turn, so none is missed. */
   private goLive(): void {
+    if (this.stopped) return;
     this.slow = false;
     this.unsubscribe = this.trace.subscribe(this.userId, (event) => this.onEvent(event));
   }
@@ -142,7 +148,12 @@ export class TraceStream {
   }
 
   private send(message: ViewerMessage): void {
-    this.socket.send(redactJson(JSON.stringify(message)));
+    try {
+      this.socket.send(redactJson(JSON.stringify(message)));
+    } catch {
+      // The socket is gone (its close event stops us too); a viewer never takes the hub down.
+      this.stop();
+    }
   }
 
   private schedule(fn: () => void, ms: number): void {

@@ -1,0 +1,154 @@
+import type { TraceEvent } from '@handoff/protocol';
+import { describe, expect, test } from 'vitest';
+import { EMPTY_FILTER } from '../../viewer/src/model/filter.ts';
+import { TraceStore } from '../../viewer/src/model/store.ts';
+import { gapOf, phasesOf } from '../../viewer/src/model/transfers.ts';
+import { parseTraceFile, toNdjson } from '../../viewer/src/net/trace-file.ts';
+import { generateTrace } from '../browser/gen-trace.ts';
+
+/** The viewer's model (no DOM): what it derives from a trace, checked without a browser. */
+function load(events: TraceEvent[]): TraceStore {
+  const store = new TraceStore();
+  store.reset({ kind: 'file', name: 'test', userId: 'bench' });
+  store.append(events);
+  return store;
+}
+
+let seq = 0;
+const at = (ts: number, e: Omit<TraceEvent, 'seq' | 'ts' | 'userId'>): TraceEvent => ({ seq: ++seq, ts, userId: 'u', ...e });
+const cluster = (revision: number, activeDeviceId: string | null, rate: 0 | 1) => ({
+  userId: 'u',
+  revision,
+  activeDeviceId,
+  devices: ['a', 'b'].map((id) => ({
+    id,
+    name: id.toUpperCase(),
+    kind: 'speaker',
+    capabilities: {},
+    online: true,
+    volume: 50,
+    lastSeenAt: 0,
+  })),
+  playback: {
+    contextUri: null,
+    track: { uri: 't', name: 'T', artists: [], album: '', durationMs: 100_000, mediaType: 'audio/track' },
+    position: { positionMs: 0, atServerTime: 0, rate },
+    shuffle: false,
+    repeat: 'off',
+    upNext: [],
+  },
+});
+const push = (ts: number, device: string, c: ReturnType<typeof cluster>) =>
+  at(ts, {
+    kind: 'message.out',
+    type: 'cluster.update',
+    deviceId: device,
+    payload: { type: 'cluster.update', reason: 'x', cluster: c },
+  });
+
+describe('viewer model', () => {
+  test('a clean household trace: every transfer committed with all phases and a gap, no anomaly', () => {
+    const store = load(generateTrace(2000));
+    expect(store.events).toHaveLength(2000);
+    expect(store.lanes).toHaveLength(5);
+    const transfers = store.transfers.order.map((id) => store.transfers.byId.get(id)!);
+    expect(transfers.length).toBeGreaterThan(50);
+    const done = transfers.filter((t) => t.outcome === 'committed');
+    expect(done.length).toBeGreaterThanOrEqual(transfers.length - 1);
+    expect(phasesOf(done[0]!).map((p) => p.name)).toEqual(['prepare', 'schedule', 'lead', 'confirm', 'commit']);
+    expect(gapOf(done[0]!)).toBeGreaterThanOrEqual(0);
+    expect(store.anomalies.list).toEqual([]);
+  });
+
+  test('time travel: right after a switch is sent, the source still plays and the target waits for T', () => {
+    const store = load(generateTrace(2000));
+    const index = store.events.findIndex(
+      (e, i) => i > 200 && e.type === 'transfer.switch' && (e.payload as { role: string }).role === 'stop',
+    );
+    const e = store.events[index]!;
+    const w = store.worldAt(index);
+    const source = w.devices[e.deviceId!]!;
+    expect(source.playing).toBe(true);
+    expect(source.role).toBe('source');
+    const target = Object.values(w.devices).find((d) => d.role === 'target')!;
+    expect(target.playing).toBe(false);
+    expect(target.pendingSwitch?.role).toBe('start');
+    expect(w.machine).toBe('preparing');
+    // Later, once T passed and the commit went out, only the target plays.
+    const later = store.worldAt(index + 12);
+    expect(
+      Object.values(later.devices)
+        .filter((d) => d.playing)
+        .map((d) => d.id),
+    ).toEqual([target.id]);
+  });
+
+  test('anomalies: two devices playing, a transfer without outcome, a stale revision, a silent device', () => {
+    seq = 0;
+    const events = [
+      push(1000, 'a', cluster(3, 'a', 1)),
+      // b comes back saying it is still playing while a plays: both sound at once.
+      at(1100, {
+        kind: 'message.in',
+        type: 'device.hello',
+        deviceId: 'b',
+        payload: {
+          type: 'device.hello',
+          device: { id: 'b', name: 'B', kind: 'speaker' },
+          resume: { revision: 2, playing: true },
+        },
+      }),
+      push(1200, 'b', cluster(4, 'a', 1)),
+      // A transfer whose target never answers, and no rollback comes.
+      at(2000, {
+        kind: 'transfer.phase',
+        type: 'prepare',
+        deviceId: 'b',
+        correlationId: 'tr-1',
+        payload: { targetId: 'b', sourceId: 'a' },
+      }),
+      at(2000, { kind: 'timer.armed', type: 'prepare', correlationId: 'c-1', payload: { at: 7000, inMs: 5000 } }),
+      // a is sent an older revision than it already has.
+      push(3000, 'a', cluster(2, 'a', 1)),
+      at(4000, { kind: 'presence', type: 'silent', deviceId: 'b', payload: { silentMs: 7600 } }),
+      at(9000, { kind: 'clock', type: 'estimate', deviceId: 'a', payload: { offsetMs: 1, errorMs: 1 } }),
+    ];
+    const store = load(events);
+    expect(store.anomalies.list.map((a) => [a.kind, a.seq])).toEqual([
+      ['double-play', 2],
+      ['stale-revision', 6],
+      ['silent', 7],
+      ['no-outcome', 8],
+    ]);
+  });
+
+  test('filters: device, kind, type prefix, correlation, text and /regex/', () => {
+    const store = load(generateTrace(1000));
+    const only = (f: Partial<typeof EMPTY_FILTER>) => {
+      store.setFilter({ ...EMPTY_FILTER, ...f });
+      return store.filtered.map((i) => store.events[i]!);
+    };
+    expect(only({ devices: ['dev-car'] }).every((e) => e.deviceId === 'dev-car')).toBe(true);
+    expect(only({ devices: ['hub'] }).every((e) => e.deviceId === undefined)).toBe(true);
+    expect(only({ kinds: ['transition'] }).every((e) => e.kind === 'transition')).toBe(true);
+    expect(only({ type: 'transfer.' }).every((e) => e.type.startsWith('transfer.'))).toBe(true);
+    const corr = only({ correlationId: 'tr-bench-3' });
+    expect(corr.length).toBeGreaterThan(10);
+    expect(corr.every((e) => e.correlationId === 'tr-bench-3')).toBe(true);
+    expect(only({ text: 'TR-BENCH-3"' }).length).toBeGreaterThan(0);
+    expect(only({ text: '/role":"stop/' }).every((e) => e.type === 'transfer.switch')).toBe(true);
+    store.setFilter(EMPTY_FILTER);
+    expect(store.filtered).toHaveLength(1000);
+  });
+
+  test('a trace file round-trips through NDJSON, and gaps filled later are merged in order', () => {
+    const events = generateTrace(300);
+    const parsed = parseTraceFile(toNdjson(events));
+    expect(parsed.events).toEqual(events);
+    expect(parseTraceFile(JSON.stringify(events)).events).toHaveLength(300);
+    expect(parseTraceFile('{"not":"an event"}\n' + toNdjson(events.slice(0, 2))).skipped).toBe(1);
+    const store = load([...events.slice(0, 100), ...events.slice(200)]);
+    store.append(events.slice(100, 200));
+    expect(store.events.map((e) => e.seq)).toEqual(events.map((e) => e.seq));
+  });
+});

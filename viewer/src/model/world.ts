@@ -1,0 +1,220 @@
+import type { Cluster, TraceEvent } from './types.ts';
+
+/** What one device was doing at some moment, as the trace tells it. */
+export interface DeviceState {
+  id: string;
+  name: string;
+  kind: string;
+  /** Has a live connection. */
+  connected: boolean;
+  /** Online in the cluster (connected, or within its grace period). */
+  online: boolean;
+  active: boolean;
+  /** Producing sound, as far as the hub told it to. */
+  playing: boolean;
+  volume: number | null;
+  /** The newest cluster revision the hub sent this device. */
+  revision: number | null;
+  /** Clock offset estimate (device - server), ms. */
+  offsetMs: number | null;
+  errorMs: number | null;
+  /** Its role in the transfer in flight, if any. */
+  role: 'target' | 'source' | null;
+  /** A switch the device was told to carry out at a server time. */
+  pendingSwitch: { role: 'start' | 'stop'; at: number; transferId: string } | null;
+  lastHeardTs: number | null;
+  silent: boolean;
+  heartbeatMs: number | null;
+}
+
+export interface PendingTimer {
+  id: string;
+  at: number;
+  armedTs: number;
+  seq: number;
+  correlationId?: string;
+}
+
+/** Everything known at one point of the trace: the hub's view, every device, the timers. */
+export interface World {
+  ts: number;
+  seq: number;
+  machine: string;
+  cluster: Cluster | null;
+  devices: Record<string, DeviceState>;
+  timers: Record<string, PendingTimer>;
+  transferId: string | null;
+}
+
+export const emptyWorld = (): World => ({
+  ts: 0,
+  seq: 0,
+  machine: 'idle',
+  cluster: null,
+  devices: {},
+  timers: {},
+  transferId: null,
+});
+
+export const cloneWorld = (w: World): World => ({
+  ...w,
+  devices: Object.fromEntries(
+    Object.entries(w.devices).map(([k, d]) => [k, { ...d, pendingSwitch: d.pendingSwitch && { ...d.pendingSwitch } }]),
+  ),
+  timers: { ...w.timers },
+});
+
+function device(w: World, id: string): DeviceState {
+  let d = w.devices[id];
+  if (!d) {
+    d = {
+      id,
+      name: id,
+      kind: '?',
+      connected: false,
+      online: false,
+      active: false,
+      playing: false,
+      volume: null,
+      revision: null,
+      offsetMs: null,
+      errorMs: null,
+      role: null,
+      pendingSwitch: null,
+      lastHeardTs: null,
+      silent: false,
+      heartbeatMs: null,
+    };
+    w.devices[id] = d;
+  }
+  return d;
+}
+
+/** Carry out scheduled switches whose time has come (stops before starts, as at a real switch). */
+export function settleSwitches(w: World, now: number): void {
+  const due = Object.values(w.devices)
+    .filter((d) => d.pendingSwitch && d.pendingSwitch.at <= now)
+    .sort((a, b) => (a.pendingSwitch!.role === 'stop' ? -1 : 1) - (b.pendingSwitch!.role === 'stop' ? -1 : 1));
+  for (const d of due) {
+    d.playing = d.pendingSwitch!.role === 'start';
+    d.pendingSwitch = null;
+  }
+}
+
+function applyCluster(w: World, cluster: Cluster, to: string | undefined): void {
+  if (!w.cluster || cluster.revision >= w.cluster.revision) w.cluster = cluster;
+  for (const info of cluster.devices) {
+    const d = device(w, info.id);
+    d.name = info.name;
+    d.kind = info.kind;
+    d.online = info.online;
+    d.volume = info.volume;
+    d.active = cluster.activeDeviceId === info.id;
+  }
+  if (to) {
+    const d = device(w, to);
+    d.revision = Math.max(d.revision ?? 0, cluster.revision);
+    if (!d.pendingSwitch) {
+      const playing = cluster.activeDeviceId === to && cluster.playback.position.rate > 0 && cluster.playback.track !== null;
+      d.playing = playing;
+    }
+  }
+}
+
+type Payload = Record<string, unknown> & { type?: string };
+
+/** Advance the world by one event. Mutates `w`. */
+export function applyEvent(w: World, e: TraceEvent): void {
+  settleSwitches(w, e.ts);
+  w.ts = e.ts;
+  w.seq = e.seq;
+  const p = (e.payload ?? {}) as Payload;
+  const d = e.deviceId ? device(w, e.deviceId) : null;
+  if (d && e.kind === 'message.in') {
+    d.lastHeardTs = e.ts;
+    d.silent = false;
+  }
+  switch (e.kind) {
+    case 'transition':
+      if (e.to) w.machine = e.to;
+      break;
+    case 'connection':
+      if (d) d.connected = e.type === 'opened';
+      break;
+    case 'presence':
+      if (!d) break;
+      if (e.type === 'joined' || e.type === 'online' || e.type === 'reconnected') {
+        d.online = true;
+        d.connected = true;
+      }
+      if (e.type === 'disconnected') d.connected = false;
+      if (e.type === 'goodbye' || e.type === 'offline') {
+        d.online = false;
+        d.connected = false;
+        d.playing = false;
+        d.pendingSwitch = null;
+      }
+      if (e.type === 'silent') d.silent = true;
+      if (e.type === 'heard-again') d.silent = false;
+      break;
+    case 'clock':
+      if (d) {
+        d.offsetMs = typeof p.offsetMs === 'number' ? p.offsetMs : d.offsetMs;
+        d.errorMs = typeof p.errorMs === 'number' ? p.errorMs : d.errorMs;
+      }
+      break;
+    case 'timer.armed':
+      w.timers[e.type] = {
+        id: e.type,
+        at: Number(p.at),
+        armedTs: e.ts,
+        seq: e.seq,
+        ...(e.correlationId ? { correlationId: e.correlationId } : {}),
+      };
+      break;
+    case 'timer.fired':
+    case 'timer.cancelled':
+      delete w.timers[e.type];
+      break;
+    case 'transfer.phase': {
+      const id = e.correlationId ?? null;
+      if (e.type === 'prepare') {
+        w.transferId = id;
+        for (const x of Object.values(w.devices)) x.role = null;
+        const target = typeof p.targetId === 'string' ? p.targetId : e.deviceId;
+        if (target) device(w, target).role = 'target';
+        if (typeof p.sourceId === 'string') device(w, p.sourceId).role = 'source';
+      }
+      if ((e.type === 'committed' || e.type === 'rolled-back') && w.transferId === id) {
+        w.transferId = null;
+        for (const x of Object.values(w.devices)) x.role = null;
+      }
+      break;
+    }
+    case 'message.in':
+      if (d && p.type === 'device.hello') {
+        const dev = p.device as { name?: string; kind?: string } | undefined;
+        if (dev?.name) d.name = dev.name;
+        if (dev?.kind) d.kind = dev.kind;
+        const resume = p.resume as { playing?: boolean } | undefined;
+        if (resume?.playing) d.playing = true;
+      }
+      break;
+    case 'message.out':
+      if (!d) break;
+      if (p.type === 'hub.welcome') {
+        d.heartbeatMs = typeof p.heartbeatMs === 'number' ? p.heartbeatMs : d.heartbeatMs;
+        applyCluster(w, p.cluster as Cluster, d.id);
+      } else if (p.type === 'cluster.update') applyCluster(w, p.cluster as Cluster, d.id);
+      else if (p.type === 'transfer.switch')
+        d.pendingSwitch = { role: p.role as 'start' | 'stop', at: Number(p.atServerTime), transferId: String(p.transferId) };
+      else if (p.type === 'transfer.abort') {
+        d.pendingSwitch = null;
+        if (p.resumeAt) d.playing = true;
+        else if (d.role === 'target') d.playing = false;
+      }
+      break;
+    default:
+      break;
+  }
+}

@@ -1,0 +1,281 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { isEmpty, type Filter } from '../model/filter.ts';
+import { TraceStore } from '../model/store.ts';
+import type { HubInfo } from '../model/types.ts';
+import { devToken, fetchInfo, fetchTrace } from '../net/api.ts';
+import { decodeToken, loadSession, saveSession, type Session } from '../net/auth.ts';
+import { LiveTrace, type LiveStatus } from '../net/live.ts';
+import { download, parseTraceFile, toNdjson } from '../net/trace-file.ts';
+import { Detail } from './Detail.tsx';
+import { EventList, lowerBound } from './EventList.tsx';
+import { FilterBar } from './FilterBar.tsx';
+import { Header } from './Header.tsx';
+import { HelpOverlay } from './HelpOverlay.tsx';
+import { useStore } from './hooks.ts';
+import { SidePanels } from './SidePanels.tsx';
+import { SignIn } from './SignIn.tsx';
+import { StatusBar } from './StatusBar.tsx';
+import { Timeline } from './Timeline.tsx';
+import { readUrl, writeUrl } from './url-state.ts';
+import { useKeyboard } from './keyboard.ts';
+
+export interface ImportMetrics {
+  name: string;
+  events: number;
+  readMs: number;
+  parseMs: number;
+  deriveMs: number;
+  /** From choosing the file to the first frame that shows its rows. */
+  totalMs: number;
+}
+
+declare global {
+  interface Window {
+    __handoff?: { store: TraceStore; lastImport: ImportMetrics | null };
+  }
+}
+
+export function App() {
+  const store = useMemo(() => new TraceStore(), []);
+  const version = useStore(store);
+  const initial = useMemo(readUrl, []);
+  const [info, setInfo] = useState<HubInfo | null | 'loading'>('loading');
+  const [session, setSession] = useState<Session | null>(() => loadSession());
+  const [viewUser, setViewUser] = useState<string | null>(null);
+  const [status, setStatus] = useState<LiveStatus | null>(null);
+  const [selectedSeq, setSelectedSeq] = useState<number | null>(initial.event);
+  const [follow, setFollow] = useState(initial.event === null);
+  const [pausedAt, setPausedAt] = useState<number | null>(null);
+  const [filter, setFilterState] = useState<Filter>(initial.filter);
+  const [help, setHelp] = useState(false);
+  const [signInError, setSignInError] = useState<string | null>(null);
+  const [lastImport, setLastImport] = useState<ImportMetrics | null>(null);
+  const live = useRef<LiveTrace | null>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+
+  window.__handoff = { store, lastImport };
+
+  useEffect(() => {
+    store.setFilter(initial.filter);
+    void fetchInfo().then(setInfo);
+  }, [store, initial]);
+
+  const openLive = useCallback(
+    (s: Session, userId: string) => {
+      live.current?.close();
+      store.reset({ kind: 'live', userId });
+      setViewUser(userId);
+      setSignInError(null);
+      live.current = new LiveTrace(store, userId, s.token, (st) => {
+        setStatus(st);
+        if (st.state === 'refused') setSignInError(`The hub refused the trace of ${userId}: ${st.reason}`);
+      });
+    },
+    [store],
+  );
+
+  // `?user=demo` in dev mode opens straight to that user; a saved session reopens its user. Once per page load.
+  const autoOpened = useRef(false);
+  useEffect(() => {
+    if (info === 'loading' || store.source.kind !== 'none' || autoOpened.current) return;
+    autoOpened.current = true;
+    const wanted = initial.user;
+    if (session && (!wanted || session.sub === wanted || session.role === 'admin'))
+      return openLive(session, wanted ?? session.sub);
+    if (info?.devMode && wanted) {
+      devToken(wanted, 'viewer')
+        .then((token) => {
+          const s = decodeToken(token)!;
+          saveSession(s);
+          setSession(s);
+          openLive(s, wanted);
+        })
+        .catch((err: Error) => setSignInError(err.message));
+    }
+  }, [info, session, initial, openLive, store]);
+
+  useEffect(() => () => live.current?.close(), []);
+
+  const signIn = (s: Session, userId: string) => {
+    saveSession(s);
+    setSession(s);
+    openLive(s, userId);
+  };
+
+  const signOut = () => {
+    live.current?.close();
+    live.current = null;
+    saveSession(null);
+    setSession(null);
+    setViewUser(null);
+    setStatus(null);
+    store.reset({ kind: 'none' });
+  };
+
+  const importFile = useCallback(
+    async (file: File) => {
+      const t0 = performance.now();
+      const text = await file.text();
+      const t1 = performance.now();
+      const parsed = parseTraceFile(text);
+      const t2 = performance.now();
+      live.current?.close();
+      live.current = null;
+      setStatus(null);
+      store.reset({ kind: 'file', name: file.name, userId: parsed.userId });
+      store.append(parsed.events);
+      const t3 = performance.now();
+      setViewUser(parsed.userId);
+      setSelectedSeq(null);
+      setFollow(false);
+      setPausedAt(null);
+      // The rows are on screen after the next frame is painted.
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          const m = {
+            name: file.name,
+            events: parsed.events.length,
+            readMs: t1 - t0,
+            parseMs: t2 - t1,
+            deriveMs: t3 - t2,
+            totalMs: performance.now() - t0,
+          };
+          setLastImport(m);
+          window.__handoff = { store, lastImport: m };
+        }, 0),
+      );
+    },
+    [store],
+  );
+
+  const setFilter = useCallback(
+    (f: Filter) => {
+      setFilterState(f);
+      store.setFilter(f);
+    },
+    [store],
+  );
+
+  useEffect(() => {
+    writeUrl({ user: viewUser ?? initial.user, event: selectedSeq, filter });
+  }, [viewUser, selectedSeq, filter, initial.user]);
+
+  const exportNdjson = () => {
+    const name = `trace-${viewUser ?? 'unknown'}-${new Date().toISOString().replace(/[:.]/g, '-')}.ndjson`;
+    download(name, toNdjson(store.events));
+  };
+  const exportFromHub = async (format: 'otlp' | 'chrome') => {
+    if (!session || !viewUser) return;
+    const text = await fetchTrace(session.token, viewUser, format);
+    download(`trace-${viewUser}-${new Date().toISOString().replace(/[:.]/g, '-')}.${format}.json`, text, 'application/json');
+  };
+
+  // Paused: the view holds the events that had arrived by then (an index into all events), whatever the filter.
+  const visible = pausedAt === null ? store.filtered.length : lowerBound(store.filtered, pausedAt);
+  const selectedIndex = selectedSeq === null ? undefined : store.indexOfSeq.get(selectedSeq);
+  const select = useCallback((seq: number | null, keepFollow = false) => {
+    setSelectedSeq(seq);
+    if (!keepFollow && seq !== null) setFollow(false);
+  }, []);
+
+  useKeyboard({
+    store,
+    selectedSeq,
+    visible,
+    select,
+    setFollow,
+    togglePause: () => setPausedAt((p) => (p === null ? store.events.length : null)),
+    focusSearch: () => searchRef.current?.focus(),
+    toggleHelp: () => setHelp((h) => !h),
+    filter,
+    setFilter,
+  });
+
+  const serverNow = () => (live.current ? live.current.serverNow() : (store.events[store.events.length - 1]?.ts ?? Date.now()));
+
+  if (store.source.kind === 'none') {
+    return (
+      <SignIn
+        info={info}
+        session={session}
+        defaultUser={initial.user}
+        error={signInError}
+        onSignIn={signIn}
+        onImport={(f) => void importFile(f)}
+        onError={setSignInError}
+      />
+    );
+  }
+
+  const canControl = Boolean(session && store.source.kind === 'live' && viewUser && session.sub === viewUser);
+  return (
+    <div className="app" data-version={version}>
+      <Header
+        store={store}
+        session={session}
+        viewUser={viewUser}
+        status={status}
+        follow={follow}
+        paused={pausedAt !== null}
+        newWhilePaused={store.filtered.length - visible}
+        onFollow={() => {
+          setFollow(true);
+          setPausedAt(null);
+        }}
+        onPause={() => setPausedAt((p) => (p === null ? store.events.length : null))}
+        onExportNdjson={exportNdjson}
+        onExportHub={(f) => void exportFromHub(f)}
+        onImport={(f) => void importFile(f)}
+        onSwitchUser={(u) => session && openLive(session, u)}
+        onSignOut={signOut}
+        onHelp={() => setHelp(true)}
+      />
+      <FilterBar store={store} filter={filter} setFilter={setFilter} searchRef={searchRef} shown={visible} />
+      <Timeline
+        store={store}
+        version={version}
+        selectedSeq={selectedSeq}
+        onSelect={(seq) => select(seq)}
+        serverNow={serverNow}
+        live={store.source.kind === 'live'}
+      />
+      <main className="body">
+        <SidePanels
+          store={store}
+          version={version}
+          session={session}
+          canControl={canControl}
+          serverNow={serverNow}
+          live={store.source.kind === 'live'}
+          onSelect={(seq) => select(seq)}
+          onFilterCorr={(id) => setFilter({ ...filter, correlationId: id })}
+        />
+        <EventList
+          store={store}
+          version={version}
+          count={visible}
+          selectedSeq={selectedSeq}
+          onSelect={(seq) => select(seq)}
+          follow={follow}
+          setFollow={setFollow}
+          filtered={!isEmpty(filter)}
+        />
+        <Detail
+          store={store}
+          version={version}
+          index={selectedIndex}
+          onSelect={(seq) => select(seq)}
+          onFilterCorr={(id) => setFilter({ ...filter, correlationId: id })}
+          serverNow={serverNow}
+        />
+      </main>
+      <StatusBar store={store} status={status} lastImport={lastImport} serverNow={serverNow} />
+      {help && <HelpOverlay onClose={() => setHelp(false)} />}
+      {signInError && store.source.kind === 'live' && status?.state === 'refused' && (
+        <div className="toast error" role="alert">
+          {signInError} <button onClick={signOut}>Sign in again</button>
+        </div>
+      )}
+    </div>
+  );
+}

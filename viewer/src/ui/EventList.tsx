@@ -1,0 +1,278 @@
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { TraceStore } from '../model/store.ts';
+import type { TraceEvent } from '../model/types.ts';
+import { clock, corrColor, count, KIND_COLOR, KIND_SHORT, summary } from './format.ts';
+import { Icon } from './Icon.tsx';
+import { deviceLabel, laneLayout, ROW, type LaneLayout } from './lanes.ts';
+
+interface Props {
+  store: TraceStore;
+  version: number;
+  /** How many of the filtered events to show (fewer while paused). */
+  count: number;
+  selectedSeq: number | null;
+  onSelect: (seq: number) => void;
+  follow: boolean;
+  setFollow: (on: boolean) => void;
+  filtered: boolean;
+}
+
+const OVERSCAN = 12;
+/** Rows per block (under OVERSCAN, so the rendered rows always cover the view). */
+const BLOCK = 8;
+
+/**
+ * The event list as a sequence diagram: one row per event, the hub and every device as lanes on
+ * the left with messages drawn as arrows between them, and the event's details on the right.
+ * Only the rows in view are rendered, so 100k events scroll like 100.
+ */
+export function EventList({ store, version, count: n, selectedSeq, onSelect, follow, setFollow, filtered }: Props) {
+  const scroller = useRef<HTMLDivElement>(null);
+  // Rendered rows move in blocks: re-render only when the view crosses a block, not per pixel.
+  const [block, setBlock] = useState(0);
+  const scrollTop = block * BLOCK * ROW;
+  const [size, setSize] = useState({ width: 800, height: 600 });
+  const lastSelected = useRef<number | null>(null);
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setSize({ width: el.clientWidth, height: el.clientHeight }));
+    ro.observe(el);
+    setSize({ width: el.clientWidth, height: el.clientHeight });
+    return () => ro.disconnect();
+  }, []);
+
+  // Follow: stick to the newest event as events arrive.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && follow) el.scrollTop = el.scrollHeight;
+  }, [version, follow, n]);
+
+  // Bring a newly selected event into view (keyboard, timeline, links); not on every render.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el || selectedSeq === null) return;
+    const index = store.indexOfSeq.get(selectedSeq);
+    if (index === undefined) return;
+    if (lastSelected.current === selectedSeq) return;
+    const pos = lowerBound(store.filtered, index);
+    if (store.filtered[pos] !== index) return;
+    lastSelected.current = selectedSeq;
+    const top = pos * ROW;
+    if (top < el.scrollTop + ROW || top > el.scrollTop + el.clientHeight - 2 * ROW)
+      el.scrollTop = Math.max(0, top - el.clientHeight / 2);
+  }, [selectedSeq, version, store]);
+
+  const laneSpace = Math.min(size.width * 0.36, 420);
+  // The layout changes only when lanes are added.
+  const layout = useMemo(() => laneLayout(store, laneSpace), [store, laneSpace, store.lanes.length]);
+  const first = Math.max(0, Math.floor(scrollTop / ROW) - OVERSCAN);
+  const last = Math.min(n, store.filtered.length, Math.ceil((scrollTop + size.height) / ROW) + BLOCK + OVERSCAN);
+  const selected = selectedSeq === null ? undefined : store.eventBySeq(selectedSeq);
+  const rows = [];
+  for (let p = first; p < last; p++) {
+    const index = store.filtered[p]!;
+    const e = store.events[index]!;
+    const prev = index > 0 ? store.events[index - 1]! : undefined;
+    rows.push(
+      <Row
+        key={e.seq}
+        e={e}
+        top={p * ROW}
+        layout={layout}
+        selected={e.seq === selectedSeq}
+        related={
+          selected !== undefined &&
+          e.seq !== selected.seq &&
+          ((selected.correlationId !== undefined && e.correlationId === selected.correlationId) ||
+            e.parentSeq === selected.seq ||
+            selected.parentSeq === e.seq)
+        }
+        gapBefore={prev !== undefined && prev.seq !== e.seq - 1 ? e.seq - prev.seq - 1 : 0}
+        anomaly={store.anomalies.bySeq
+          .get(e.seq)
+          ?.map((a) => a.message)
+          .join('\n')}
+        onSelect={onSelect}
+      />,
+    );
+  }
+
+  return (
+    <section className="events" aria-label="Events">
+      <div className="lane-head" style={{ ['--lanes' as string]: `${layout.width}px` }}>
+        <div className="lane-names" style={{ width: layout.width }}>
+          {layout.ids.map((id) => {
+            const { name, kind } = deviceLabel(store, id);
+            const d = store.world.devices[id];
+            return (
+              <span
+                key={id}
+                className={`lane-name ${id === 'hub' ? 'hub' : ''} ${d && !d.connected ? 'offline' : ''} ${d?.active ? 'active' : ''}`}
+                style={{ width: layout.step }}
+                title={`${name} (${id}, ${kind})`}
+              >
+                <Icon name={kind} size={12} />
+                <span className="nm">{name}</span>
+              </span>
+            );
+          })}
+        </div>
+        <span className="col time">time</span>
+        <span className="col seq">seq</span>
+        <span className="col kind">kind</span>
+        <span className="col type">type</span>
+        <span className="col corr">correlation</span>
+        <span className="col sum">{filtered ? `${count(n)} of ${count(store.events.length)} match` : ''}</span>
+      </div>
+      <div
+        className="scroller"
+        ref={scroller}
+        tabIndex={-1}
+        onScroll={(ev) => {
+          const el = ev.currentTarget;
+          setBlock(Math.floor(el.scrollTop / (BLOCK * ROW)));
+          const atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW;
+          if (!atBottom && follow) setFollow(false);
+          else if (atBottom && !follow && store.source.kind === 'live') setFollow(true);
+        }}
+      >
+        <div className="lifelines" style={{ width: layout.width, height: Math.max(n * ROW, size.height) }}>
+          {layout.ids.map((id) => (
+            <span key={id} style={{ left: layout.x(id) }} className={id === 'hub' ? 'hub' : ''} />
+          ))}
+        </div>
+        <div className="rows" style={{ height: n * ROW }}>
+          {rows}
+        </div>
+        {n === 0 && (
+          <div className="empty">
+            {store.events.length
+              ? 'No event matches the filter.'
+              : store.source.kind === 'live'
+                ? 'Waiting for events…'
+                : 'No events.'}
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}
+
+interface RowProps {
+  e: TraceEvent;
+  top: number;
+  layout: LaneLayout;
+  selected: boolean;
+  related: boolean;
+  gapBefore: number;
+  anomaly: string | undefined;
+  onSelect: (seq: number) => void;
+}
+
+const Row = memo(function Row({ e, top, layout, selected, related, gapBefore, anomaly, onSelect }: RowProps) {
+  const color = e.correlationId ? corrColor(e.correlationId) : KIND_COLOR[e.kind];
+  return (
+    <div
+      className={`row k-${e.kind.replace('.', '-')}${selected ? ' selected' : ''}${related ? ' related' : ''}${anomaly ? ' anomalous' : ''}${gapBefore ? ' gap-before' : ''}`}
+      style={{ transform: `translateY(${top}px)` }}
+      onClick={() => onSelect(e.seq)}
+      data-seq={e.seq}
+      title={gapBefore ? `${gapBefore} events missing before this one` : undefined}
+    >
+      <svg className="glyphs" width={layout.width} height={ROW} aria-hidden>
+        <Glyph e={e} layout={layout} color={color ?? '#889'} />
+      </svg>
+      <span className="col time">{clock(e.ts)}</span>
+      <span className="col seq">{e.seq}</span>
+      <span className="col kind" style={{ color: KIND_COLOR[e.kind] }}>
+        {KIND_SHORT[e.kind] ?? e.kind}
+      </span>
+      <span className="col type">{e.type}</span>
+      <span className="col corr">
+        {e.correlationId && (
+          <b style={{ background: corrColor(e.correlationId, 0.16), color: corrColor(e.correlationId) }}>{e.correlationId}</b>
+        )}
+      </span>
+      <span className="col sum">
+        {anomaly && (
+          <em className="flag" title={anomaly}>
+            ⚠
+          </em>
+        )}
+        {summary(e)}
+      </span>
+    </div>
+  );
+});
+
+function Glyph({ e, layout, color }: { e: TraceEvent; layout: LaneLayout; color: string }) {
+  const y = ROW / 2;
+  const hub = layout.x('hub');
+  const dev = layout.x(e.deviceId);
+  if (e.kind === 'message.in' || e.kind === 'message.out') {
+    // A message from outside (an HTTP command) comes in from the left edge.
+    const from = e.deviceId ? dev : 2;
+    const [x1, x2] = e.kind === 'message.in' ? [from, hub] : [hub, dev];
+    const dir = x2 > x1 ? 1 : -1;
+    return (
+      <g stroke={color} fill={color}>
+        <circle cx={x1} cy={y} r={2} />
+        <line x1={x1} y1={y} x2={x2 - dir * 5} y2={y} strokeWidth={1.6} />
+        <path d={`M${x2},${y} l${-dir * 6},-3.5 v7 z`} stroke="none" />
+      </g>
+    );
+  }
+  const x = e.deviceId ? dev : hub;
+  switch (e.kind) {
+    case 'transition':
+      return <path d={`M${x},${y - 5} l5,5 l-5,5 l-5,-5 z`} fill={color} />;
+    case 'transfer.phase':
+      return <rect x={x - 4.5} y={y - 4.5} width={9} height={9} fill={color} rx={1.5} />;
+    case 'timer.armed':
+    case 'timer.fired':
+    case 'timer.cancelled':
+      return (
+        <g stroke={color} fill="none" strokeWidth={1.4}>
+          <circle cx={x} cy={y} r={4.5} />
+          <path d={`M${x},${y - 2.5} v2.5 h2.5`} />
+          {e.kind === 'timer.cancelled' && <line x1={x - 5} y1={y + 5} x2={x + 5} y2={y - 5} />}
+        </g>
+      );
+    case 'command.result':
+      return e.type === 'ok' ? (
+        <path d={`M${x - 4},${y} l3,3 l5,-6`} stroke={color} strokeWidth={2} fill="none" />
+      ) : (
+        <path d={`M${x - 4},${y - 4} l8,8 M${x + 4},${y - 4} l-8,8`} stroke="#ff6b6b" strokeWidth={2} />
+      );
+    case 'error':
+      return <path d={`M${x - 4},${y - 4} l8,8 M${x + 4},${y - 4} l-8,8`} stroke="#ff6b6b" strokeWidth={2} />;
+    case 'connection':
+      return (
+        <circle
+          cx={x}
+          cy={y}
+          r={4}
+          fill={e.type === 'opened' ? '#7ee2a8' : 'none'}
+          stroke={e.type === 'opened' ? '#7ee2a8' : '#ff8f70'}
+          strokeWidth={1.5}
+        />
+      );
+    case 'presence':
+      return <circle cx={x} cy={y} r={3.5} fill="none" stroke={color} strokeWidth={1.5} />;
+    default:
+      return <circle cx={x} cy={y} r={2.5} fill={color} />;
+  }
+}
+
+export function lowerBound(list: number[], value: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,173 @@
+import { useState } from 'react';
+import type { HubInfo } from '../model/types.ts';
+import { devToken } from '../net/api.ts';
+import { decodeToken, type Session } from '../net/auth.ts';
+
+interface Props {
+  info: HubInfo | null | 'loading';
+  session: Session | null;
+  defaultUser: string | null;
+  error: string | null;
+  onSignIn: (s: Session, userId: string) => void;
+  onImport: (file: File) => void;
+  onError: (message: string | null) => void;
+}
+
+/**
+ * Sign in: in dev mode pick a user (and role); with a secret, paste a viewer or admin token (an
+ * admin names the user to look up). Or open a trace file: that needs no hub at all.
+ */
+export function SignIn({ info, session, defaultUser, error, onSignIn, onImport, onError }: Props) {
+  const [user, setUser] = useState(defaultUser ?? session?.sub ?? 'demo');
+  const [role, setRole] = useState<'viewer' | 'admin'>('viewer');
+  const [token, setToken] = useState('');
+  const [lookup, setLookup] = useState(defaultUser ?? '');
+  const [dragging, setDragging] = useState(false);
+  const decoded = token ? decodeToken(token) : null;
+
+  const devSignIn = async () => {
+    onError(null);
+    try {
+      const t = await devToken(user.trim(), role);
+      onSignIn(decodeToken(t)!, user.trim());
+    } catch (err) {
+      onError((err as Error).message);
+    }
+  };
+
+  return (
+    <div
+      className={`signin-page ${dragging ? 'dragging' : ''}`}
+      onDragOver={(ev) => {
+        ev.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(ev) => {
+        ev.preventDefault();
+        setDragging(false);
+        const f = ev.dataTransfer.files[0];
+        if (f) onImport(f);
+      }}
+    >
+      <div className="signin">
+        <h1>
+          <svg width="26" height="26" viewBox="0 0 32 32" aria-hidden>
+            <path
+              d="M6 10h14l-4-4M26 22H12l4 4"
+              stroke="#5cc8ff"
+              strokeWidth="3"
+              fill="none"
+              strokeLinecap="round"
+              strokeLinejoin="round"
+            />
+          </svg>
+          handoff <span className="muted">trace viewer</span>
+        </h1>
+        <p className="muted">
+          Watch every interaction of one user's devices, live: messages, state changes, timers and transfers.
+        </p>
+        <div className="hub-state" data-testid="hub-state">
+          {info === 'loading'
+            ? 'Looking for the hub…'
+            : info === null
+              ? 'No hub answers here. You can still open a trace file.'
+              : info.devMode
+                ? `Hub in dev mode (protocol ${info.protocolVersion}${info.nodeId ? `, node ${info.nodeId}` : ''}): any user, no secret.`
+                : `Hub with a secret (protocol ${info.protocolVersion}): sign in with a token.`}
+        </div>
+
+        {info && info !== 'loading' && info.devMode && (
+          <form
+            className="signin-form"
+            onSubmit={(ev) => {
+              ev.preventDefault();
+              void devSignIn();
+            }}
+          >
+            <label>
+              User id
+              <input autoFocus value={user} onChange={(ev) => setUser(ev.target.value)} aria-label="User id" placeholder="demo" />
+            </label>
+            <div className="roles">
+              <label>
+                <input type="radio" checked={role === 'viewer'} onChange={() => setRole('viewer')} /> viewer{' '}
+                <span className="muted">(this user only)</span>
+              </label>
+              <label>
+                <input type="radio" checked={role === 'admin'} onChange={() => setRole('admin')} /> admin{' '}
+                <span className="muted">(any user, audited)</span>
+              </label>
+            </div>
+            <button className="primary" type="submit" disabled={!user.trim()}>
+              Watch {user.trim() || '…'} live
+            </button>
+          </form>
+        )}
+
+        {info && info !== 'loading' && !info.devMode && (
+          <form
+            className="signin-form"
+            onSubmit={(ev) => {
+              ev.preventDefault();
+              if (!decoded) return onError('That is not a token this viewer can read.');
+              if (decoded.role !== 'viewer' && decoded.role !== 'admin')
+                return onError(`A ${decoded.role} token cannot read traces: use a viewer or admin token.`);
+              onSignIn(decoded, decoded.role === 'admin' && lookup.trim() ? lookup.trim() : decoded.sub);
+            }}
+          >
+            <label>
+              Token
+              <textarea
+                rows={3}
+                value={token}
+                onChange={(ev) => setToken(ev.target.value)}
+                placeholder="eyJhbGciOi…  (npm run token -- --user U --role viewer)"
+                aria-label="Token"
+              />
+            </label>
+            {decoded && (
+              <div className="muted small">
+                {decoded.role} token of <b>{decoded.sub}</b>, expires {new Date(decoded.exp * 1000).toLocaleString()}
+              </div>
+            )}
+            {decoded?.role === 'admin' && (
+              <label>
+                User to look up
+                <input
+                  value={lookup}
+                  onChange={(ev) => setLookup(ev.target.value)}
+                  placeholder={decoded.sub}
+                  aria-label="User to look up"
+                />
+              </label>
+            )}
+            <button className="primary" type="submit" disabled={!token.trim()}>
+              Sign in
+            </button>
+          </form>
+        )}
+
+        <div className="or">or</div>
+        <label className="file-drop">
+          <input
+            type="file"
+            accept=".ndjson,.jsonl,.json"
+            data-testid="signin-import"
+            onChange={(ev) => {
+              const f = ev.target.files?.[0];
+              if (f) onImport(f);
+            }}
+          />
+          <b>Open a trace file</b>{' '}
+          <span className="muted">(.ndjson exported from here or from the hub) — or drop it anywhere on this page</span>
+        </label>
+        {error && (
+          <div className="error-box" role="alert">
+            {error}
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}

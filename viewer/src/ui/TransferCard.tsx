@@ -1,0 +1,90 @@
+import type { TraceStore } from '../model/store.ts';
+import { durationOf, gapOf, phasesOf, type Transfer } from '../model/transfers.ts';
+import { corrColor, ms } from './format.ts';
+import { deviceLabel } from './lanes.ts';
+
+const PHASE_COLOR: Record<string, string> = {
+  prepare: '#5cc8ff',
+  schedule: '#c79bff',
+  lead: '#f5c26b',
+  confirm: '#7ee2a8',
+  commit: '#ff9f5a',
+};
+
+/** A transfer at a glance: who to whom, outcome, total, per-phase breakdown and the measured gap. */
+export function TransferCard({
+  store,
+  t,
+  onSelect,
+  compact = false,
+}: {
+  store: TraceStore;
+  t: Transfer;
+  onSelect?: (seq: number) => void;
+  compact?: boolean;
+}) {
+  const phases = phasesOf(t);
+  const total = Math.max(
+    1,
+    phases.reduce((a, p) => a + Math.max(0, p.ms), 0),
+  );
+  const gap = gapOf(t);
+  const name = (id: string | null) => (id ? deviceLabel(store, id).name : '–');
+  return (
+    <div className={`transfer-card ${t.outcome}`} style={{ borderLeftColor: corrColor(t.id) }}>
+      <div className="tc-head">
+        <button className="link" onClick={() => onSelect?.(t.firstSeq)} title={`${t.id} · command ${t.commandId ?? '–'}`}>
+          {t.sourceId ? `${name(t.sourceId)} → ${name(t.targetId)}` : `start on ${name(t.targetId)}`}
+        </button>
+        <span className={`badge ${t.outcome}`}>
+          {t.outcome === 'committed' ? '✓ committed' : t.outcome === 'rolled-back' ? `✗ ${t.code ?? 'rolled back'}` : '… pending'}
+        </span>
+        <span className="tc-total">{ms(durationOf(t))}</span>
+      </div>
+      <div className="phase-bar" aria-label="phases">
+        {phases.map((p) => (
+          <span
+            key={p.name}
+            style={{ flexGrow: Math.max(0.02, p.ms / total), background: PHASE_COLOR[p.name] }}
+            title={`${p.name}: ${ms(p.ms)} (${p.hint})`}
+          />
+        ))}
+      </div>
+      {!compact && (
+        <table className="phases">
+          <tbody>
+            {phases.map((p) => (
+              <tr key={p.name}>
+                <td>
+                  <i style={{ background: PHASE_COLOR[p.name] }} />
+                  {p.name}
+                </td>
+                <td className="num">{ms(p.ms)}</td>
+                <td className="muted">{p.hint}</td>
+              </tr>
+            ))}
+            <tr>
+              <td>gap at switch</td>
+              <td className={`num ${gap !== null && Math.abs(gap) > 10 ? 'bad' : ''}`}>
+                {gap === null ? '–' : `${gap >= 0 ? '+' : ''}${ms(gap)}`}
+              </td>
+              <td className="muted">
+                {gap === null
+                  ? 'target did not report its start'
+                  : gap >= 0
+                    ? 'silence between source stop and target start'
+                    : 'overlap: target started before T'}
+              </td>
+            </tr>
+          </tbody>
+        </table>
+      )}
+      {compact && (
+        <div className="tc-foot muted">
+          {t.id} · gap {gap === null ? '–' : ms(gap)}
+        </div>
+      )}
+      {t.outcome === 'rolled-back' && t.message && <div className="tc-error">{t.message}</div>}
+    </div>
+  );
+}
