@@ -79,6 +79,8 @@ export class HandoffClient {
   private switchCancel: (() => void) | null = null;
   private startedFor: string | null = null;
   private stoppedFor: string | null = null;
+  /** A switch handed to the player's own clock, not yet reached. */
+  private scheduledFor: { transferId: string; role: 'start' | 'stop' } | null = null;
   private readonly watchers = new Set<() => void>();
   private ticker: ReturnType<typeof setInterval> | null = null;
   private welcomed: { resolve: () => void; reject: (e: Error) => void } | null = null;
@@ -131,7 +133,7 @@ export class HandoffClient {
       this.openedAt = this.now();
       this.send(this.hello());
     };
-    ws.onmessage = (ev) => this.receive(typeof ev.data === 'string' ? ev.data : String(ev.data as Buffer));
+    ws.onmessage = (ev) => this.receive(typeof ev.data === 'string' ? ev.data : new TextDecoder().decode(ev.data as ArrayBuffer));
     ws.onclose = (ev) => this.closed(ws, ev.code, ev.reason);
     ws.onerror = () => {};
   }
@@ -279,21 +281,28 @@ export class HandoffClient {
 
   private scheduleSwitch(transferId: string, role: 'start' | 'stop', atServerTime: number, positionMs: number): void {
     const localT = atServerTime + this.offsetMs;
+    const player = this.opts.player;
+    const playback = this.prepared.get(transferId);
+    // A player with its own clock gets the switch now, to run at T on that clock.
+    const onAudioClock = role === 'stop' ? Boolean(player.scheduleStop) : Boolean(player.scheduleStart && playback?.track);
+    if (onAudioClock && role === 'stop') player.scheduleStop!(localT, transferId);
+    if (onAudioClock && role === 'start') player.scheduleStart!(playback!.track!, positionMs, localT, transferId);
+    this.scheduledFor = onAudioClock ? { transferId, role } : null;
     this.switchCancel?.();
     this.switchCancel = runAt(this.now, localT, () => {
       this.switchCancel = null;
+      this.scheduledFor = null;
       if (role === 'stop') {
-        this.opts.player.stop(transferId);
+        if (!onAudioClock) player.stop(transferId);
         this.stoppedFor = transferId;
         return;
       }
-      const playback = this.prepared.get(transferId);
       this.prepared.clear();
       if (!playback?.track) return this.send({ type: 'transfer.failed', transferId, reason: 'nothing prepared' });
       // Start where the line is now: a timer that fired late must not leave the position behind.
-      this.opts.player.start(playback.track, positionMs + (this.now() - localT), transferId);
+      if (!onAudioClock) player.start(playback.track, positionMs + (this.now() - localT), transferId);
       this.startedFor = transferId;
-      this.send({ type: 'transfer.started', transferId, atServerTime: this.serverNow() });
+      this.send({ type: 'transfer.started', transferId, atServerTime: onAudioClock ? atServerTime : this.serverNow() });
     });
   }
 
@@ -301,6 +310,12 @@ export class HandoffClient {
     this.prepared.delete(transferId);
     this.switchCancel?.();
     this.switchCancel = null;
+    // A switch already handed to the audio clock counts as done: undo it like one that ran.
+    if (this.scheduledFor?.transferId === transferId) {
+      if (this.scheduledFor.role === 'start') this.startedFor = transferId;
+      else this.stoppedFor = transferId;
+    }
+    this.scheduledFor = null;
     if (this.startedFor === transferId) this.opts.player.stop(transferId);
     const track = this.cluster?.playback.track;
     if (this.stoppedFor === transferId && resumeAt && track) {

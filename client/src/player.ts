@@ -17,4 +17,11 @@ export interface PlayerPort {
   positionMs(): number;
   /** Set the output volume (0-100). Optional. */
   setVolume?(percent: number): void;
+  /**
+   * Optional, for players with their own clock (Web Audio, a DAC): schedule the switch on it, at
+   * `atLocalMs` on the client's clock, instead of being called at that moment. A background tab's
+   * timers can be a second late; an audio clock is not.
+   */
+  scheduleStart?(track: Track, positionMs: number, atLocalMs: number, transferId: string): void;
+  scheduleStop?(atLocalMs: number, transferId: string): void;
 }

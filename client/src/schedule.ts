@@ -1,7 +1,8 @@
 /** Yield to the event loop as briefly as the platform allows. */
+const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
 const yieldSoon: (fn: () => void) => void =
-  typeof setImmediate === 'function'
-    ? (fn) => setImmediate(fn)
+  typeof immediate === 'function'
+    ? (fn) => void immediate(fn)
     : (() => {
         const channel = new MessageChannel();
         const queue: Array<() => void> = [];

@@ -86,14 +86,14 @@ describe('bad input', () => {
     ['no token', null, 4001],
     ['a forged token', signToken('not-the-secret-at-all', { userId: 'alice', role: 'device' }, 60), 4001],
     ['an expired token', 'expired', 4001],
-    ['a viewer token', 'viewer', 4003],
+    ['an admin token', 'admin', 4003],
   ])('a device socket with %s is closed with %i', async (_what, token, code) => {
     await using hub = await startTestHub();
     const t =
       token === 'expired'
         ? signToken(hub.secret, { userId: 'alice', role: 'device' }, -10)
-        : token === 'viewer'
-          ? signToken(hub.secret, { userId: 'alice', role: 'viewer' }, 60)
+        : token === 'admin'
+          ? signToken(hub.secret, { userId: 'alice', role: 'admin' }, 60)
           : token;
     const s = await rawSocket(hub, t);
     expect(await s.closed).toBe(code);
