@@ -187,3 +187,18 @@ describe('HandoffClient without a hub', () => {
     client.close();
   });
 });
+
+describe('HandoffClient commands across a reconnect', () => {
+  test('resends an unanswered command with the same id once it is welcomed again', async () => {
+    const { hub, client } = await connected({ urls: ['ws://a/v1/connect'] });
+    const result = client.command({ type: 'command.pause', commandId: 'p-1' });
+    expect(hub.last.sent.at(-1)).toMatchObject({ type: 'command.pause', commandId: 'p-1' });
+    hub.last.socket.close(1006, 'gone');
+    await new Promise((r) => setTimeout(r, 30));
+    hub.say({ type: 'hub.welcome', protocolVersion: PROTOCOL_VERSION, deviceId: 'd1', serverTime: 0, heartbeatMs: 5000, cluster: cluster(5, null) });
+    expect(hub.last.sent.at(-1)).toMatchObject({ type: 'command.pause', commandId: 'p-1' });
+    hub.say({ type: 'command.result', commandId: 'p-1', ok: true, revision: 5 });
+    await expect(result).resolves.toMatchObject({ ok: true });
+    client.close();
+  });
+});

@@ -74,7 +74,8 @@ export class HandoffClient {
   private heartbeatMs = 5000;
   private graceMs = Infinity;
   private commands = 0;
-  private readonly pending = new Map<string, (r: CommandResult) => void>();
+  /** Commands sent and not answered yet: resent with the same id after a reconnect (answered once, applied once). */
+  private readonly pending = new Map<string, { command: Command; resolve: (r: CommandResult) => void }>();
   private readonly prepared = new Map<string, Playback>();
   private switchCancel: (() => void) | null = null;
   private startedFor: string | null = null;
@@ -201,6 +202,8 @@ export class HandoffClient {
         this.welcomed?.resolve();
         this.welcomed = null;
         this.emit(`connected (revision ${m.cluster.revision})`);
+        // An answer may have been lost with the old socket: ask again, the hub deduplicates by id.
+        for (const { command } of this.pending.values()) this.send(command);
         break;
       case 'cluster.update':
         this.apply(m.cluster);
@@ -225,7 +228,7 @@ export class HandoffClient {
         this.abort(m.transferId, m.resumeAt);
         break;
       case 'command.result':
-        this.pending.get(m.commandId)?.(m);
+        this.pending.get(m.commandId)?.resolve(m);
         this.pending.delete(m.commandId);
         break;
       case 'error':
@@ -334,9 +337,12 @@ export class HandoffClient {
         this.pending.delete(commandId);
         reject(new Error(`no result for ${command.type} ${commandId}`));
       }, timeoutMs);
-      this.pending.set(commandId, (r) => {
-        clearTimeout(timer);
-        resolve(r);
+      this.pending.set(commandId, {
+        command,
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
       });
       this.send(command);
     });

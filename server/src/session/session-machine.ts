@@ -124,6 +124,10 @@ export function createSessionMachine(deps: SessionDeps) {
         event.deviceId === context.transfer?.targetId &&
         context.devices[event.deviceId]?.connId === event.connId,
       isCurrent: ({ context, event }) => matches({ context, event }),
+      sourceLeaves: ({ context, event }) =>
+        event.type === 'device.leave' &&
+        event.deviceId === context.transfer?.sourceId &&
+        context.devices[event.deviceId]?.connId === event.connId,
       sourceUnreachable: ({ context, event }) => {
         const sourceId = context.transfer?.sourceId;
         return fromTarget({ context, event }) && Boolean(sourceId) && !context.devices[sourceId!]?.connId;
@@ -233,6 +237,12 @@ export function createSessionMachine(deps: SessionDeps) {
               guard: 'targetLeaves',
               target: 'idle',
               actions: ['leave', { type: 'rollback', params: { code: 'DEVICE_OFFLINE', message: 'the target disconnected during the switch' } }],
+            },
+            {
+              // Its stop may never have reached it: better a gap (it stopped, and resumes on return) than two players.
+              guard: 'sourceLeaves',
+              target: 'idle',
+              actions: ['leave', { type: 'rollback', params: { code: 'DEVICE_OFFLINE', message: 'the playing device disconnected during the switch' } }],
             },
             { actions: 'leave' },
           ],

@@ -252,3 +252,16 @@ describe('a source that disconnects while the target prepares', () => {
     expect(speaker.last('transfer.abort')).toBeDefined();
   });
 });
+
+describe('a source that disconnects during the switch', () => {
+  test('rolls back: a gap is better than two players', () => {
+    const { h, speaker } = playingOnPhone();
+    const id = h.command('tv', { type: 'command.transfer', deviceId: 'speaker' });
+    const transferId = speaker.last('transfer.prepare')!.transferId;
+    h.event({ type: 'transfer.ready', deviceId: 'speaker', transferId });
+    h.leave('phone');
+    expect(h.result('tv', id)).toMatchObject({ ok: false, code: 'DEVICE_OFFLINE' });
+    expect(speaker.last('transfer.abort')).toBeDefined();
+    expect(h.ctx.activeDeviceId).toBe('phone');
+  });
+});
