@@ -1,5 +1,6 @@
 import { startDemo } from '@handoff/device-sim';
 import { parseConfig, signToken, startHub } from '@handoff/server';
+import { ensureViewerBuilt } from '../viewer/build-if-stale.ts';
 
 /**
  * `npm start`: the hub (config from the environment, in-memory by default) plus a small demo
@@ -13,6 +14,8 @@ try {
   process.stderr.write(`${(err as Error).message}\n`);
   process.exit(2);
 }
+// The viewer is built on install; rebuild it here only when its sources changed since.
+await ensureViewerBuilt().catch((err: unknown) => process.stderr.write(`viewer not built (${(err as Error).message}); the hub runs without it\n`));
 const running = await startHub(config);
 const withDemo = !process.argv.includes('--no-demo');
 const demo = withDemo
