@@ -9,5 +9,27 @@ step() { printf '\n== %s\n' "$*" >&2; }
 step "typecheck"
 npx tsc -p tsconfig.json
 
+step "redis-server (the Redis contract and multi-node suites run a real one)"
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "redis-server is missing: installing it through apt" >&2
+  apt_get() { if [ "$(id -u)" -eq 0 ]; then apt-get "$@"; else sudo apt-get "$@"; fi; }
+  apt_get update -qq
+  DEBIAN_FRONTEND=noninteractive apt_get install -y -qq redis-server >/dev/null
+fi
+redis-server --version >&2
+
 step "unit and integration tests"
 npx vitest run
+
+step "viewer typecheck and build"
+npm run typecheck -w viewer
+npx tsx viewer/build-if-stale.ts
+
+step "browser tests (Playwright driving Debian's Chromium)"
+if [ ! -x /usr/bin/chromium ]; then
+  echo "chromium is missing: installing it through apt" >&2
+  apt_get() { if [ "$(id -u)" -eq 0 ]; then apt-get "$@"; else sudo apt-get "$@"; fi; }
+  apt_get update -qq
+  DEBIAN_FRONTEND=noninteractive apt_get install -y -qq chromium >/dev/null
+fi
+npm run test:browser

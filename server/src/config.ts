@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { configErrorMessage } from './config-errors.ts';
 import { DEFAULT_RATE_LIMIT } from './limits/rate-limit.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -12,7 +13,13 @@ export const ConfigSchema = z.object({
   HUB_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   REDIS_URL: z.url().optional(),
   NODE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  /** With REDIS_URL: how long a user's lease outlives its node's last renewal (a dead node's users wait this long at most). */
+  LEASE_TTL_MS: int(500, 600_000).default(5000),
+  /** With REDIS_URL: how often the bus checks that its subscriptions still deliver. */
+  BUS_PROBE_MS: int(100, 60_000).default(1000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** `auto`: readable lines when stderr is a terminal, JSON lines otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   HEARTBEAT_MS: int(100, 600_000).default(5000),
   GRACE_MS: int(0, 3_600_000).default(10_000),
   PREPARE_TIMEOUT_MS: int(100, 600_000).default(5000),
@@ -37,9 +44,6 @@ export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 /** Parse the environment; a bad value throws a message naming the setting and what it accepts. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const result = ConfigSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
-  }
+  if (!result.success) throw new Error(configErrorMessage(ConfigSchema.shape, result.error.issues, env));
   return Object.freeze(result.data);
 }

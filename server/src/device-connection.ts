@@ -9,7 +9,8 @@ import type { Principal } from './auth/token.ts';
 import { ClockSync } from './clock-sync.ts';
 import { TokenBucket } from './limits/token-bucket.ts';
 import type { Hub } from './hub.ts';
-import type { DeviceLink, Session } from './session/session.ts';
+import type { SessionPort } from './session/session-port.ts';
+import type { DeviceLink } from './session/session.ts';
 import type { HubSocket } from './socket.ts';
 
 let connCount = 0;
@@ -22,7 +23,7 @@ export class DeviceConnection implements DeviceLink {
   readonly id = `c${(++connCount).toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
   readonly userId: string;
   deviceId: string | null = null;
-  session: Session | null = null;
+  session: SessionPort | null = null;
   readonly clock = new ClockSync();
   lastHeardAt: number;
   private pingId = 0;
@@ -100,8 +101,11 @@ export class DeviceConnection implements DeviceLink {
       case 'clock.pong':
         return this.pong(message.t0, message.t1, message.t2);
       case 'transfer.ready':
-      case 'transfer.started':
         return this.session.send({ type: message.type, deviceId: this.deviceId, transferId: message.transferId }, cause);
+      case 'transfer.started': {
+        const { transferId, atServerTime } = message;
+        return this.session.send({ type: message.type, deviceId: this.deviceId, transferId, ...(atServerTime !== undefined ? { atServerTime } : {}) }, cause);
+      }
       case 'transfer.failed':
         return this.session.send({ type: message.type, deviceId: this.deviceId, transferId: message.transferId, reason: message.reason }, cause);
       case 'device.goodbye':
@@ -113,6 +117,7 @@ export class DeviceConnection implements DeviceLink {
           const seconds = Math.ceil(allowed.retryAfterMs / 1000);
           const refusal = { type: 'command.result', commandId: message.commandId, ok: false, code: 'RATE_LIMITED', message: `too many commands: retry in ${seconds} s` } as const;
           this.session.traceEvent('command.result', 'RATE_LIMITED', { deviceId: this.deviceId, correlationId: message.commandId, payload: refusal });
+          this.hub.metrics.refused('device', 'RATE_LIMITED');
           return this.sendMessage(refusal);
         }
         return this.session.send({ type: 'command', command: message, replyTo: { kind: 'device', deviceId: this.deviceId }, origin: this.deviceId }, cause);
@@ -126,13 +131,11 @@ export class DeviceConnection implements DeviceLink {
     if (message.protocolVersion > PROTOCOL_VERSION) return this.close(CloseCode.SERVER_TOO_OLD, `protocol ${message.protocolVersion} is newer than ${PROTOCOL_VERSION}`);
     this.helloPending = true;
     this.hub
-      .sessionFor(this.userId)
+      .portFor(this.userId)
       .then((session) => {
         if (this.closed) return;
         const { device } = message;
-        const known = session.context.devices[device.id];
-        const count = Object.keys(session.context.devices).length;
-        if (!known && count >= this.hub.settings.session.maxDevices) {
+        if (!session.admits(device.id, this.hub.settings.session.maxDevices)) {
           return this.close(CloseCode.TOO_MANY_DEVICES, `at most ${this.hub.settings.session.maxDevices} devices per user`);
         }
         clearTimeout(this.helloTimer);
@@ -202,6 +205,7 @@ export class DeviceConnection implements DeviceLink {
     if (before && Math.abs(before.offsetMs - estimate.offsetMs) < 0.5 && Math.abs(before.errorMs - estimate.errorMs) < 0.5) return;
     const sync = { type: 'clock.sync', offsetMs: estimate.offsetMs, errorMs: estimate.errorMs, rttMs: estimate.rttMs } as const;
     this.session.traceEvent('clock', 'estimate', { deviceId: this.deviceId!, payload: sync });
+    this.hub.metrics.clockEstimate(estimate.errorMs);
     this.sendMessage(sync);
   }
 
@@ -219,6 +223,7 @@ export class DeviceConnection implements DeviceLink {
   }
 
   private error(code: ErrorCode, message: string, ref?: string): void {
+    this.hub.metrics.refused('device', code);
     this.session?.traceEvent('error', code, { ...(this.deviceId ? { deviceId: this.deviceId } : {}), payload: { message, ref } });
     this.sendMessage({ type: 'error', code, message, ...(ref !== undefined ? { ref } : {}) });
   }
@@ -232,6 +237,7 @@ export class DeviceConnection implements DeviceLink {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closedBy = { code, reason };
+    this.hub.metrics.deviceClosed(code);
     this.socket.close(code, reason);
     this.onClosed();
   }

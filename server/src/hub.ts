@@ -1,15 +1,19 @@
 import { CloseCode, type Cluster, type Command, type CommandResult } from '@handoff/protocol';
 import type { Principal } from './auth/token.ts';
 import type { Clock } from './clock.ts';
+import type { Placement, SessionOwner, TraceWatch } from './cluster/placement.ts';
 import { DeviceConnection } from './device-connection.ts';
 import { HubError } from './errors.ts';
 import type { HubSettings } from './hub-settings.ts';
 import { RateLimiter, type RateDecision } from './limits/rate-limit.ts';
 import type { Log } from './log.ts';
+import { noopMetrics, type Metrics } from './metrics/metrics.ts';
+import { sessionMetrics } from './metrics/session-metrics.ts';
 import { toCluster, type SessionContext } from './session/context.ts';
 import { Session } from './session/session.ts';
 import type { HubSocket } from './socket.ts';
-import { PERSISTED_SESSION_VERSION, type Store } from './store/store.ts';
+import type { SessionPort } from './session/session-port.ts';
+import { PERSISTED_SESSION_VERSION, readPersisted, type PersistedSession, type Store } from './store/store.ts';
 import type { TraceLog } from './trace/trace-log.ts';
 
 export interface HubOptions {
@@ -18,6 +22,10 @@ export interface HubOptions {
   trace: TraceLog;
   settings: HubSettings;
   log: Log;
+  /** Counters and timings for /metrics. @default noopMetrics */
+  metrics?: Metrics;
+  /** Many nodes (cluster/mesh.ts): where each user's session runs. Without it, every session runs here. */
+  placement?: (hub: Hub) => Placement;
 }
 
 /**
@@ -30,7 +38,11 @@ export class Hub {
   readonly settings: HubSettings;
   readonly log: Log;
   readonly trace: TraceLog;
+  readonly metrics: Metrics;
+  /** Many nodes: who runs which session (null on one node). */
+  readonly placement: Placement | null;
   private readonly store: Store;
+  private drainReason: string | null = null;
   private readonly sessions = new Map<string, Session>();
   private readonly opening = new Map<string, Promise<Session>>();
   private readonly connections = new Set<DeviceConnection>();
@@ -46,9 +58,11 @@ export class Hub {
     this.log = opts.log;
     this.trace = opts.trace;
     this.store = opts.store;
+    this.metrics = opts.metrics ?? noopMetrics;
     this.commandLimiter = new RateLimiter({ ratePerSec: this.settings.commandsPerSec, burst: this.settings.commandBurst }, () => this.clock.now());
     this.sweep = setInterval(() => this.heartbeat(), this.settings.heartbeatMs);
     this.sweep.unref();
+    this.placement = opts.placement?.(this) ?? null;
   }
 
   /** A device socket opened with a verified token, from `address`. */
@@ -76,6 +90,42 @@ export class Hub {
     return this.sessions.size;
   }
 
+  /** Device sockets past their hello. Counted when asked (scrapes), not kept up on the hot path. */
+  get deviceCount(): number {
+    let n = 0;
+    for (const conn of this.connections) if (conn.deviceId) n++;
+    return n;
+  }
+
+  /** The user's device connections on this hub (for operators). */
+  connectionsOf(userId: string): DeviceConnection[] {
+    return [...this.connections].filter((conn) => conn.userId === userId);
+  }
+
+  /** The user's session if it is open on this hub, without opening one. */
+  openSession(userId: string): Session | null {
+    return this.sessions.get(userId) ?? null;
+  }
+
+  /**
+   * Draining: this hub should get no new traffic (`/readyz` answers 503 with the reason) but
+   * keeps serving what it has. Set on SIGTERM before the hub stops; never unset.
+   */
+  startDraining(reason: string): void {
+    if (this.drainReason !== null) return;
+    this.drainReason = reason;
+    this.log.info({ reason }, 'draining: not ready for new traffic');
+  }
+
+  get draining(): boolean {
+    return this.drainReason !== null;
+  }
+
+  /** Why the hub is draining, or null. */
+  get drainingBecause(): string | null {
+    return this.drainReason;
+  }
+
   forget(conn: DeviceConnection): void {
     if (!this.connections.delete(conn)) return;
     const open = (this.perAddress.get(conn.address) ?? 1) - 1;
@@ -95,9 +145,34 @@ export class Hub {
     return pending;
   }
 
-  private async open(userId: string): Promise<Session> {
+  /** What a device connection of the user talks to: the session here, or (many nodes) a route to it. */
+  portFor(userId: string): Promise<SessionPort> {
+    return this.placement ? this.placement.portFor(userId) : this.sessionFor(userId);
+  }
+
+  /** Many nodes: open the user's session here under a lease; it is durable and its writes are fenced. */
+  takeSession(userId: string, owner: SessionOwner): Promise<Session> {
+    return this.open(userId, owner);
+  }
+
+  /** Many nodes: stop the user's session here without writing anything (another node owns it now). */
+  dropSession(userId: string): void {
+    const session = this.sessions.get(userId);
+    if (!session) return;
+    this.sessions.delete(userId);
+    session.stop();
+  }
+
+  private async open(userId: string, owner?: SessionOwner): Promise<Session> {
     const stored = await this.store.load(userId);
-    const restored = stored?.snapshot as { value: unknown; context: SessionContext } | undefined;
+    const restored = stored ? readPersisted(stored) : undefined;
+    const record = ({ revision, value, context }: { revision: number; value: unknown; context: SessionContext }): PersistedSession => ({
+      version: PERSISTED_SESSION_VERSION,
+      revision,
+      snapshot: { value, context },
+      savedAt: this.clock.now(),
+      ...(owner ? { node: owner.node } : {}),
+    });
     const session = new Session({
       userId,
       clock: this.clock,
@@ -107,13 +182,13 @@ export class Hub {
         this.httpWaiters.get(ticket)?.(result);
         this.httpWaiters.delete(ticket);
       },
-      persist: ({ revision, value, context }) => {
-        this.store
-          .save(userId, { version: PERSISTED_SESSION_VERSION, revision, snapshot: { value, context } })
-          .catch((err: unknown) => this.log.error({ err, userId }, 'could not persist session'));
+      persist: (state) => {
+        this.store.save(userId, record(state)).catch((err: unknown) => this.log.error({ err, userId }, 'could not persist session'));
       },
+      ...(owner ? { durable: { save: (state) => this.store.save(userId, record(state), owner.token), lost: (err) => owner.lost(err) } } : {}),
       idle: () => this.closeSession(userId),
       onError: (err) => this.log.error({ err, userId }, 'session error'),
+      observer: sessionMetrics(userId, this.clock, this.metrics, this.log),
       ...(restored ? { restored } : {}),
     });
     this.sessions.set(userId, session);
@@ -128,13 +203,19 @@ export class Hub {
       if (this.sessions.get(userId) !== session) return;
       this.sessions.delete(userId);
       session.stop();
+      this.placement?.sessionClosed(userId, session);
       this.log.debug({ userId }, 'session closed after idle time');
     });
   }
 
   /** Run a command on behalf of the user (HTTP); resolves once it is committed or refused. */
   async command(userId: string, command: Command, origin: string): Promise<CommandResult> {
-    const session = await this.sessionFor(userId);
+    if (this.placement) return this.placement.command(userId, command, origin);
+    return this.commandOn(await this.sessionFor(userId), command, origin);
+  }
+
+  /** Run a command on a session open here; resolves once it is committed or refused. */
+  commandOn(session: Session, command: Command, origin: string): Promise<CommandResult> {
     const ticket = `h${++this.tickets}`;
     return new Promise<CommandResult>((resolve) => {
       const timer = setTimeout(() => {
@@ -155,6 +236,7 @@ export class Hub {
 
   /** The user's cluster as devices see it. */
   async cluster(userId: string): Promise<Cluster> {
+    if (this.placement) return this.placement.cluster(userId);
     const session = await this.sessionFor(userId);
     return toCluster(session.context);
   }
@@ -162,7 +244,22 @@ export class Hub {
   /** The user's cluster if their session is open on this hub, without opening one (a viewer must not create sessions). */
   openCluster(userId: string): Cluster | null {
     const session = this.sessions.get(userId);
-    return session ? toCluster(session.context) : null;
+    return session ? toCluster(session.context) : (this.placement?.knownCluster(userId) ?? null);
+  }
+
+  /**
+   * The user's cluster from wherever the session runs, without opening one (null when it runs
+   * nowhere). On one node the same as openCluster; on many it asks the owner.
+   */
+  async readCluster(userId: string): Promise<Cluster | null> {
+    const session = this.sessions.get(userId);
+    if (session) return toCluster(session.context);
+    return this.placement ? this.placement.peekCluster(userId) : null;
+  }
+
+  /** Many nodes: keep this hub's trace ring of the user in step with the owner's while a viewer watches (null on one node). */
+  watchTrace(userId: string): TraceWatch | null {
+    return this.placement?.watchTrace(userId) ?? null;
   }
 
   /** One sweep for every socket: a clock ping each, and a disconnect for the silent ones. */
@@ -177,6 +274,8 @@ export class Hub {
 
   /** Stop: tell every device to reconnect (elsewhere), close sockets, stop sessions. */
   async close(): Promise<void> {
+    // Many nodes: hand every session here to another node first (devices keep playing meanwhile).
+    await this.placement?.drain();
     clearInterval(this.sweep);
     for (const conn of [...this.connections]) {
       conn.sendMessage({ type: 'hub.reconnect', reason: 'hub shutting down' });
@@ -187,6 +286,7 @@ export class Hub {
     for (const resolve of this.httpWaiters.values()) {
       resolve({ type: 'command.result', commandId: '', ok: false, code: 'INTERNAL', message: 'hub shutting down' });
     }
+    await this.placement?.close();
     await this.store.close();
   }
 }

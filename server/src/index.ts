@@ -3,4 +3,4 @@ export { parseConfig, type Config } from './config.ts';
 export { signToken, verifyToken } from './auth/token.ts';
 export { Hub } from './hub.ts';
 export { systemClock, type Clock } from './clock.ts';
-export { silentLog, jsonLog, type Log } from './log.ts';
+export { silentLog, createLog, type Log, type LogOptions } from './log.ts';

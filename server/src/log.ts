@@ -1,3 +1,7 @@
+import { pino, stdTimeFunctions, type Logger } from 'pino';
+import { lineScrubber } from './log-redact.ts';
+import { prettyLine } from './log-pretty.ts';
+
 /** Structured log lines: an object of fields and a message. */
 export interface Log {
   debug(fields: object, msg: string): void;
@@ -7,26 +11,51 @@ export interface Log {
   child(fields: object): Log;
 }
 
-type Level = 'debug' | 'info' | 'warn' | 'error';
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-/** JSON lines on stderr, one per event, at or above `level`. */
-export function jsonLog(level: Level = 'info', base: object = {}, write = (line: string) => process.stderr.write(line + '\n')): Log {
-  const at = (l: Level) => (fields: object, msg: string) => {
-    if (ORDER[l] < ORDER[level]) return;
-    write(JSON.stringify({ level: l, time: new Date().toISOString(), ...base, ...fields, msg }, errorReplacer));
-  };
-  return {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: (fields) => jsonLog(level, { ...base, ...fields }, write),
-  };
+export interface LogOptions {
+  level?: LogLevel;
+  /** Fields on every line (the node id). */
+  base?: object;
+  /** `json`: one JSON object per line; `pretty`: readable lines for a terminal. @default 'json' */
+  format?: 'json' | 'pretty';
+  /** Values that must never appear in a line (HUB_SECRET, ...); tokens and secret-named keys are always redacted. */
+  secrets?: readonly string[];
+  /** Where lines go. @default stderr */
+  write?: (line: string) => void;
 }
 
-function errorReplacer(_key: string, value: unknown) {
-  return value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
+/**
+ * The hub's log: pino, JSON lines with `level`, ISO `time`, the base fields, the caller's fields
+ * (errors under `err` with their stack) and `msg`. Every line is scrubbed of tokens and secrets
+ * before it is written (see log-redact.ts).
+ */
+export function createLog(opts: LogOptions = {}): Log {
+  const write = opts.write ?? ((line: string) => void process.stderr.write(line));
+  const pretty = opts.format === 'pretty';
+  const color = pretty && opts.write === undefined && process.stderr.isTTY;
+  const logger = pino(
+    {
+      level: opts.level ?? 'info',
+      base: { ...opts.base },
+      messageKey: 'msg',
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      hooks: { streamWrite: lineScrubber(opts.secrets) },
+    },
+    { write: pretty ? (line: string) => write(prettyLine(line, color)) : write },
+  );
+  return wrap(logger);
+}
+
+function wrap(logger: Logger): Log {
+  return {
+    debug: (fields, msg) => logger.debug(fields, msg),
+    info: (fields, msg) => logger.info(fields, msg),
+    warn: (fields, msg) => logger.warn(fields, msg),
+    error: (fields, msg) => logger.error(fields, msg),
+    child: (fields) => wrap(logger.child(fields)),
+  };
 }
 
 export const silentLog: Log = {

@@ -1,18 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { RedisBus } from './bus/redis-bus.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { Mesh } from './cluster/mesh.ts';
+import { RedisLeases } from './cluster/redis-leases.ts';
+import { RedisTraceStreams, StreamedTraceLog } from './cluster/trace-streams.ts';
 import type { Config } from './config.ts';
 import { fileURLToPath } from 'node:url';
+import { adminRoutes } from './http/admin-routes.ts';
 import { createApp } from './http/app.ts';
 import { infoRoute } from './http/info.ts';
+import { opsRoutes } from './http/ops-routes.ts';
 import { addPlayerRoutes } from './http/player-routes.ts';
 import { viewerFiles } from './http/viewer-files.ts';
 import { Hub } from './hub.ts';
 import { DEFAULT_HUB_SETTINGS } from './hub-settings.ts';
 import { RateLimiter } from './limits/rate-limit.ts';
-import { jsonLog, type Log } from './log.ts';
+import { createLog, type Log } from './log.ts';
+import { configSecrets } from './log-redact.ts';
+import { addHubGauges, PromMetrics } from './metrics/prom-metrics.ts';
 import { MemoryStore } from './store/memory-store.ts';
+import { connectRedis, reachRedis } from './store/redis-connect.ts';
+import { RedisStore } from './store/redis-store.ts';
 import type { Store } from './store/store.ts';
 import { traceExportRoutes } from './trace/export-routes.ts';
 import { TraceLog } from './trace/trace-log.ts';
@@ -37,21 +47,38 @@ export interface RunningHub {
 
 /** Build the store, trace log, hub and HTTP server from a config, and listen. The one place that wires real things. */
 export async function startHub(config: Config, deps: { log?: Log; clock?: Clock; store?: Store; viewerDir?: string } = {}): Promise<RunningHub> {
-  const log = deps.log ?? jsonLog(config.LOG_LEVEL, { node: config.NODE_ID });
-  const clock = deps.clock ?? systemClock;
   const devMode = !config.HUB_SECRET;
   const secret = config.HUB_SECRET ?? randomBytes(32).toString('hex');
-  const store = deps.store ?? new MemoryStore();
-  const trace = new TraceLog(() => clock.now(), {
-    maxEventsPerUser: config.TRACE_MAX_EVENTS_PER_USER,
-    maxAgeMs: config.TRACE_MAX_AGE_MS,
-    maxBytes: config.TRACE_MAX_BYTES,
-  });
+  const log =
+    deps.log ??
+    createLog({
+      level: config.LOG_LEVEL,
+      base: { node: config.NODE_ID },
+      format: config.LOG_FORMAT === 'auto' ? (process.stderr.isTTY ? 'pretty' : 'json') : config.LOG_FORMAT,
+      secrets: configSecrets(config, [secret]),
+    });
+  const clock = deps.clock ?? systemClock;
+  const metrics = new PromMetrics();
+  const traceSettings = { maxEventsPerUser: config.TRACE_MAX_EVENTS_PER_USER, maxAgeMs: config.TRACE_MAX_AGE_MS, maxBytes: config.TRACE_MAX_BYTES };
+  // With REDIS_URL, a node among many: sessions, leases, traces in Redis; the other nodes on its pub/sub.
+  const redisUrl = config.REDIS_URL;
+  const redis = redisUrl ? connectRedis(redisUrl, log, `${config.NODE_ID}:store`) : null;
+  if (redis) await reachRedis(redis, redisUrl!);
+  const store = deps.store ?? (redis ? new RedisStore(redis) : new MemoryStore());
+  const bus = redisUrl
+    ? new RedisBus({ publisher: connectRedis(redisUrl, log, `${config.NODE_ID}:pub`), subscriber: connectRedis(redisUrl, log, `${config.NODE_ID}:sub`), log, probeMs: config.BUS_PROBE_MS, probeTimeoutMs: 3 * config.BUS_PROBE_MS })
+    : null;
+  const streams = redisUrl ? new RedisTraceStreams({ redis: connectRedis(redisUrl, log, `${config.NODE_ID}:trace`), log, settings: traceSettings }) : null;
+  const trace = streams ? new StreamedTraceLog(() => clock.now(), traceSettings, streams) : new TraceLog(() => clock.now(), traceSettings);
   const hub = new Hub({
     clock,
     store,
     trace,
     log,
+    metrics,
+    ...(redis && bus && streams
+      ? { placement: (h: Hub) => new Mesh(h, { nodeId: config.NODE_ID, bus, leases: new RedisLeases(redis), log, leaseTtlMs: config.LEASE_TTL_MS, traces: streams }) }
+      : {}),
     settings: {
       ...DEFAULT_HUB_SETTINGS,
       heartbeatMs: config.HEARTBEAT_MS,
@@ -70,6 +97,9 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
       },
     },
   });
+  addHubGauges(metrics, hub);
+  await hub.placement?.start();
+  const apiLimiter = new RateLimiter({ ratePerSec: config.API_RATE_PER_SEC, burst: config.API_RATE_BURST }, () => clock.now());
   const server = createApp({
     hub,
     log,
@@ -79,7 +109,15 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
     routes: (router, auth) => {
       infoRoute(router, { devMode, nodeId: config.NODE_ID });
       traceExportRoutes(router, auth, hub, log);
-      addPlayerRoutes(router, auth, { hub, limiter: new RateLimiter({ ratePerSec: config.API_RATE_PER_SEC, burst: config.API_RATE_BURST }, () => clock.now()) });
+      addPlayerRoutes(router, auth, { hub, limiter: apiLimiter });
+      adminRoutes(router, auth, { hub, limiter: apiLimiter, log, nodeId: config.NODE_ID });
+      // The store answers a load (of a key no user can have) when reachable. With Redis, the bus joins here.
+      opsRoutes(router, {
+        metrics,
+        hub,
+        log,
+        probes: [{ name: 'store', check: () => store.load('#readyz') }, ...(bus ? [{ name: 'bus', check: () => bus.publish('probe:readyz', '') }] : [])],
+      });
     },
     sockets: [traceSocket(hub, log)],
     fallback: viewerFiles(deps.viewerDir ?? VIEWER_DIST),
@@ -93,6 +131,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
+      hub.startDraining('shutting down');
       await hub.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Principal } from '../auth/token.ts';
 import { HubError } from '../errors.ts';
 import type { RateLimiter } from '../limits/rate-limit.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { apiError, BodyError, json } from './respond.ts';
 import type { Handler, RouteContext } from './router.ts';
 import { reasonOf, statusOf } from './status-of.ts';
@@ -35,6 +36,8 @@ export interface ApiCall extends RouteContext {
 export interface ApiDeps {
   auth: (ctx: RouteContext) => Principal;
   limiter: RateLimiter;
+  /** Counts the refusals (rate limit, validation, auth). */
+  metrics?: Metrics;
 }
 
 /**
@@ -51,6 +54,7 @@ export function apiHandler(deps: ApiDeps, handle: (call: ApiCall) => Promise<voi
       const userId = actingUser(principal, header(req.headers[ACT_AS_HEADER]));
       const decision = deps.limiter.take(userId);
       if (!decision.ok) {
+        deps.metrics?.refused('http', 'RATE_LIMITED');
         const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
         return sendError(res, 'RATE_LIMITED', 'API rate limit exceeded', { 'retry-after': String(seconds) });
       }
@@ -63,8 +67,15 @@ export function apiHandler(deps: ApiDeps, handle: (call: ApiCall) => Promise<voi
       await handle({ ...ctx, principal, userId, correlationId, base: `http://${req.headers.host ?? 'localhost'}` });
     } catch (err) {
       if (res.headersSent) throw err;
-      if (err instanceof HubError) return sendError(res, err.code, err.message);
-      if (err instanceof BodyError && err.status === 401) return apiError(res, 401, err.message, { 'www-authenticate': 'Bearer' });
+      if (err instanceof HubError) {
+        deps.metrics?.refused('http', err.code);
+        return sendError(res, err.code, err.message);
+      }
+      if (err instanceof BodyError && err.status === 401) {
+        deps.metrics?.refused('http', 'UNAUTHORIZED');
+        return apiError(res, 401, err.message, { 'www-authenticate': 'Bearer' });
+      }
+      if (err instanceof BodyError) deps.metrics?.refused('http', 'BAD_REQUEST');
       throw err;
     }
   };

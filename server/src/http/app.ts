@@ -71,13 +71,14 @@ export function createApp(opts: AppOptions): Server {
     new Promise<void>((resolve) => resolve(found.handler({ req, res, url, params: found.params }))).catch((err: unknown) => {
       if (res.headersSent) return void res.end();
       if (err instanceof BodyError) return apiError(res, err.status, err.message);
-      log.error({ err, path: url.pathname }, 'request failed');
+      log.error({ err, method: req.method, path: url.pathname, correlationId: res.getHeader('x-correlation-id') }, 'request failed');
       apiError(res, 500, 'internal error');
     });
   });
 
   const sockets: SocketRoute[] = [
-    { path: '/v1/connect', roles: ['device'], attach: (ws, principal, _url, req) => attach(ws, hub.connectDevice(socketOf(ws), principal, req.socket.remoteAddress ?? '?')) },
+    // Viewer tokens may register a device too: "play in this browser" from the viewer.
+    { path: '/v1/connect', roles: ['device', 'viewer'], attach: (ws, principal, _url, req) => attach(ws, hub.connectDevice(socketOf(ws, req.socket), principal, req.socket.remoteAddress ?? '?')) },
     ...(opts.sockets ?? []),
   ];
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxPayloadBytes, clientTracking: false });
@@ -103,15 +104,35 @@ export function createApp(opts: AppOptions): Server {
     // Accept, then close with a code: browsers cannot read the status of a refused upgrade.
     wss.handleUpgrade(req, socket, head, (ws) => {
       if (refusal || !principal) return ws.close(refusal?.code ?? CloseCode.UNAUTHORIZED, refusal?.reason ?? 'unauthorized');
+      hub.metrics.socketOpened(route.path);
+      ws.once('close', () => hub.metrics.socketClosed(route.path));
       route.attach(ws, principal, url, req);
     });
   });
   return server;
 }
 
-function socketOf(ws: WebSocket) {
+/**
+ * The hub's side of a device socket. Frames sent in one turn of the event loop leave in one
+ * write: the first one corks the TCP socket and the next tick uncorks it, so a command's push and
+ * its result to the same device (or the frames of many pipelined commands) cost one syscall, and
+ * nothing waits longer than the turn that produced it.
+ */
+function socketOf(ws: WebSocket, raw: Duplex) {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    raw.uncork();
+  };
   return {
-    send: (text: string) => ws.send(text),
+    send: (text: string) => {
+      if (!corked) {
+        corked = true;
+        raw.cork();
+        process.nextTick(uncork);
+      }
+      ws.send(text);
+    },
     close: (code: number, reason: string) => ws.close(code, reason),
     get bufferedAmount() {
       return ws.bufferedAmount;

@@ -37,8 +37,9 @@ type CommandInput = Command extends infer C ? (C extends Command ? Omit<C, 'comm
  */
 export function addPlayerRoutes(router: Router, auth: (ctx: RouteContext) => Principal, deps: PlayerRouteDeps): void {
   const { hub } = deps;
-  const api = (handle: (call: ApiCall) => Promise<void> | void) => apiHandler({ auth, limiter: deps.limiter }, handle);
-  const cluster = (call: ApiCall) => hub.openCluster(call.userId) ?? emptyCluster(call.userId);
+  const api = (handle: (call: ApiCall) => Promise<void> | void) => apiHandler({ auth, limiter: deps.limiter, metrics: hub.metrics }, handle);
+  /** The user's cluster as it is now, from whichever node owns the session (never opening one). */
+  const cluster = async (call: ApiCall) => (await hub.readCluster(call.userId)) ?? emptyCluster(call.userId);
   const shape = (call: ApiCall): ShapeOptions => ({
     base: call.base,
     now: hub.clock.now(),
@@ -52,18 +53,18 @@ export function addPlayerRoutes(router: Router, auth: (ctx: RouteContext) => Pri
     sendError(call.res, result.code, result.message, {}, reasonOf(result.code, command.type));
   };
   /** A command about what the active device plays: a `device_id`, when given, must name it. */
-  const onActive = (call: ApiCall, input: CommandInput) => {
+  const onActive = async (call: ApiCall, input: CommandInput) => {
     const { device_id } = parse(DeviceQuery, queryOf(call.url));
-    if (device_id !== undefined) requireActive(cluster(call), deviceIdOf(device_id));
+    if (device_id !== undefined) requireActive(await cluster(call), deviceIdOf(device_id));
     return run(call, input);
   };
   const body = async (call: ApiCall): Promise<unknown> => (await readJson(call.req)) ?? {};
 
   router.add('GET', '/v1/me', api((call) => json(call.res, 200, userObject(call.userId, call.base))));
-  router.add('GET', '/v1/me/player/devices', api((call) => json(call.res, 200, { devices: webApiDevices(cluster(call)) })));
-  router.add('GET', '/v1/me/player', api((call) => orNoContent(call, playbackState(cluster(call), shape(call)))));
-  router.add('GET', '/v1/me/player/currently-playing', api((call) => orNoContent(call, currentlyPlaying(cluster(call), shape(call)))));
-  router.add('GET', '/v1/me/player/queue', api((call) => json(call.res, 200, queueObject(cluster(call), call.base))));
+  router.add('GET', '/v1/me/player/devices', api(async (call) => json(call.res, 200, { devices: webApiDevices(await cluster(call)) })));
+  router.add('GET', '/v1/me/player', api(async (call) => orNoContent(call, playbackState(await cluster(call), shape(call)))));
+  router.add('GET', '/v1/me/player/currently-playing', api(async (call) => orNoContent(call, currentlyPlaying(await cluster(call), shape(call)))));
+  router.add('GET', '/v1/me/player/queue', api(async (call) => json(call.res, 200, queueObject(await cluster(call), call.base))));
 
   router.add('PUT', '/v1/me/player', api(async (call) => {
     const { device_ids, play } = parse(TransferBody, await body(call));

@@ -48,7 +48,7 @@ function step(h: SessionHarness, m: Model, a: Action): void {
       if (h.session.state === 'preparing' && prepare?.type === 'transfer.prepare') {
         h.event({ type: 'transfer.ready', deviceId: a.to, transferId: prepare.transferId });
         h.advance(h.settings.minLeadMs);
-        if (h.session.state === 'switching') h.event({ type: 'transfer.started', deviceId: a.to, transferId: prepare.transferId });
+        if ((h.session.state as string) === 'switching') h.event({ type: 'transfer.started', deviceId: a.to, transferId: prepare.transferId });
       }
       const ok = m.online.has(a.to) && a.to !== 'remote';
       expect(h.result(a.from, id)?.ok).toBe(ok);

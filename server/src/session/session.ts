@@ -57,6 +57,27 @@ export interface SessionObserver {
   traced(effect: Extract<Effect, { type: 'trace' }>): void;
 }
 
+/**
+ * One machine definition per (clock, settings), shared by every session of a hub: building one
+ * costs about 25 KB of heap, which per user would be a quarter of a household's connections. What
+ * differs per session, the lead its devices need before a switch, is read from `running`: the
+ * session whose event XState is processing (a send runs to completion synchronously; a nested
+ * send to another session saves and restores it).
+ */
+let running: Session | null = null;
+const machines = new WeakMap<Clock, WeakMap<SessionSettings, SessionMachine>>();
+
+function sharedMachine(clock: Clock, settings: SessionSettings): SessionMachine {
+  let bySettings = machines.get(clock);
+  if (!bySettings) machines.set(clock, (bySettings = new WeakMap()));
+  let machine = bySettings.get(settings);
+  if (!machine) {
+    machine = createSessionMachine({ now: () => clock.now(), settings, leadMs: (ids) => running?.leadMs(ids) ?? 0 });
+    bySettings.set(settings, machine);
+  }
+  return machine;
+}
+
 interface ArmedTimer {
   at: number;
   handle: unknown;
@@ -84,11 +105,7 @@ export class Session implements SessionPort {
 
   constructor(private readonly opts: SessionOptions) {
     this.userId = opts.userId;
-    this.machine = createSessionMachine({
-      now: () => opts.clock.now(),
-      settings: opts.settings,
-      leadMs: (ids) => Math.max(0, ...ids.map((id) => this.links.get(id)?.leadMs() ?? 0)),
-    });
+    this.machine = sharedMachine(opts.clock, opts.settings);
     const nonce = Math.random().toString(36).slice(2, 8);
     this.actor = this.start(opts.restored ?? { value: 'idle', context: initialContext(opts.userId, nonce) });
     if (opts.restored) this.traceEvent('transition', 'restored', { to: String(opts.restored.value), payload: { revision: opts.restored.context.revision } });
@@ -115,6 +132,11 @@ export class Session implements SessionPort {
     if (this.links.get(deviceId) === link) this.links.delete(deviceId);
   }
 
+  /** The lead a switch between these devices needs: the largest of their links' leads. */
+  leadMs(deviceIds: string[]): number {
+    return Math.max(0, ...deviceIds.map((id) => this.links.get(id)?.leadMs() ?? 0));
+  }
+
   admits(deviceId: string, maxDevices: number): boolean {
     const devices = this.context.devices;
     return deviceId in devices || Object.keys(devices).length < maxDevices;
@@ -132,10 +154,14 @@ export class Session implements SessionPort {
     this.cause = cause;
     this.opts.observer?.input(event);
     if (this.opts.durable) this.held = [];
+    const outer = running;
+    running = this;
     try {
       this.actor.send(event);
     } catch (err) {
       this.opts.onError(err);
+    } finally {
+      running = outer;
     }
     const after = this.actor.getSnapshot();
     if (after.status === 'error') {

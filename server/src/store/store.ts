@@ -1,17 +1,51 @@
+import type { SessionContext } from '../session/context.ts';
+
 /** A user's session as persisted: the machine snapshot, its revision and the format version. */
 export interface PersistedSession {
-  /** Format of `snapshot`; readers accept the current and the previous version. */
+  /** Format of `snapshot`; readers accept the current and the previous version (see `readPersisted`). */
   version: number;
   revision: number;
   snapshot: unknown;
+  /** Since version 2: when (server time) and by which node it was written. */
+  savedAt?: number;
+  node?: string;
 }
 
-export const PERSISTED_SESSION_VERSION = 1;
+/**
+ * 1: `{ version, revision, snapshot: { value, context } }`.
+ * 2: adds `savedAt` and `node`, so a node that takes a session over can say whose state it
+ *    restored and how old it was.
+ */
+export const PERSISTED_SESSION_VERSION = 2;
 
-/** Where sessions live between their actors' lifetimes. Memory here; Redis on many nodes. */
+/** A write refused because it carried a fencing token older than the user's latest: another node owns the session now. */
+export class FencedWriteError extends Error {
+  constructor(
+    readonly userId: string,
+    readonly token: number,
+  ) {
+    super(`write for ${userId} with fencing token ${token} refused: another node owns the session now`);
+    this.name = 'FencedWriteError';
+  }
+}
+
+/**
+ * Where sessions live between their actors' lifetimes. Memory here; Redis on many nodes.
+ * `save` never lets an older revision overwrite a newer one; with a fencing token (see
+ * cluster/leases.ts) it refuses, with FencedWriteError, a write whose token is not the user's latest.
+ */
 export interface Store {
   load(userId: string): Promise<PersistedSession | null>;
-  save(userId: string, session: PersistedSession): Promise<void>;
+  save(userId: string, session: PersistedSession, fence?: number): Promise<void>;
   delete(userId: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What a persisted session restores to, from the current format or the previous one; newer formats are refused. */
+export function readPersisted(stored: PersistedSession): { value: unknown; context: SessionContext } {
+  if (stored.version === PERSISTED_SESSION_VERSION || stored.version === PERSISTED_SESSION_VERSION - 1) {
+    // Version 1 differs only by lacking savedAt and node, which restoring does not need.
+    return stored.snapshot as { value: unknown; context: SessionContext };
+  }
+  throw new Error(`persisted session format ${stored.version} is not readable by this node (reads ${PERSISTED_SESSION_VERSION - 1} and ${PERSISTED_SESSION_VERSION})`);
 }

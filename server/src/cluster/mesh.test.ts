@@ -1,0 +1,106 @@
+import { PROTOCOL_VERSION, type HubMessage } from '@handoff/protocol';
+import { afterEach, describe, expect, test } from 'vitest';
+import { MemoryBroker, MemoryBus } from '../bus/memory-bus.ts';
+import { systemClock } from '../clock.ts';
+import { Hub } from '../hub.ts';
+import { DEFAULT_HUB_SETTINGS } from '../hub-settings.ts';
+import { silentLog } from '../log.ts';
+import { MemoryStore } from '../store/memory-store.ts';
+import { TraceLog } from '../trace/trace-log.ts';
+import { MemoryLeases } from './memory-leases.ts';
+import { Mesh } from './mesh.ts';
+
+/** Nodes in one process over the memory seams (Bus, Leases, Store), with quick timings. */
+function memoryCluster() {
+  const broker = new MemoryBroker();
+  const leases = new MemoryLeases();
+  const store = new MemoryStore(leases.fenceOf);
+  const hubs: Hub[] = [];
+  const node = async (nodeId: string) => {
+    const hub = new Hub({
+      clock: systemClock,
+      store,
+      trace: new TraceLog(() => Date.now()),
+      log: silentLog,
+      settings: DEFAULT_HUB_SETTINGS,
+      placement: (h) => new Mesh(h, { nodeId, bus: new MemoryBus(broker), leases, log: silentLog, leaseTtlMs: 300, livenessMs: 50, nodeGoneAfterMs: 150 }),
+    });
+    await hub.placement!.start();
+    hubs.push(hub);
+    return hub;
+  };
+  return { node, leases, hubs };
+}
+
+/** A device on `hub` over an in-memory socket, keeping what it is sent. */
+async function device(hub: Hub, userId: string, id: string) {
+  const inbox: HubMessage[] = [];
+  const conn = hub.connectDevice({ send: (t) => inbox.push(JSON.parse(t) as HubMessage), close: () => {}, bufferedAmount: 0 }, { userId, role: 'device' });
+  const say = (m: object) => conn.receive(JSON.stringify(m), false);
+  say({ type: 'device.hello', protocolVersion: PROTOCOL_VERSION, device: { id, name: id, kind: 'speaker', capabilities: { canPlay: true, volumeSteps: 100, mediaTypes: ['audio/track'], controllable: true } } });
+  const until = async (check: () => boolean, what: string) => {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+    if (!check()) throw new Error(`${id}: no ${what}`);
+  };
+  await until(() => inbox.some((m) => m.type === 'hub.welcome'), 'welcome');
+  let n = 0;
+  return {
+    inbox,
+    conn,
+    /** Send a command and wait for its result. */
+    async command(c: object) {
+      const commandId = `${id}-${++n}`;
+      say({ ...c, commandId });
+      await until(() => inbox.some((m) => m.type === 'command.result' && m.commandId === commandId), `result of ${commandId}`);
+      return inbox.find((m) => m.type === 'command.result' && m.commandId === commandId)!;
+    },
+    revision: () => Math.max(0, ...inbox.flatMap((m) => (m.type === 'cluster.update' || m.type === 'hub.welcome' ? [m.cluster.revision] : []))),
+  };
+}
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0)) await c();
+});
+
+describe('nodes over the memory Bus and Leases', () => {
+  test("a device on a node that does not own its user's session is served by the owner, through its own node", async () => {
+    const cluster = memoryCluster();
+    const [a, b] = [await cluster.node('a'), await cluster.node('b')];
+    cleanup.push(() => a.close(), () => b.close());
+    const phone = await device(a, 'u1', 'phone');
+    const speaker = await device(b, 'u1', 'speaker');
+    expect(await cluster.leases.holder('u1')).toBe('a');
+    expect(await speaker.command({ type: 'command.transfer', deviceId: 'phone', play: false })).toMatchObject({ ok: true });
+    const result = await speaker.command({ type: 'command.volume', volumePercent: 30 });
+    expect(result).toMatchObject({ ok: true });
+    expect(phone.revision()).toBe(result.type === 'command.result' && result.ok ? result.revision : -1);
+    expect(b.openSession('u1')).toBeNull();
+  });
+
+  test("when the owner dies (its lease lapses), the node with the user's other device takes the session over and its device goes on", async () => {
+    const cluster = memoryCluster();
+    const [a, b] = [await cluster.node('a'), await cluster.node('b')];
+    cleanup.push(() => b.close());
+    await device(a, 'u2', 'phone');
+    const speaker = await device(b, 'u2', 'speaker');
+    const before = await speaker.command({ type: 'command.transfer', deviceId: 'speaker', play: false });
+    // Node a vanishes: no drain, no release (its inbox and renewals stop with it).
+    await a.placement!.close();
+    const after = await speaker.command({ type: 'command.volume', volumePercent: 44 });
+    expect(after).toMatchObject({ ok: true });
+    expect(await cluster.leases.holder('u2')).toBe('b');
+    expect(b.openSession('u2')?.context.revision).toBeGreaterThan(before.type === 'command.result' && before.ok ? before.revision : Infinity);
+  });
+
+  test('a draining node hands its session to the node with the user\'s other devices at once', async () => {
+    const cluster = memoryCluster();
+    const [a, b] = [await cluster.node('a'), await cluster.node('b')];
+    cleanup.push(() => b.close());
+    await device(a, 'u3', 'phone');
+    const speaker = await device(b, 'u3', 'speaker');
+    await a.close();
+    expect(await speaker.command({ type: 'command.transfer', deviceId: 'speaker', play: false })).toMatchObject({ ok: true });
+    expect(await cluster.leases.holder('u3')).toBe('b');
+  });
+});

@@ -1,0 +1,507 @@
+import type { Cluster, Command, CommandResult } from '@handoff/protocol';
+import type { Bus } from '../bus/bus.ts';
+import { HubError, toHubError } from '../errors.ts';
+import type { Hub } from '../hub.ts';
+import type { Log } from '../log.ts';
+import { toCluster } from '../session/context.ts';
+import type { Session } from '../session/session.ts';
+import type { Lease, Leases } from './leases.ts';
+import { Outbox } from './outbox.ts';
+import type { Placement, TraceWatch } from './placement.ts';
+import { RemoteDevices } from './remote-devices.ts';
+import { RoutedSession, type Route, type RouteHost } from './routed-session.ts';
+import type { TraceStreams } from './trace-streams.ts';
+import { inbox, type Envelope, type EventItem, type Item } from './wire.ts';
+
+export interface MeshOptions {
+  nodeId: string;
+  bus: Bus;
+  leases: Leases;
+  log: Log;
+  /** How long a lease lasts without renewal: the longest a dead node's users wait for a new owner. */
+  leaseTtlMs: number;
+  /** Trace events in Redis streams: numbering goes on across owners, viewers watch from any node. */
+  traces?: TraceStreams;
+  /** How often the nodes this one talks to are checked for life. @default 500 */
+  livenessMs?: number;
+  /**
+   * An owner silent this long (no answer to pings: dead, frozen or cut off) is looked past: its
+   * users' owner is found again, which waits for its lease to lapse. A device's node that nobody
+   * listens for this long is taken as gone: its devices start their grace period. @default 1500
+   */
+  nodeGoneAfterMs?: number;
+}
+
+type Call = Extract<Item, { t: 'cmd' } | { t: 'read' } | { t: 'ping' }>;
+type Answer = Extract<Item, { t: 'res' } | { t: 'cluster' } | { t: 'pong' }> | 'undelivered' | null;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long a draining node waits for a session's transfer in flight to resolve before handing it over. */
+const HANDOVER_WAIT_MS = 3000;
+/** How long draining and closing may wait on Redis (unreachable: the leases lapse on their own instead). */
+const SHUTDOWN_WAIT_MS = 10_000;
+const within = (ms: number, work: Promise<unknown>) => Promise.race([work, sleep(ms)]);
+
+/**
+ * This node among many, on a Bus and Leases. Each user's session runs on the node that holds the
+ * user's lease: taken by the first node that needs the session (a device connected, a command,
+ * events that reached it), renewed while it runs, released when it stops or the node drains, and
+ * taken over by another node when it lapses (the holder died). Writes of the session carry the
+ * lease's fencing token (Hub.openSession), so a holder that lost its lease cannot overwrite a
+ * newer owner's state; it finds out on its next write or renewal and lets go.
+ *
+ * Device connections talk to a RoutedSession: straight to the session when it runs here, else
+ * through the owner's inbox. The owner reaches them through RemoteLinks (this node's inbox on
+ * their side). Every item between two nodes goes through the Outbox, one publish per node per turn.
+ */
+export class Mesh implements Placement, RouteHost {
+  readonly outbox: Outbox;
+  readonly log: Log;
+  private readonly nodeId: string;
+  /** Users whose session runs here, with the lease that lets it. */
+  private readonly owned = new Map<string, Lease>();
+  private readonly resolving = new Map<string, Promise<Route>>();
+  /** Users with device connections here. */
+  private readonly routed = new Map<string, RoutedSession>();
+  private readonly conns = new Map<string, RoutedSession>();
+  /** Owner side: devices on other nodes linked to sessions here. */
+  private readonly remote: RemoteDevices;
+  /** Owner side: events for a user whose owner is being found, in arrival order. */
+  private readonly waiting = new Map<string, Array<{ from: string; items: EventItem[] }>>();
+  private readonly calls = new Map<string, (answer: Answer) => void>();
+  /** When anything last came from each node. */
+  private readonly heard = new Map<string, number>();
+  /** Nodes pinged and not heard from since (when the first unanswered ping left). */
+  private readonly silentSince = new Map<string, number>();
+  /** Nodes whose inbox nobody listens to (since when). */
+  private readonly absentSince = new Map<string, number>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private callCount = 0;
+  private draining = false;
+  private stopped = false;
+  private unsubscribe: (() => Promise<void>) | null = null;
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly opts: MeshOptions,
+  ) {
+    this.nodeId = opts.nodeId;
+    this.log = opts.log;
+    this.outbox = new Outbox(opts.nodeId, opts.bus, opts.log, (node, items) => this.undelivered(node, items));
+    this.remote = new RemoteDevices(this.outbox);
+  }
+
+  /** Listen on this node's inbox and start renewing leases and watching other nodes. */
+  async start(): Promise<void> {
+    this.unsubscribe = await this.opts.bus.subscribe(inbox(this.nodeId), (text) => this.receive(text));
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(Math.max(100, Math.floor(this.opts.leaseTtlMs / 3)), () => this.renewAll());
+    every(this.opts.livenessMs ?? 500, () => this.checkNodes());
+  }
+
+  /** How many sessions run here. */
+  get ownedCount(): number {
+    return this.owned.size;
+  }
+
+  // ---- Placement: what the Hub asks ----
+
+  async portFor(userId: string): Promise<RoutedSession> {
+    const routed = this.routedFor(userId);
+    await routed.ready();
+    return routed;
+  }
+
+  async command(userId: string, command: Command, origin: string): Promise<CommandResult> {
+    const deadline = Date.now() + this.hub.settings.commandTimeoutMs;
+    const failed = (message: string): CommandResult => ({ type: 'command.result', commandId: command.commandId, ok: false, code: 'INTERNAL', message });
+    try {
+      for (;;) {
+        const route = await this.route(userId);
+        if (route.kind === 'local') return await this.hub.commandOn(route.session, command, origin);
+        const answer = await this.call(route.node, { t: 'cmd', u: userId, id: '', command, origin }, deadline - Date.now());
+        if (answer !== null && answer !== 'undelivered' && answer.t === 'res') return answer.result;
+        if (answer === null || Date.now() > deadline) return failed('no result in time');
+        await sleep(100);
+      }
+    } catch (err) {
+      return failed(toHubError(err).message);
+    }
+  }
+
+  async cluster(userId: string): Promise<Cluster> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const route = await this.route(userId);
+      if (route.kind === 'local') return toCluster(route.session.context);
+      const answer = await this.call(route.node, { t: 'read', u: userId, id: '' }, this.hub.settings.commandTimeoutMs);
+      if (answer !== null && answer !== 'undelivered' && answer.t === 'cluster' && answer.cluster) return answer.cluster;
+      await sleep(100);
+    }
+    throw new HubError({ code: 'INTERNAL', message: `could not read the session of ${userId}` });
+  }
+
+  async peekCluster(userId: string): Promise<Cluster | null> {
+    const own = this.ownedSession(userId);
+    if (own) return toCluster(own.context);
+    const holder = await this.opts.leases.holder(userId);
+    if (!holder || holder === this.nodeId) return null;
+    const answer = await this.call(holder, { t: 'read', u: userId, id: '' }, 2000);
+    return answer !== null && answer !== 'undelivered' && answer.t === 'cluster' ? answer.cluster : null;
+  }
+
+  knownCluster(userId: string): Cluster | null {
+    return this.routed.get(userId)?.lastCluster ?? null;
+  }
+
+  sessionClosed(userId: string, session: Session): void {
+    const lease = this.owned.get(userId);
+    if (!lease) return;
+    this.owned.delete(userId);
+    const last = toCluster(session.context);
+    void (async () => {
+      await session.settled();
+      await this.opts.traces?.flush(userId);
+      await this.opts.leases.release(lease);
+    })().catch((err: unknown) => this.log.warn({ err, userId }, 'mesh: could not release an idle session'));
+    this.letGo(userId, last);
+  }
+
+  watchTrace(userId: string): TraceWatch {
+    return this.opts.traces?.watch(userId, this.hub.trace) ?? { ready: Promise.resolve(), stop: () => {} };
+  }
+
+  async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    const users = [...this.owned.keys()];
+    this.log.info({ sessions: users.length }, 'mesh: draining, handing sessions over');
+    await within(SHUTDOWN_WAIT_MS, Promise.allSettled(users.map((userId) => this.handOver(userId))));
+    await within(2000, this.outbox.drained());
+  }
+
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await within(2000, this.outbox.drained());
+    for (const done of this.calls.values()) done(null);
+    await within(1000, this.unsubscribe?.().catch(() => {}) ?? Promise.resolve());
+    await within(2000, this.opts.traces?.close() ?? Promise.resolve());
+    await within(2000, this.opts.bus.close());
+  }
+
+  // ---- RouteHost: what RoutedSessions ask ----
+
+  route(userId: string): Promise<Route> {
+    const session = this.ownedSession(userId);
+    if (session) return Promise.resolve({ kind: 'local', session });
+    let pending = this.resolving.get(userId);
+    if (!pending) {
+      pending = this.resolve(userId).finally(() => this.resolving.delete(userId));
+      this.resolving.set(userId, pending);
+    }
+    return pending;
+  }
+
+  indexConn(connId: string, routed: RoutedSession | null): void {
+    if (routed) this.conns.set(connId, routed);
+    else this.conns.delete(connId);
+  }
+
+  claimJoin(userId: string, deviceId: string, connId: string, at: number): boolean {
+    return this.remote.claim(userId, deviceId, connId, at);
+  }
+
+  idle(routed: RoutedSession): void {
+    if (this.routed.get(routed.userId) === routed && routed.connections === 0) this.routed.delete(routed.userId);
+  }
+
+  // ---- ownership ----
+
+  private ownedSession(userId: string): Session | undefined {
+    return (this.owned.has(userId) && this.hub.openSession(userId)) || undefined;
+  }
+
+  /** Take the session if its lease is free (not while draining); else route to its live holder; wait out a dead one. */
+  private async resolve(userId: string): Promise<Route> {
+    const giveUpAt = Date.now() + this.opts.leaseTtlMs + 5000;
+    for (;;) {
+      if (this.stopped) throw new HubError({ code: 'INTERNAL', message: 'hub shutting down' });
+      let holder: string | null;
+      if (!this.draining) {
+        const claim = await this.opts.leases.acquire(userId, this.nodeId, this.opts.leaseTtlMs);
+        if (claim.lease) return this.take(claim.lease);
+        holder = claim.holder;
+      } else {
+        holder = await this.opts.leases.holder(userId);
+      }
+      if (holder && holder !== this.nodeId && (await this.answers(holder))) return { kind: 'remote', node: holder };
+      if (Date.now() > giveUpAt) throw new HubError({ code: 'INTERNAL', message: `no node could take the session of ${userId}` });
+      await sleep(150 + Math.random() * 100);
+    }
+  }
+
+  private async take(lease: Lease): Promise<Route> {
+    const { userId } = lease;
+    this.owned.set(userId, lease);
+    try {
+      if (this.opts.traces) this.hub.trace.continueAfter(userId, await this.opts.traces.lastSeq(userId));
+      const session = await this.hub.takeSession(userId, {
+        token: lease.token,
+        node: this.nodeId,
+        lost: (err: unknown) => {
+          if (this.owned.get(userId) === lease) this.lose(userId, err);
+        },
+      });
+      if (this.owned.get(userId) !== lease) throw new HubError({ code: 'INTERNAL', message: 'lease lost while opening the session' });
+      this.log.info({ userId, token: lease.token, revision: session.context.revision }, 'mesh: session taken');
+      // Connections here that were routed elsewhere come home.
+      const routed = this.routed.get(userId);
+      if (routed?.current?.kind === 'remote') routed.reroute();
+      return { kind: 'local', session };
+    } catch (err) {
+      if (this.owned.get(userId) === lease) {
+        this.owned.delete(userId);
+        this.hub.dropSession(userId);
+        await this.opts.leases.release(lease).catch(() => {});
+      }
+      throw err;
+    }
+  }
+
+  private renewAll(): void {
+    for (const [userId, lease] of this.owned) {
+      this.opts.leases.renew(lease, this.opts.leaseTtlMs).then(
+        (ok) => {
+          if (!ok && this.owned.get(userId) === lease) this.lose(userId, new Error('lease taken by another node'));
+        },
+        (err: unknown) => this.log.debug({ err, userId }, 'mesh: lease renewal failed; will retry'),
+      );
+    }
+  }
+
+  /** The lease is gone (another node has it): stop the session here without writing, and find the owner. */
+  private lose(userId: string, why: unknown): void {
+    this.owned.delete(userId);
+    const session = this.hub.openSession(userId);
+    const last = session ? toCluster(session.context) : null;
+    this.hub.dropSession(userId);
+    void this.opts.traces?.flush(userId);
+    this.log.warn({ userId, why: String((why as Error)?.message ?? why) }, 'mesh: lost the session to another node');
+    this.letGo(userId, last);
+  }
+
+  /** Drain: store what is pending, stop the session, release the lease, and tell its devices' nodes. */
+  private async handOver(userId: string): Promise<void> {
+    const lease = this.owned.get(userId);
+    const session = this.hub.openSession(userId);
+    if (!lease) return;
+    if (session) {
+      // A transfer in flight resolves here first (bounded), so its switch is not cut in two.
+      const until = Date.now() + HANDOVER_WAIT_MS;
+      while (session.state !== 'idle' && Date.now() < until) await sleep(20);
+      let written;
+      do {
+        written = session.settled();
+        await written;
+      } while (written !== session.settled());
+    }
+    if (this.owned.get(userId) !== lease) return;
+    this.owned.delete(userId);
+    const last = session ? toCluster(session.context) : null;
+    this.hub.dropSession(userId);
+    this.routed.get(userId)?.lostLocal(last);
+    await this.opts.traces?.flush(userId);
+    await this.opts.leases.release(lease);
+    this.letGo(userId, last);
+  }
+
+  /** The session no longer runs here: its remote devices' nodes find the new owner, and so do connections here. */
+  private letGo(userId: string, last: Cluster | null): void {
+    for (const node of this.remote.forget(userId)) this.outbox.post(node, { t: 'moved', u: userId });
+    this.routed.get(userId)?.lostLocal(last);
+  }
+
+  private routedFor(userId: string): RoutedSession {
+    let routed = this.routed.get(userId);
+    if (!routed) this.routed.set(userId, (routed = new RoutedSession(userId, this)));
+    return routed;
+  }
+
+  // ---- the inbox ----
+
+  private receive(text: string): void {
+    let envelope: Envelope;
+    try {
+      envelope = JSON.parse(text) as Envelope;
+    } catch {
+      return this.log.error({}, 'mesh: unreadable message on the inbox');
+    }
+    const { from, items } = envelope;
+    this.heard.set(from, Date.now());
+    this.silentSince.delete(from);
+    this.absentSince.delete(from);
+    let run: EventItem[] = [];
+    const flush = () => {
+      if (run.length) this.onEvents(from, run);
+      run = [];
+    };
+    for (const item of items) {
+      if (item.t === 'ev') {
+        if (run.length && run[0]!.u !== item.u) flush();
+        run.push(item);
+        continue;
+      }
+      flush();
+      try {
+        this.handle(from, item);
+      } catch (err) {
+        this.log.error({ err, item: item.t }, 'mesh: failed to handle an item');
+      }
+    }
+    flush();
+  }
+
+  private handle(from: string, item: Exclude<Item, EventItem>): void {
+    switch (item.t) {
+      case 'out':
+        return this.conns.get(item.c)?.delivered(item.c, item.x, item.r);
+      case 'close':
+        return this.conns.get(item.c)?.closeConn(item.c, item.code, item.reason);
+      case 'bounce':
+        return this.routedFor(item.u).retry(item.items);
+      case 'moved':
+        return this.routed.get(item.u)?.reroute();
+      case 'rejoin':
+        return this.routed.get(item.u)?.rejoin();
+      case 'cmd':
+        void this.command(item.u, item.command, item.origin).then((result) => this.outbox.post(from, { t: 'res', id: item.id, result }));
+        return;
+      case 'read': {
+        // Only a session that runs here is read: a read never opens one (null sends the reader to look again).
+        const session = this.ownedSession(item.u);
+        return this.outbox.post(from, { t: 'cluster', id: item.id, cluster: session ? toCluster(session.context) : null });
+      }
+      case 'ping':
+        return this.outbox.post(from, { t: 'pong', id: item.id });
+      case 'res':
+      case 'cluster':
+      case 'pong': {
+        const done = this.calls.get(item.id);
+        this.calls.delete(item.id);
+        return done?.(item);
+      }
+    }
+  }
+
+  /** Events from another node's devices: applied if the session runs here, else it is found (or taken) first. */
+  private onEvents(from: string, items: EventItem[]): void {
+    const userId = items[0]!.u;
+    const waiting = this.waiting.get(userId);
+    if (waiting) return void waiting.push({ from, items });
+    const session = this.ownedSession(userId);
+    if (session) return this.remote.apply(session, from, items, this.hub.settings.session.maxDevices);
+    const queue = [{ from, items }];
+    this.waiting.set(userId, queue);
+    const settle = (route: Route | null) => {
+      this.waiting.delete(userId);
+      for (const w of queue) {
+        if (route?.kind === 'local' && this.ownedSession(userId) === route.session) this.remote.apply(route.session, w.from, w.items, this.hub.settings.session.maxDevices);
+        else this.outbox.post(w.from, { t: 'bounce', u: userId, items: w.items });
+      }
+    };
+    this.route(userId).then(settle, () => settle(null));
+  }
+
+  // ---- other nodes' life ----
+
+  private call(node: string, item: Call, timeoutMs: number): Promise<Answer> {
+    const id = `${this.nodeId}:${++this.callCount}`;
+    return new Promise<Answer>((resolve) => {
+      const timer = setTimeout(() => {
+        this.calls.delete(id);
+        resolve(null);
+      }, Math.max(1, timeoutMs));
+      this.calls.set(id, (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      this.outbox.post(node, { ...item, id });
+    });
+  }
+
+  /** A publish to `node` reached nobody: its items go back where they came from, and the node is suspect. */
+  private undelivered(node: string, items: Item[]): void {
+    if (this.stopped) return;
+    const byUser = new Map<string, EventItem[]>();
+    for (const item of items) {
+      if (item.t === 'ev') {
+        let list = byUser.get(item.u);
+        if (!list) byUser.set(item.u, (list = []));
+        list.push(item);
+      } else if (item.t === 'cmd' || item.t === 'read' || item.t === 'ping') {
+        const done = this.calls.get(item.id);
+        this.calls.delete(item.id);
+        done?.('undelivered');
+      }
+    }
+    for (const [userId, list] of byUser) this.routedFor(userId).retry(list);
+    this.absent(node);
+  }
+
+  /** Whether the node answers a ping soon (alive, not frozen). */
+  private async answers(node: string): Promise<boolean> {
+    if (Date.now() - (this.heard.get(node) ?? 0) < (this.opts.livenessMs ?? 500)) return true;
+    const answer = await this.call(node, { t: 'ping', id: '' }, 400);
+    return answer !== null && answer !== 'undelivered';
+  }
+
+  /**
+   * Owners this node routes to are pinged when quiet; one silent past `nodeGoneAfterMs` is looked
+   * past. Nodes with devices linked to sessions here are checked for a listener on their inbox.
+   */
+  private checkNodes(): void {
+    const now = Date.now();
+    const every = this.opts.livenessMs ?? 500;
+    const owners = new Set<string>();
+    for (const routed of this.routed.values()) if (routed.current?.kind === 'remote') owners.add(routed.current.node);
+    for (const node of owners) {
+      if (now - (this.heard.get(node) ?? 0) < every) continue;
+      this.outbox.post(node, { t: 'ping', id: '' });
+      const since = this.silentSince.get(node) ?? now;
+      this.silentSince.set(node, since);
+      if (now - since > (this.opts.nodeGoneAfterMs ?? 1500)) this.lookPast(node);
+    }
+    for (const node of this.remote.nodes()) {
+      if (now - (this.heard.get(node) ?? 0) < every) continue;
+      this.outbox.reaches(node).then(
+        (listening) => (listening ? this.absentSince.delete(node) : this.absent(node)),
+        () => {},
+      );
+    }
+  }
+
+  /** Connections here routed to `node` find the owner again (harmless if it was a blip: they find it again). */
+  private lookPast(node: string): void {
+    this.silentSince.delete(node);
+    for (const routed of this.routed.values()) if (routed.current?.kind === 'remote' && routed.current.node === node) routed.reroute();
+  }
+
+  /**
+   * Nobody listens on the node's inbox: it died (or lost Redis). Connections here routed to it
+   * look past it at once; its devices linked to sessions here are taken as gone once it stayed
+   * absent for `nodeGoneAfterMs` (they start their grace period, and reconnect elsewhere).
+   */
+  private absent(node: string): void {
+    this.lookPast(node);
+    const now = Date.now();
+    const since = this.absentSince.get(node) ?? now;
+    this.absentSince.set(node, since);
+    if (now - since < (this.opts.nodeGoneAfterMs ?? 1500)) return;
+    this.remote.nodeGone(node, (userId) => this.ownedSession(userId));
+  }
+}

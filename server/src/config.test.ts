@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { ConfigSchema, parseConfig } from './config.ts';
+
+const message = (env: Record<string, string>) => {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+};
+
+describe('configuration', () => {
+  test('defaults apply when nothing is set, and an empty value counts as unset', () => {
+    const config = parseConfig({ PORT: '', LOG_LEVEL: '' });
+    expect(config).toMatchObject({ PORT: 8080, LOG_LEVEL: 'info', LOG_FORMAT: 'auto', HEARTBEAT_MS: 5000 });
+  });
+
+  test('a bad value is named with the value given, what the setting takes and its default', () => {
+    expect(message({ PORT: 'eighty' })).toContain('PORT="eighty" is not valid: PORT takes an integer from 0 to 65535 (default 8080)');
+    expect(message({ HEARTBEAT_MS: '5' })).toContain('HEARTBEAT_MS="5" is not valid: HEARTBEAT_MS takes an integer from 100 to 600000 (default 5000)');
+    expect(message({ LOG_LEVEL: 'loud' })).toContain('LOG_LEVEL="loud" is not valid: LOG_LEVEL takes one of debug, info, warn, error (default info)');
+    expect(message({ REDIS_URL: 'localhost' })).toContain('REDIS_URL="localhost" is not valid: REDIS_URL takes a url such as redis://host:6379');
+  });
+
+  test('every bad setting is reported at once, and the message points to docs/CONFIG.md', () => {
+    const text = message({ PORT: '-1', GRACE_MS: 'soon' });
+    expect(text.split('\n')[0]).toBe('invalid configuration:');
+    expect(text).toMatch(/PORT=.*\n.*GRACE_MS=/);
+    expect(text).toContain('docs/CONFIG.md');
+  });
+
+  test('a secret is never echoed back', () => {
+    const text = message({ HUB_SECRET: 'tooshort-secret' });
+    expect(text).toContain('HUB_SECRET=(hidden) is not valid: HUB_SECRET takes text of at least 16 characters');
+    expect(text).not.toContain('tooshort-secret');
+  });
+
+  test('docs/CONFIG.md lists every setting', () => {
+    const doc = readFileSync(new URL('../../docs/CONFIG.md', import.meta.url), 'utf8');
+    const missing = Object.keys(ConfigSchema.shape).filter((name) => !doc.includes(`| \`${name}\``));
+    expect(missing, 'settings missing from docs/CONFIG.md').toEqual([]);
+  });
+});

@@ -1,0 +1,89 @@
+import type { Redis } from 'ioredis';
+import { RESULT_MEMORY } from '../session/context.ts';
+import { redisKeys } from './redis-keys.ts';
+import { RedisScript } from './redis-script.ts';
+import { FencedWriteError, type PersistedSession, type Store } from './store.ts';
+
+/**
+ * One round trip: refuse a write whose fencing token is not the user's latest (-1), ignore one
+ * older than the stored revision (0), else store it (1): the snapshot, and the command results
+ * new since the last write appended to their list (or the whole list again, after `reset`).
+ * KEYS: session, fence, results. ARGV: json, revision, fence or '', reset, cap, results...
+ */
+const SAVE = new RedisScript(`
+if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[3] then return -1 end
+local stored = redis.call('HGET', KEYS[1], 'r')
+if stored and tonumber(stored) > tonumber(ARGV[2]) then return 0 end
+if ARGV[4] == '1' then redis.call('DEL', KEYS[3]) end
+if #ARGV > 5 then
+  redis.call('RPUSH', KEYS[3], unpack(ARGV, 6))
+  redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
+end
+redis.call('HSET', KEYS[1], 'r', ARGV[2], 'd', ARGV[1])
+return 1
+`);
+
+const LOAD = new RedisScript(`return {redis.call('HGET', KEYS[1], 'd'), redis.call('LRANGE', KEYS[2], 0, -1)}`);
+
+/** Where the results went, in the stored snapshot. */
+const IN_LIST = '@list';
+
+type WithResults = { value?: unknown; context?: { results?: unknown } };
+
+/**
+ * Sessions in Redis, one hash per user (see redis-keys.ts); fenced writes checked in the same
+ * script as the write. A session's recent command results (kept for deduplication, most of a
+ * busy snapshot) live in a capped list beside it: each write appends only the results new since
+ * the last one this node wrote, so a command writes a few hundred bytes of results, not 13 KB.
+ */
+export class RedisStore implements Store {
+  /** Result entries this node has written (by identity: contexts share them from one change to the next). */
+  private readonly written = new WeakSet<object>();
+
+  /** `redis` is shared with RedisLeases; the store closes it. */
+  constructor(private readonly redis: Redis) {}
+
+  async load(userId: string): Promise<PersistedSession | null> {
+    const [data, results] = (await LOAD.run(this.redis, [redisKeys.session(userId), redisKeys.results(userId)], [])) as [string | null, string[]];
+    if (data === null) return null;
+    const session = JSON.parse(data) as PersistedSession;
+    const context = (session.snapshot as WithResults | undefined)?.context;
+    if (context?.results === IN_LIST) context.results = results.map((r) => JSON.parse(r) as unknown);
+    return session;
+  }
+
+  async save(userId: string, session: PersistedSession, fence?: number): Promise<void> {
+    const snapshot = session.snapshot as WithResults | undefined;
+    const results = snapshot?.context?.results;
+    let json: string;
+    let reset = '0';
+    let fresh: object[] = [];
+    if (Array.isArray(results)) {
+      const entries = results as object[];
+      let i = entries.length;
+      while (i > 0 && !this.written.has(entries[i - 1]!)) i--;
+      // None written by this node (restored from another one, or the first write): the whole list again.
+      if (i === 0) reset = '1';
+      fresh = entries.slice(i);
+      for (const entry of fresh) this.written.add(entry);
+      json = JSON.stringify({ ...session, snapshot: { ...snapshot, context: { ...snapshot!.context, results: IN_LIST } } });
+    } else {
+      json = JSON.stringify(session);
+    }
+    const keys = [redisKeys.session(userId), redisKeys.fence(userId), redisKeys.results(userId)];
+    const args = [json, session.revision, fence === undefined ? '' : String(fence), reset, RESULT_MEMORY, ...fresh.map((r) => JSON.stringify(r))];
+    const result = await SAVE.run(this.redis, keys, args);
+    if (result === -1) throw new FencedWriteError(userId, fence!);
+  }
+
+  async delete(userId: string): Promise<void> {
+    await this.redis.del(redisKeys.session(userId), redisKeys.results(userId));
+  }
+
+  async close(): Promise<void> {
+    if (this.redis.status === 'end') return;
+    // QUIT waits for what is queued; an unreachable Redis gets a second, then the connection is dropped.
+    await Promise.race([this.redis.quit().catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
+    this.redis.disconnect();
+  }
+}

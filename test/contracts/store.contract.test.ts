@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { FencedWriteError, PERSISTED_SESSION_VERSION, readPersisted, type PersistedSession } from '../../server/src/store/store.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { freshUser, memoryBackend, redisBackend, type Backend } from './backends.ts';
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis({ aof: false });
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+const backends: Array<[string, () => Backend]> = [
+  ['memory', memoryBackend],
+  ['redis', () => redisBackend(redis)],
+];
+
+const session = (revision: number, note = ''): PersistedSession => ({
+  version: PERSISTED_SESSION_VERSION,
+  revision,
+  snapshot: { value: 'idle', context: { userId: 'x', revision, note, nested: { list: [1, 2, { a: null }] } } },
+  savedAt: 1234.5,
+  node: 'node-a',
+});
+
+describe.each(backends)('Store contract: %s', (_name, make) => {
+  let backend: Backend;
+  beforeAll(() => {
+    backend = make();
+  });
+  afterAll(async () => {
+    await backend.close();
+  });
+
+  test('a session saved is loaded back as it was; an unknown user loads as null', async () => {
+    const { store } = backend.node();
+    const user = freshUser();
+    expect(await store.load(user)).toBeNull();
+    await store.save(user, session(3, 'three'));
+    expect(await store.load(user)).toEqual(session(3, 'three'));
+  });
+
+  test('an older revision never overwrites a newer one; the same revision does', async () => {
+    const { store } = backend.node();
+    const user = freshUser();
+    await store.save(user, session(5, 'five'));
+    await store.save(user, session(4, 'four'));
+    expect((await store.load(user))?.revision).toBe(5);
+    await store.save(user, session(5, 'five again'));
+    expect(await store.load(user)).toEqual(session(5, 'five again'));
+  });
+
+  test("a session's command results come back whole across many saves, capped, also after another node restored and saved it", async () => {
+    const a = backend.node();
+    const b = backend.node();
+    const user = freshUser();
+    type Entry = { commandId: string; result: { ok: boolean; revision: number } };
+    const withResults = (revision: number, results: Entry[]): PersistedSession => ({
+      version: PERSISTED_SESSION_VERSION,
+      revision,
+      snapshot: { value: 'idle', context: { userId: user, revision, results } },
+    });
+    // As a session builds them: each context shares the entries of the one before, plus one.
+    let results: Entry[] = [];
+    for (let i = 1; i <= 140; i++) {
+      results = [...results, { commandId: `c${i}`, result: { ok: true, revision: i } }].slice(-128);
+      await a.store.save(user, withResults(i, results));
+    }
+    expect(await a.store.load(user)).toEqual(withResults(140, results));
+    // Another node restores it (fresh objects) and goes on.
+    const restored = (await b.store.load(user))!;
+    let more = (restored.snapshot as { context: { results: Entry[] } }).context.results;
+    for (let i = 141; i <= 143; i++) {
+      more = [...more, { commandId: `c${i}`, result: { ok: true, revision: i } }].slice(-128);
+      await b.store.save(user, withResults(i, more));
+    }
+    const loaded = await a.store.load(user);
+    expect(loaded).toEqual(withResults(143, more));
+    expect(more[0]!.commandId).toBe('c16');
+  });
+
+  test('delete forgets the session', async () => {
+    const { store } = backend.node();
+    const user = freshUser();
+    await store.save(user, session(1));
+    await store.delete(user);
+    expect(await store.load(user)).toBeNull();
+  });
+
+  test('a write carrying the current fencing token is stored', async () => {
+    const { store, leases } = backend.node();
+    const user = freshUser();
+    const claim = await leases.acquire(user, 'node-a', 5000);
+    await store.save(user, session(1), claim.lease!.token);
+    expect((await store.load(user))?.revision).toBe(1);
+  });
+
+  test("a stale owner's write (an older fencing token) is refused and changes nothing, whatever its revision", async () => {
+    const a = backend.node();
+    const b = backend.node();
+    const user = freshUser();
+    const old = (await a.leases.acquire(user, 'node-a', 50)).lease!;
+    await a.store.save(user, session(1, 'by a'), old.token);
+    await new Promise((r) => setTimeout(r, 80));
+    // node-a was paused past its TTL; node-b took over and wrote.
+    const now = (await b.leases.acquire(user, 'node-b', 5000)).lease!;
+    expect(now.token).toBeGreaterThan(old.token);
+    await b.store.save(user, session(2, 'by b'), now.token);
+    // node-a wakes up and writes a "newer" revision with its old token.
+    await expect(a.store.save(user, session(99, 'stale a'), old.token)).rejects.toBeInstanceOf(FencedWriteError);
+    expect(await a.store.load(user)).toEqual(session(2, 'by b'));
+  });
+
+  test('the previous format version is read; a newer one is refused with a clear error', async () => {
+    const { store } = backend.node();
+    const user = freshUser();
+    const v1 = { version: PERSISTED_SESSION_VERSION - 1, revision: 7, snapshot: { value: 'idle', context: { revision: 7 } } };
+    await store.save(user, v1);
+    expect(readPersisted((await store.load(user))!)).toEqual(v1.snapshot);
+    expect(() => readPersisted({ ...v1, version: PERSISTED_SESSION_VERSION + 1 })).toThrow(/not readable by this node/);
+  });
+});

@@ -1,0 +1,58 @@
+import { Redis } from 'ioredis';
+import type { HubProcess, TestCluster } from '../helpers/hub-cluster.ts';
+import type { TestRedis } from '../helpers/redis.ts';
+
+/** What every multi-node scenario gets: one Redis and three hub processes on it, shared in order. */
+export interface ClusterContext {
+  redis: TestRedis;
+  cluster: TestCluster;
+  ttlMs: number;
+  /** Who holds the user's lease now (read from Redis). */
+  holder: (userId: string) => Promise<string | null>;
+  /** Start any node a scenario left stopped. */
+  allUp: () => Promise<void>;
+  /** The revision of the user's session as persisted in Redis. */
+  storedRevision: (userId: string) => Promise<number>;
+  /** The user's persisted session record (revision, savedAt, node that wrote it). */
+  stored: (userId: string) => Promise<{ revision: number; node?: string; savedAt?: number } | null>;
+  /** Timings for the report, printed at the end of the run. */
+  report: Record<string, unknown>;
+}
+
+export function contextOf(redis: TestRedis, cluster: TestCluster, ttlMs: number): ClusterContext {
+  let client: Redis | null = null;
+  const c = () => (client ??= redis.client());
+  return {
+    redis,
+    cluster,
+    ttlMs,
+    async holder(userId) {
+      const v = await c().get(`lease:{${userId}}`);
+      return v === null ? null : v.slice(v.indexOf(':') + 1);
+    },
+    async allUp() {
+      await Promise.all(cluster.nodes.filter((n) => !n.running).map((n) => n.start()));
+    },
+    async storedRevision(userId) {
+      return Number((await c().hget(`session:{${userId}}`, 'r')) ?? -1);
+    },
+    async stored(userId) {
+      const d = await c().hget(`session:{${userId}}`, 'd');
+      return d === null ? null : (JSON.parse(d) as { revision: number; node?: string; savedAt?: number });
+    },
+    report: {},
+  };
+}
+
+/** The JSON log lines of the nodes, parsed (lines that are not JSON are skipped). */
+export function logLines(nodes: HubProcess[]): Array<Record<string, unknown>> {
+  return nodes.flatMap((n) =>
+    n.log.split('\n').flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    }),
+  );
+}
