@@ -5,3 +5,5 @@ export { trueNow } from './true-clock.ts';
 export { startDemo, type DemoOptions } from './demo.ts';
 export { deviceSocketUrl } from './hub-url.ts';
 export { measureHandoffs, percentile, type Handoff } from './handoff.ts';
+export { LeanDevice, frameType, type LeanDeviceOptions } from './lean-device.ts';
+export { signDeviceToken } from './sign-token.ts';

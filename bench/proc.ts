@@ -1,0 +1,104 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+/** The core each side runs on: the hub (or the baseline server) on 0, the load on 1. */
+export const CORES = { server: 0, load: 1 } as const;
+
+const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+export const pinned = hasTaskset;
+
+export interface Proc {
+  child: ChildProcess;
+  pid: number;
+  /** The next JSON line the process prints on stdout. */
+  next<T = Record<string, unknown>>(timeoutMs?: number): Promise<T>;
+  /** Resident set size now, in bytes (from /proc). */
+  rssBytes(): number;
+  stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  core: number;
+  env?: Record<string, string>;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeFlags?: string[];
+  /** Forward the child's stderr to ours (progress of long loads). */
+  stderr?: 'inherit' | 'ignore';
+}
+
+const live = new Set<ChildProcess>();
+/** Stop every process still running (the runner was interrupted). */
+export function stopAll(): void {
+  for (const child of live) child.kill('SIGTERM');
+}
+
+/** Run a TypeScript file of bench/ (or any path) as its own node process, pinned to one core. */
+export function start(file: string, args: string[], opts: SpawnOptions): Proc {
+  const path = file.startsWith('/') ? file : fileURLToPath(new URL(file, import.meta.url));
+  const node = [...(opts.nodeFlags ?? []), '--import', 'tsx', path, ...args];
+  const [cmd, argv] = hasTaskset
+    ? ['taskset', ['-c', String(opts.core), process.execPath, ...node]]
+    : [process.execPath, node];
+  const child = spawn(cmd, argv as string[], {
+    env: { ...process.env, ...opts.env },
+    // stdin stays open while this process lives: a child whose stdin ends knows the runner is gone.
+    stdio: ['pipe', 'pipe', opts.stderr === 'inherit' ? 'inherit' : 'pipe'],
+  });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  let errTail = '';
+  child.stderr?.on('data', (d: Buffer) => (errTail = (errTail + d.toString()).slice(-4000)));
+  const lines: string[] = [];
+  const waiting: Array<(line: string | null) => void> = [];
+  let ended = false;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    if (!line.startsWith('{')) return;
+    const w = waiting.shift();
+    if (w) w(line);
+    else lines.push(line);
+  });
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      ended = true;
+      for (const w of waiting.splice(0)) w(null);
+      resolve();
+    }),
+  );
+  return {
+    child,
+    pid: child.pid!,
+    next<T>(timeoutMs = 120_000): Promise<T> {
+      const queued = lines.shift();
+      if (queued) return Promise.resolve(JSON.parse(queued) as T);
+      if (ended) return Promise.reject(new Error(`${file} exited: ${errTail.trim().split('\n').slice(-5).join('\n')}`));
+      return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${file}: no answer in ${timeoutMs} ms`)), timeoutMs);
+        waiting.push((line) => {
+          clearTimeout(timer);
+          if (line === null) reject(new Error(`${file} exited: ${errTail.trim().split('\n').slice(-5).join('\n')}`));
+          else resolve(JSON.parse(line) as T);
+        });
+      });
+    },
+    rssBytes() {
+      // With taskset the child is taskset, which execs node: same pid.
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
+      return kb ? Number(kb) * 1024 : NaN;
+    },
+    async stop() {
+      if (ended) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+/** Print progress for people; stdout stays for results. */
+export const progress = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};

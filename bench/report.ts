@@ -1,0 +1,69 @@
+import { table } from './table.ts';
+
+interface Results {
+  echoRttP50Us: number;
+  echoRttP99Us: number;
+  hubRttP50Us: number;
+  hubRttP99Us: number;
+  rttRatioP50: number;
+  rttRatioP99: number;
+  echoMsgsPerSec: number;
+  hubCmdsPerSec: number;
+  throughputRatio: number;
+  handoff: { count: number; p50Ms: number; p99Ms: number; gapP99Ms: number; overlapP99Ms: number; positionErrorP99Ms: number };
+  connections: { held: number; hubProcesses: number; hubRssPerConnKB: number; transfersPerSec: number; transferP99Ms: number; transferTotalP99Ms: number } | null;
+  traceOverheadRatio: number;
+  viewerCmdsPerSec: number;
+  throughputRatioPerCpu: number;
+  traceOverheadRatioPerCpu: number;
+  peers: { snapcast?: { rttP50Us: number; rttP99Us: number } };
+  runs: number;
+  env: { node: string; cpus: number; date: string; pinned: boolean; loadAvg1m: number };
+  notes: string[];
+}
+
+const verdict = (ok: boolean | null) => (ok === null ? '' : ok ? 'met' : 'MISSED');
+const atMost = (v: number, limit: number) => (Number.isFinite(v) ? v <= limit : null);
+const atLeast = (v: number, limit: number) => (Number.isFinite(v) ? v >= limit : null);
+
+/** The results as a table people read: figure, value, target, verdict. */
+export function report(r: Results): string {
+  const snap = r.peers.snapcast;
+  const c = r.connections;
+  const rows: Array<Array<string | number>> = [
+    ['echo rtt p50 / p99 (us)', `${fmt(r.echoRttP50Us)} / ${fmt(r.echoRttP99Us)}`, 'floor', ''],
+    ['hub rtt p50 / p99 (us)', `${fmt(r.hubRttP50Us)} / ${fmt(r.hubRttP99Us)}`, snap ? '<= snapcast' : '', snap ? verdict(r.hubRttP50Us <= snap.rttP50Us && r.hubRttP99Us <= snap.rttP99Us) : ''],
+    ...(snap ? [['snapcast rtt p50 / p99 (us)', `${fmt(snap.rttP50Us)} / ${fmt(snap.rttP99Us)}`, 'peer', ''] as Array<string | number>] : []),
+    ['rtt ratio p50 (hub / echo)', r.rttRatioP50, '<= 2', verdict(atMost(r.rttRatioP50, 2))],
+    ['rtt ratio p99 (hub / echo)', r.rttRatioP99, '<= 2', verdict(atMost(r.rttRatioP99, 2))],
+    ...(snap ? [['snapcast ratio p50 / p99', `${fmt(snap.rttP50Us / r.echoRttP50Us)} / ${fmt(snap.rttP99Us / r.echoRttP99Us)}`, 'peer', ''] as Array<string | number>] : []),
+    ['echo msgs/s', r.echoMsgsPerSec, 'floor', ''],
+    ['hub cmds/s', r.hubCmdsPerSec, '', ''],
+    ['throughput ratio', r.throughputRatio, '>= 0.5', verdict(atLeast(r.throughputRatio, 0.5))],
+    ['hub cmds/s, viewer on every user', r.viewerCmdsPerSec, '', ''],
+    ['trace overhead ratio', r.traceOverheadRatio, '>= 0.8', verdict(atLeast(r.traceOverheadRatio, 0.8))],
+    ['  per server cpu-second: throughput ratio', r.throughputRatioPerCpu, '', ''],
+    ['  per server cpu-second: trace overhead', r.traceOverheadRatioPerCpu, '', ''],
+    ['handoffs measured', r.handoff.count, '', ''],
+    ['transfer p50 / p99 (ms)', `${fmt(r.handoff.p50Ms)} / ${fmt(r.handoff.p99Ms)}`, '', ''],
+    ['handoff gap p99 (ms)', r.handoff.gapP99Ms, '< 10', verdict(atMost(r.handoff.gapP99Ms, 10))],
+    ['handoff overlap p99 (ms)', r.handoff.overlapP99Ms, '< 10', verdict(atMost(r.handoff.overlapP99Ms, 10))],
+    ['position error p99 (ms)', r.handoff.positionErrorP99Ms, '< 10', verdict(atMost(r.handoff.positionErrorP99Ms, 10))],
+    ...(c
+      ? ([
+          ['fleet connections held', `${c.held} on ${c.hubProcesses} hub(s)`, '100k on request', ''],
+          ['hub RSS per connection (KB)', c.hubRssPerConnKB, '<= 12', verdict(atMost(c.hubRssPerConnKB, 12))],
+          ['fleet transfers/s', c.transfersPerSec, '', ''],
+          ['fleet transfer p99, hub path (ms)', c.transferP99Ms, '< 50', verdict(atMost(c.transferP99Ms, 50))],
+          ['fleet transfer p99, with switch lead (ms)', c.transferTotalP99Ms, '', ''],
+        ] as Array<Array<string | number>>)
+      : []),
+  ];
+  const head = `handoff hub benchmark: median of ${r.runs} run(s); node ${r.env.node}, ${r.env.cpus} cpus, ${r.env.pinned ? 'hub on core 0, load on core 1' : 'not pinned'}, load average ${r.env.loadAvg1m}, ${r.env.date}`;
+  return [head, '', table(['figure', 'value', 'target', ''], rows), ...r.notes.map((n) => `note: ${n}`)].join('\n');
+}
+
+function fmt(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  return Math.abs(n) >= 100 ? Math.round(n).toString() : n.toFixed(Math.abs(n) >= 10 ? 1 : 2);
+}

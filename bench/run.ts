@@ -1,0 +1,252 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pinned, progress, stopAll } from './proc.ts';
+import {
+  connectionsScenario,
+  echoScenario,
+  handoffScenario,
+  hubScenario,
+  snapcastScenario,
+  viewerScenario,
+  type ServerOptions,
+  type Sizes,
+} from './scenarios.ts';
+import { snapcastInstalled } from './snapcast.ts';
+import { median, round } from './stats.ts';
+import { report } from './report.ts';
+
+const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--connections N] [--json]
+  --quick            small sizes, for a fast look (about a minute)
+  --smoke            tiny sizes: checks that every scenario runs, measures nothing worth reading
+  --out FILE         where to write the results (default bench/results/latest.json)
+  --runs N           runs of every scenario; medians are reported (default 3)
+  --connections N    devices in the big fleet run (default 2000, quick 400; 100000 on request)
+  --transfers-per-sec R, --fleet-duration S   the fleet run's load (default 100/s for 10 s; 1000/s at 100k)
+  --only a,b         run only these scenarios: echo, hub, viewers, snapcast, handoff, connections
+  --cpu-prof DIR     write a CPU profile of every hub process into DIR
+  --json             print the results object as the last stdout line`;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    runs: { type: 'string' },
+    connections: { type: 'string' },
+    'transfers-per-sec': { type: 'string' },
+    'fleet-duration': { type: 'string' },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  process.stderr.write(USAGE + '\n');
+  process.exit(0);
+}
+const positive = (v: string | undefined, name: string, fallback: number) => {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`--${name} must be a positive integer\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return n;
+};
+const smoke = values.smoke;
+const quick = values.quick || smoke;
+const runs = positive(values.runs, 'runs', smoke ? 1 : 3);
+const connections = positive(values.connections, 'connections', smoke ? 40 : quick ? 400 : 2000);
+const big = connections >= 20_000;
+const fleetRate = positive(values['transfers-per-sec'], 'transfers-per-sec', big ? 1000 : smoke ? 5 : quick ? 20 : 100);
+const fleetDuration = positive(values['fleet-duration'], 'fleet-duration', big ? 30 : smoke ? 2 : quick ? 4 : 10);
+const ALL = ['echo', 'hub', 'viewers', 'snapcast', 'handoff', 'connections'] as const;
+const only = new Set(values.only ? values.only.split(',') : ALL);
+for (const s of only) if (!(ALL as readonly string[]).includes(s)) {
+  process.stderr.write(`unknown scenario "${s}": use ${ALL.join(', ')}\n`);
+  process.exit(2);
+}
+
+const sizes: Sizes = smoke
+  ? {
+      rtt: { warmup: 20, count: 50 },
+      tput: { connections: 2, window: 2, warmupMs: 200, durationMs: 300 },
+      handoff: { users: 1, transfersPerUser: 2, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
+    }
+  : quick
+  ? {
+      rtt: { warmup: 200, count: 600 },
+      tput: { connections: 16, window: 8, warmupMs: 500, durationMs: 1500 },
+      handoff: { users: 2, transfersPerUser: 6, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
+    }
+  : {
+      rtt: { warmup: 500, count: 2000 },
+      tput: { connections: 32, window: 8, warmupMs: 1000, durationMs: 3000 },
+      handoff: { users: 3, transfersPerUser: 12, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
+    };
+const opts: ServerOptions = values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {};
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    stopAll();
+    process.exit(130);
+  });
+}
+
+const notes: string[] = [];
+if (!pinned) notes.push('taskset not found: processes were not pinned to cores');
+const withSnapcast = only.has('snapcast') && snapcastInstalled();
+if (only.has('snapcast') && !withSnapcast) notes.push('peers.snapcast skipped: snapserver/snapclient not installed (apt-get install snapserver snapclient)');
+
+type Run = Partial<{
+  echoRtt: { p50Us: number; p99Us: number };
+  hubRtt: { p50Us: number; p99Us: number };
+  echoTput: number;
+  hubTput: number;
+  viewerTput: number;
+  /** Share of a core used by server and load during each throughput window. */
+  cpu: Record<string, { server: number; load: number }>;
+  snapcast: { p50Us: number; p99Us: number };
+  handoff: Awaited<ReturnType<typeof handoffScenario>>;
+}>;
+const all: Run[] = [];
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)}s`;
+
+// Every scenario once per run, runs one after another, so noise from the machine spreads over all of them.
+for (let r = 1; r <= runs; r++) {
+  const run: Run = { cpu: {} };
+  const cpu = (name: string, t: { serverCpu: number; loadCpu: number }) => {
+    run.cpu![name] = { server: round(t.serverCpu), load: round(t.loadCpu) };
+    return `(cpu: server ${round(t.serverCpu)}, load ${round(t.loadCpu)})`;
+  };
+  const step = async (name: string, fn: () => Promise<void>) => {
+    progress(`[${elapsed()}] run ${r}/${runs}: ${name}`);
+    try {
+      await fn();
+    } catch (err) {
+      notes.push(`run ${r} ${name} failed: ${(err as Error).message.split('\n')[0]}`);
+      progress(`  failed: ${(err as Error).message}`);
+    }
+  };
+  if (only.has('echo'))
+    await step('bare ws echo', async () => {
+      const e = await echoScenario(sizes);
+      run.echoRtt = e.rtt;
+      run.echoTput = e.tput.perSec;
+      progress(`  echo rtt p50 ${round(e.rtt.p50Us)} us p99 ${round(e.rtt.p99Us)} us; ${round(e.tput.perSec, 0)} msgs/s ${cpu('echo', e.tput)}`);
+    });
+  if (only.has('hub'))
+    await step('hub', async () => {
+      const h = await hubScenario(sizes, opts);
+      run.hubRtt = h.rtt;
+      run.hubTput = h.tput.perSec;
+      progress(`  hub rtt p50 ${round(h.rtt.p50Us)} us p99 ${round(h.rtt.p99Us)} us; ${round(h.tput.perSec, 0)} cmds/s ${cpu('hub', h.tput)}`);
+    });
+  if (only.has('viewers'))
+    await step('hub with a viewer on every user', async () => {
+      const v = await viewerScenario(sizes, opts);
+      run.viewerTput = v.perSec;
+      progress(`  ${round(v.perSec, 0)} cmds/s with viewers (${v.viewerFrames ?? 0} trace frames) ${cpu('viewers', v)}`);
+    });
+  if (withSnapcast)
+    await step('snapcast', async () => {
+      run.snapcast = await snapcastScenario(sizes);
+      progress(`  snapcast rtt p50 ${round(run.snapcast.p50Us)} us p99 ${round(run.snapcast.p99Us)} us`);
+    });
+  if (only.has('handoff'))
+    await step('handoffs', async () => {
+      run.handoff = await handoffScenario(sizes, opts);
+      const h = run.handoff;
+      progress(`  ${h.count} handoffs: gap p99 ${round(h.gapP99Ms)} ms, overlap p99 ${round(h.overlapP99Ms)} ms, position error p99 ${round(h.positionErrorP99Ms)} ms`);
+    });
+  all.push(run);
+}
+
+let conn: Awaited<ReturnType<typeof connectionsScenario>> | undefined;
+if (only.has('connections')) {
+  progress(`[${elapsed()}] fleet: ${connections} devices, ${fleetRate} transfers/s for ${fleetDuration} s`);
+  try {
+    conn = await connectionsScenario({ devices: connections, transfersPerSec: fleetRate, durationS: fleetDuration, perHub: 18_000 }, opts);
+  } catch (err) {
+    notes.push(`connections failed: ${(err as Error).message.split('\n')[0]}`);
+    progress(`  failed: ${(err as Error).message}`);
+  }
+}
+
+const med = (pick: (r: Run) => number | undefined) => round(median(all.map(pick).filter((v): v is number => v !== undefined)));
+const echoRttP50Us = med((r) => r.echoRtt?.p50Us);
+const echoRttP99Us = med((r) => r.echoRtt?.p99Us);
+const hubRttP50Us = med((r) => r.hubRtt?.p50Us);
+const hubRttP99Us = med((r) => r.hubRtt?.p99Us);
+const echoMsgsPerSec = med((r) => r.echoTput);
+const hubCmdsPerSec = med((r) => r.hubTput);
+const viewerCmdsPerSec = med((r) => r.viewerTput);
+// Per CPU-second of the server: less sensitive to other processes taking the server's core away.
+const perCpu = (name: string, pick: (r: Run) => number | undefined) =>
+  med((r) => {
+    const v = pick(r);
+    const used = r.cpu?.[name]?.server;
+    return v !== undefined && used ? v / used : undefined;
+  });
+const echoMsgsPerCpuSec = perCpu('echo', (r) => r.echoTput);
+const hubCmdsPerCpuSec = perCpu('hub', (r) => r.hubTput);
+const viewerCmdsPerCpuSec = perCpu('viewers', (r) => r.viewerTput);
+const handoffs = all.map((r) => r.handoff).filter((h) => h !== undefined);
+const results = {
+  echoRttP50Us,
+  echoRttP99Us,
+  hubRttP50Us,
+  hubRttP99Us,
+  rttRatioP50: round(hubRttP50Us / echoRttP50Us),
+  rttRatioP99: round(hubRttP99Us / echoRttP99Us),
+  echoMsgsPerSec,
+  hubCmdsPerSec,
+  throughputRatio: round(hubCmdsPerSec / echoMsgsPerSec),
+  handoff: {
+    count: handoffs.reduce((a, h) => a + h.count, 0),
+    p50Ms: round(median(handoffs.map((h) => h.p50Ms))),
+    p99Ms: round(median(handoffs.map((h) => h.p99Ms))),
+    gapP99Ms: round(median(handoffs.map((h) => h.gapP99Ms))),
+    overlapP99Ms: round(median(handoffs.map((h) => h.overlapP99Ms))),
+    positionErrorP99Ms: round(median(handoffs.map((h) => h.positionErrorP99Ms))),
+    failed: handoffs.reduce((a, h) => a + h.failed, 0),
+  },
+  connections: conn
+    ? { ...conn, hubRssPerConnKB: round(conn.hubRssPerConnKB), transferP99Ms: round(conn.transferP99Ms) }
+    : null,
+  traceOverheadRatio: round(viewerCmdsPerSec / hubCmdsPerSec),
+  viewerCmdsPerSec,
+  echoMsgsPerCpuSec,
+  hubCmdsPerCpuSec,
+  viewerCmdsPerCpuSec,
+  throughputRatioPerCpu: round(hubCmdsPerCpuSec / echoMsgsPerCpuSec),
+  traceOverheadRatioPerCpu: round(viewerCmdsPerCpuSec / hubCmdsPerCpuSec),
+  peers: withSnapcast
+    ? { snapcast: { rttP50Us: med((r) => r.snapcast?.p50Us), rttP99Us: med((r) => r.snapcast?.p99Us) } }
+    : {},
+  runs,
+  perRun: all,
+  sizes: { ...sizes, connections, fleetTransfersPerSec: fleetRate, fleetDurationS: fleetDuration },
+  env: {
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    date: new Date().toISOString(),
+    pinned,
+    loadAvg1m: round(loadavg()[0] ?? NaN),
+    durationS: round((performance.now() - started) / 1000, 1),
+  },
+  notes,
+};
+
+const out = values.out ? resolve(values.out) : fileURLToPath(new URL('./results/latest.json', import.meta.url));
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+process.stdout.write(report(results) + '\n');
+if (values.json) process.stdout.write(`${JSON.stringify(results)}\n`);
+process.exit(0);

@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { HandoffResult } from './load-handoff.ts';
+import type { RttResult } from './load-rtt.ts';
+import type { TputResult } from './load-tput.ts';
+import { CORES, progress, start, type Proc } from './proc.ts';
+import { startSnapcast } from './snapcast.ts';
+
+export const SECRET = randomBytes(24).toString('hex');
+
+/**
+ * Every hub the benchmark starts: its limits raised far past what load generators send (a
+ * household's defaults would refuse a benchmark's frames), everything else as configured.
+ */
+const HUB_ENV: Record<string, string> = {
+  DEVICE_FRAME_RATE: '1000000',
+  DEVICE_FRAME_BURST: '1000000',
+  USER_COMMAND_RATE: '1000000',
+  USER_COMMAND_BURST: '1000000',
+  MAX_CONNECTIONS_PER_ADDRESS: '10000000',
+};
+
+/** Sizes of one benchmark run. */
+export interface Sizes {
+  rtt: { warmup: number; count: number };
+  tput: { connections: number; window: number; warmupMs: number; durationMs: number };
+  handoff: { users: number; transfersPerUser: number; skewMs: number; jitterMs: number; loadDelayMs: number };
+}
+
+export interface ServerOptions {
+  /** Extra environment for hub processes. */
+  hubEnv?: Record<string, string>;
+  /** Directory for --cpu-prof profiles of hub processes, when profiling. */
+  cpuProfDir?: string;
+}
+
+/** Run one load process (pinned to the load core) and return its result line. */
+async function load<T>(spec: Record<string, unknown>, timeoutMs = 180_000): Promise<T> {
+  const proc = start('./load.ts', [JSON.stringify(spec)], { core: CORES.load });
+  try {
+    return await proc.next<T>(timeoutMs);
+  } finally {
+    await proc.stop();
+  }
+}
+
+export async function startHubProcess(opts: ServerOptions = {}, env: Record<string, string> = {}): Promise<{ proc: Proc; wsUrl: string; traceUrl: string; port: number }> {
+  const proc = start('./hub-process.ts', [], {
+    core: CORES.server,
+    env: { HUB_SECRET: SECRET, ...HUB_ENV, ...opts.hubEnv, ...env },
+    ...(opts.cpuProfDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] } : {}),
+  });
+  const { port } = await proc.next<{ port: number }>(180_000);
+  return { proc, port, wsUrl: `ws://127.0.0.1:${port}/v1/connect`, traceUrl: `ws://127.0.0.1:${port}/v1/trace` };
+}
+
+/** The floor: bare ws echo, sequential round trip and saturated throughput. */
+export async function echoScenario(sizes: Sizes): Promise<{ rtt: RttResult; tput: TputResult }> {
+  const server = start('./echo-server.ts', [], { core: CORES.server });
+  try {
+    const { port } = await server.next<{ port: number }>(30_000);
+    const url = `ws://127.0.0.1:${port}`;
+    const serverPid = server.pid;
+    const rtt = await load<RttResult>({ mode: 'echo-rtt', url, ...sizes.rtt });
+    const tput = await load<TputResult>({ mode: 'echo-tput', url, serverPid, ...sizes.tput });
+    return { rtt, tput };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The hub: command round trip with fan-out, and saturated command throughput. */
+export async function hubScenario(sizes: Sizes, opts: ServerOptions): Promise<{ rtt: RttResult; tput: TputResult }> {
+  const hub = await startHubProcess(opts);
+  try {
+    const rtt = await load<RttResult>({ mode: 'hub-rtt', url: hub.wsUrl, secret: SECRET, ...sizes.rtt });
+    const tput = await load<TputResult>({ mode: 'hub-tput', url: hub.wsUrl, traceUrl: hub.traceUrl, secret: SECRET, viewers: false, serverPid: hub.proc.pid, ...sizes.tput });
+    return { rtt, tput };
+  } finally {
+    await hub.proc.stop();
+  }
+}
+
+/** The hub's throughput with a trace viewer on every user. */
+export async function viewerScenario(sizes: Sizes, opts: ServerOptions): Promise<TputResult> {
+  const hub = await startHubProcess(opts);
+  try {
+    return await load<TputResult>({ mode: 'hub-tput', url: hub.wsUrl, traceUrl: hub.traceUrl, secret: SECRET, viewers: true, serverPid: hub.proc.pid, ...sizes.tput });
+  } finally {
+    await hub.proc.stop();
+  }
+}
+
+/** Snapcast's SetVolume round trip with notifications to two other control clients. */
+export async function snapcastScenario(sizes: Sizes): Promise<RttResult> {
+  const peer = await startSnapcast();
+  try {
+    return await load<RttResult>({ mode: 'snapcast-rtt', url: peer.url, clientId: peer.clientId, ...sizes.rtt });
+  } finally {
+    await peer.stop();
+  }
+}
+
+/** Real handoffs between SimDevices with skewed clocks and jitter. */
+export async function handoffScenario(sizes: Sizes, opts: ServerOptions): Promise<HandoffResult> {
+  const hub = await startHubProcess(opts);
+  try {
+    return await load<HandoffResult>({ mode: 'handoff', url: hub.wsUrl, secret: SECRET, ...sizes.handoff });
+  } finally {
+    await hub.proc.stop();
+  }
+}
+
+export interface ConnectionsResult {
+  held: number;
+  hubProcesses: number;
+  hubRssPerConnKB: number;
+  transfersPerSec: number;
+  transferP99Ms: number;
+  transferTotalP99Ms: number;
+  transferP50Ms: number;
+  fleetProcesses: number;
+  connectS: number;
+  errors: Record<string, number>;
+}
+
+/**
+ * The big fleet: `devices` lean devices (4 per user) over as many hub processes as the 20,000
+ * open-file limit needs, driven by the fleet CLI (which spreads itself over processes and
+ * loopback source addresses). RSS per connection is the hubs' growth from idle to holding the
+ * fleet after the transfers (trace rings filled), over the connections held.
+ */
+export async function connectionsScenario(
+  o: { devices: number; transfersPerSec: number; durationS: number; perHub: number },
+  opts: ServerOptions,
+): Promise<ConnectionsResult> {
+  const devicesPerUser = 4;
+  const users = Math.max(1, Math.round(o.devices / devicesPerUser));
+  const hubCount = Math.max(1, Math.ceil((users * devicesPerUser) / o.perHub));
+  // A sweep every 15 s (Spotify's dealer pings every 30 s): at 100k devices, 6.7k pings/s.
+  const hubs = await Promise.all(Array.from({ length: hubCount }, () => startHubProcess(opts, { HEARTBEAT_MS: '15000' })));
+  await new Promise((r) => setTimeout(r, 500));
+  const idle = hubs.map((h) => h.proc.rssBytes());
+  const cli = fileURLToPath(new URL('../device-sim/src/cli.ts', import.meta.url));
+  const fleet = start(
+    cli,
+    [
+      'fleet',
+      '--hub', hubs.map((h) => h.wsUrl).join(','),
+      '--secret', SECRET,
+      '--users', String(users),
+      '--devices-per-user', String(devicesPerUser),
+      '--transfers-per-sec', String(o.transfersPerSec),
+      '--duration', String(o.durationS),
+      '--per-process', '18000',
+      '--hold-ms', '1500',
+      '--json',
+    ],
+    { core: CORES.load, stderr: 'inherit' },
+  );
+  try {
+    const timeout = 120_000 + users * devicesPerUser * 60 + o.durationS * 1000;
+    await fleet.next(timeout); // connected
+    progress(`  fleet of ${users * devicesPerUser} devices connected; transfers for ${o.durationS} s`);
+    await fleet.next(timeout); // transfers done; the fleet holds its connections for a moment
+    await new Promise((r) => setTimeout(r, 1000));
+    const grown = hubs.reduce((sum, h, i) => sum + (h.proc.rssBytes() - idle[i]!), 0);
+    const s = await fleet.next<{
+      held: number;
+      processes: number;
+      connectS: number;
+      transfers: { perSec: number; p50Ms: number; p99Ms: number; totalP99Ms: number };
+      errors: Record<string, number>;
+    }>(timeout);
+    return {
+      held: s.held,
+      hubProcesses: hubCount,
+      hubRssPerConnKB: grown / Math.max(1, s.held) / 1024,
+      transfersPerSec: s.transfers.perSec,
+      transferP50Ms: s.transfers.p50Ms,
+      transferP99Ms: s.transfers.p99Ms,
+      transferTotalP99Ms: s.transfers.totalP99Ms,
+      fleetProcesses: s.processes,
+      connectS: s.connectS,
+      errors: s.errors,
+    };
+  } finally {
+    await fleet.stop();
+    await Promise.all(hubs.map((h) => h.proc.stop()));
+  }
+}

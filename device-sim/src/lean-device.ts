@@ -1,0 +1,203 @@
+import { PROTOCOL_VERSION, type Cluster, type CommandResult, type DeviceKind } from '@handoff/protocol';
+import WebSocket from 'ws';
+import { DelayLine } from './link.ts';
+
+export interface LeanDeviceOptions {
+  /** Full socket URL with its access token. */
+  url: string;
+  id: string;
+  kind?: DeviceKind;
+  /** Loopback source address to connect from (a source address has at most ~28k ports). */
+  localAddress?: string;
+  /** This device's clock is ahead of true time by this much. */
+  skewMs?: number;
+  /** One-way delay and up to this much more at random, each way. */
+  latencyMs?: number;
+  jitterMs?: number;
+  /** How long a prepare takes before `transfer.ready`. */
+  loadDelayMs?: number;
+  /** Parse every cluster.update (needed to know the active device); off to keep a load client cheap. */
+  trackCluster?: boolean;
+  /** Every frame as it arrives (after the simulated delay), before it is handled. */
+  onFrame?: (type: string, text: string) => void;
+}
+
+const origin = performance.timeOrigin;
+const trueNow = () => origin + performance.now();
+
+/**
+ * A device that speaks the protocol and nothing more: hello, clock pongs, prepare -> ready,
+ * switch -> started at the scheduled time, command results. No player and no ground truth, so
+ * tens of thousands fit in one process (SimDevice is the one to use when ground truth matters).
+ * The type of each frame is read from its first bytes (the hub writes `type` first), so frames
+ * nobody needs are never parsed.
+ */
+export class LeanDevice {
+  readonly id: string;
+  revision = 0;
+  activeDeviceId: string | null = null;
+  /** Device clock minus server clock, as the hub estimated it. */
+  offsetMs = 0;
+  connected = false;
+  /** How long the last `transfer.switch` (start) had this device wait for the scheduled time. */
+  lastSwitchWaitMs = 0;
+  private ws: WebSocket | null = null;
+  private readonly pending = new Map<string, (r: CommandResult) => void>();
+  private readonly up: DelayLine | null;
+  private readonly down: DelayLine | null;
+  private welcomed: ((err?: Error) => void) | null = null;
+
+  constructor(private readonly opts: LeanDeviceOptions) {
+    this.id = opts.id;
+    const delayed = (opts.latencyMs ?? 0) > 0 || (opts.jitterMs ?? 0) > 0;
+    this.up = delayed ? new DelayLine(opts.latencyMs ?? 0, opts.jitterMs ?? 0) : null;
+    this.down = delayed ? new DelayLine(opts.latencyMs ?? 0, opts.jitterMs ?? 0) : null;
+  }
+
+  localNow(): number {
+    return trueNow() + (this.opts.skewMs ?? 0);
+  }
+
+  /** Open the socket and resolve once the hub welcomed the device. */
+  connect(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.welcomed = (err) => (err ? reject(err) : resolve());
+      const ws = new WebSocket(this.opts.url, {
+        perMessageDeflate: false,
+        ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
+      });
+      this.ws = ws;
+      ws.on('open', () =>
+        this.send(
+          JSON.stringify({
+            type: 'device.hello',
+            protocolVersion: PROTOCOL_VERSION,
+            device: {
+              id: this.id,
+              name: this.id,
+              kind: this.opts.kind ?? 'speaker',
+              capabilities: { canPlay: true, volumeSteps: 100, mediaTypes: ['audio/track', 'audio/episode'], controllable: true },
+            },
+          }),
+        ),
+      );
+      ws.on('message', (data: Buffer) => {
+        const text = data.toString();
+        if (this.down) this.down.push(() => this.receive(text));
+        else this.receive(text);
+      });
+      ws.on('close', (code, reason) => {
+        this.connected = false;
+        this.ws = null;
+        this.welcomed?.(new Error(`closed ${code} ${reason.toString()}`));
+        this.welcomed = null;
+      });
+      ws.on('error', (err) => {
+        this.welcomed?.(err);
+        this.welcomed = null;
+      });
+    });
+  }
+
+  /** Send a command and resolve with its result. */
+  command(command: { type: string; commandId: string } & Record<string, unknown>, timeoutMs = 30_000): Promise<CommandResult> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(command.commandId);
+        reject(new Error(`no result for ${command.commandId}`));
+      }, timeoutMs);
+      this.pending.set(command.commandId, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      this.send(JSON.stringify(command));
+    });
+  }
+
+  send(text: string): void {
+    const ws = this.ws;
+    const write = () => {
+      if (ws && ws === this.ws && ws.readyState === WebSocket.OPEN) ws.send(text);
+    };
+    if (this.up) this.up.push(write);
+    else write();
+  }
+
+  /** Drop the connection abruptly (no goodbye). */
+  drop(): void {
+    this.ws?.terminate();
+  }
+
+  close(): void {
+    this.ws?.close(1000);
+  }
+
+  private receive(text: string): void {
+    const type = frameType(text);
+    this.opts.onFrame?.(type, text);
+    switch (type) {
+      case 'hub.welcome': {
+        const m = JSON.parse(text) as { cluster: Cluster };
+        this.cluster(m.cluster);
+        this.connected = true;
+        this.welcomed?.();
+        this.welcomed = null;
+        return;
+      }
+      case 'cluster.update':
+        if (this.opts.trackCluster) this.cluster((JSON.parse(text) as { cluster: Cluster }).cluster);
+        return;
+      case 'clock.ping': {
+        const m = JSON.parse(text) as { pingId: number; t0: number };
+        const t = this.localNow();
+        return this.send(`{"type":"clock.pong","pingId":${m.pingId},"t0":${m.t0},"t1":${t},"t2":${t}}`);
+      }
+      case 'clock.sync':
+        this.offsetMs = (JSON.parse(text) as { offsetMs: number }).offsetMs;
+        return;
+      case 'transfer.prepare': {
+        const { transferId } = JSON.parse(text) as { transferId: string };
+        const ready = () => this.send(`{"type":"transfer.ready","transferId":${JSON.stringify(transferId)}}`);
+        if (this.opts.loadDelayMs) setTimeout(ready, this.opts.loadDelayMs);
+        else ready();
+        return;
+      }
+      case 'transfer.switch': {
+        const m = JSON.parse(text) as { transferId: string; role: 'start' | 'stop'; atServerTime: number };
+        if (m.role !== 'start') return;
+        const wait = Math.max(0, m.atServerTime + this.offsetMs - this.localNow());
+        this.lastSwitchWaitMs = wait;
+        setTimeout(() => this.send(`{"type":"transfer.started","transferId":${JSON.stringify(m.transferId)}}`), wait);
+        return;
+      }
+      case 'command.result': {
+        const r = JSON.parse(text) as CommandResult;
+        this.pending.get(r.commandId)?.(r);
+        this.pending.delete(r.commandId);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private cluster(c: Cluster): void {
+    if (c.revision < this.revision) return;
+    this.revision = c.revision;
+    this.activeDeviceId = c.activeDeviceId;
+  }
+}
+
+/** The `type` of a hub frame from its first bytes (`{"type":"...`), parsing only when it is not first. */
+export function frameType(text: string): string {
+  if (text.startsWith('{"type":"')) {
+    const end = text.indexOf('"', 9);
+    if (end > 9) return text.slice(9, end);
+  }
+  try {
+    const t = (JSON.parse(text) as { type?: unknown }).type;
+    return typeof t === 'string' ? t : '';
+  } catch {
+    return '';
+  }
+}

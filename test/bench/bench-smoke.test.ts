@@ -1,0 +1,71 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+// The benchmark at tiny sizes, so it never rots. Timings are never asserted: only that every
+// scenario ran and the results have the documented shape.
+describe('npm run bench (smoke)', () => {
+  test('runs every scenario at tiny sizes and prints the results object as the last stdout line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+    try {
+      const out = join(dir, 'results.json');
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--json', '--out', out], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 150_000,
+      });
+      expect(run.status, run.stderr.slice(-2000)).toBe(0);
+      const lines = run.stdout.trim().split('\n');
+      const results = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
+      expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(results);
+      expect(results.notes, 'no scenario failed').not.toEqual(expect.arrayContaining([expect.stringMatching(/failed/)]));
+      for (const key of [
+        'echoRttP50Us',
+        'echoRttP99Us',
+        'hubRttP50Us',
+        'hubRttP99Us',
+        'rttRatioP50',
+        'rttRatioP99',
+        'echoMsgsPerSec',
+        'hubCmdsPerSec',
+        'throughputRatio',
+        'traceOverheadRatio',
+      ]) {
+        expect(results[key], key).toEqual(expect.any(Number));
+        expect(results[key] as number, key).toBeGreaterThan(0);
+      }
+      expect(results.handoff).toEqual(
+        expect.objectContaining({
+          count: expect.any(Number),
+          p50Ms: expect.any(Number),
+          p99Ms: expect.any(Number),
+          gapP99Ms: expect.any(Number),
+          overlapP99Ms: expect.any(Number),
+          positionErrorP99Ms: expect.any(Number),
+        }),
+      );
+      expect((results.handoff as { count: number }).count).toBeGreaterThan(0);
+      expect(results.connections).toEqual(
+        expect.objectContaining({
+          held: 40,
+          hubProcesses: 1,
+          hubRssPerConnKB: expect.any(Number),
+          transfersPerSec: expect.any(Number),
+          transferP99Ms: expect.any(Number),
+        }),
+      );
+      expect(results.env).toEqual(expect.objectContaining({ node: process.version, cpus: expect.any(Number), date: expect.any(String) }));
+      const peers = results.peers as { snapcast?: { rttP50Us: number; rttP99Us: number } };
+      if (peers.snapcast) expect(peers.snapcast).toEqual({ rttP50Us: expect.any(Number), rttP99Us: expect.any(Number) });
+      else expect(results.notes).toEqual(expect.arrayContaining([expect.stringMatching(/snapcast skipped/)]));
+      expect(run.stdout).toContain('rtt ratio p50');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
