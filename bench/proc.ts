@@ -41,7 +41,7 @@ export function start(file: string, args: string[], opts: SpawnOptions): Proc {
   const [cmd, argv] = hasTaskset
     ? ['taskset', ['-c', String(opts.core), process.execPath, ...node]]
     : [process.execPath, node];
-  const child = spawn(cmd, argv as string[], {
+  const child = spawn(cmd, argv, {
     env: { ...process.env, ...opts.env },
     // stdin stays open while this process lives: a child whose stdin ends knows the runner is gone.
     stdio: ['pipe', 'pipe', opts.stderr === 'inherit' ? 'inherit' : 'pipe'],

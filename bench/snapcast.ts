@@ -44,7 +44,7 @@ export async function startSnapcast(): Promise<SnapcastPeer> {
   ]);
   const stop = async () => {
     for (const c of children) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))));
+    await Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))));
     rmSync(dir, { recursive: true, force: true });
   };
   try {

@@ -9,6 +9,9 @@ step() { printf '\n== %s\n' "$*" >&2; }
 step "typecheck"
 npx tsc -p tsconfig.json
 
+step "lint (type-aware: unawaited promises in socket handlers and the like)"
+npx eslint .
+
 step "redis-server (the Redis contract and multi-node suites run a real one)"
 if ! command -v redis-server >/dev/null 2>&1; then
   echo "redis-server is missing: installing it through apt" >&2

@@ -287,9 +287,9 @@ export class HandoffClient {
     const player = this.opts.player;
     const playback = this.prepared.get(transferId);
     // A player with its own clock gets the switch now, to run at T on that clock.
-    const onAudioClock = role === 'stop' ? Boolean(player.scheduleStop) : Boolean(player.scheduleStart && playback?.track);
-    if (onAudioClock && role === 'stop') player.scheduleStop!(localT, transferId);
-    if (onAudioClock && role === 'start') player.scheduleStart!(playback!.track!, positionMs, localT, transferId);
+    const onAudioClock = role === 'stop' ? 'scheduleStop' in player : 'scheduleStart' in player && Boolean(playback?.track);
+    if (onAudioClock && role === 'stop') player.scheduleStop?.(localT, transferId);
+    if (onAudioClock && role === 'start') player.scheduleStart?.(playback!.track!, positionMs, localT, transferId);
     this.scheduledFor = onAudioClock ? { transferId, role } : null;
     this.switchCancel?.();
     this.switchCancel = runAt(this.now, localT, () => {
@@ -331,7 +331,7 @@ export class HandoffClient {
   /** Send a command and wait for its result. Passing the same `commandId` again is a safe retry. */
   command(input: CommandInput, timeoutMs = 15_000): Promise<CommandResult> {
     const commandId = input.commandId ?? `${this.id}-${Date.now().toString(36)}-${++this.commands}`;
-    const command = { ...input, commandId } as Command;
+    const command = { ...input, commandId };
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(commandId);

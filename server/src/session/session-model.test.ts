@@ -103,7 +103,10 @@ function step(h: SessionHarness, m: Model, a: Action): void {
       if (!m.online.has(a.who)) return;
       h.leave(a.who, true);
       m.online.delete(a.who);
-      if (m.active === a.who) (m.active = null), (m.playing = false);
+      if (m.active === a.who) {
+        m.active = null;
+        m.playing = false;
+      }
       return;
     case 'join':
       if (m.online.has(a.who)) return;

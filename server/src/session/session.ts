@@ -155,6 +155,8 @@ export class Session implements SessionPort {
     this.opts.observer?.input(event);
     if (this.opts.durable) this.held = [];
     const outer = running;
+    // The shared machine reads per-session values (lead times) from the session it is running for.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     running = this;
     try {
       this.actor.send(event);

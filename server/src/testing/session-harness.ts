@@ -1,7 +1,6 @@
 import type { Capabilities, CommandResult, DeviceKind, HubMessage } from '@handoff/protocol';
 import { PROTOCOL_VERSION } from '@handoff/protocol';
 import { SimulatedClock } from 'xstate';
-import type { Clock } from '../clock.ts';
 import type { SessionContext } from '../session/context.ts';
 import type { SessionEvent } from '../session/events.ts';
 import { Session, type DeviceLink } from '../session/session.ts';
@@ -61,7 +60,7 @@ export class SessionHarness {
   create(restored?: { value: unknown; context: SessionContext }): Session {
     return new Session({
       userId: 'alice',
-      clock: this.clock as Clock,
+      clock: this.clock,
       settings: this.settings,
       trace: this.trace,
       replyHttp: (ticket, result) => this.http.set(ticket, result),
