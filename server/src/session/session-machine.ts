@@ -234,9 +234,12 @@ export function createSessionMachine(deps: SessionDeps) {
           },
           'device.leave': [
             {
+              // Past the point of no return: its start is scheduled on its own clock and will fire
+              // without a connection, and it cannot be told otherwise. Commit: at worst a gap until
+              // it is back, never the source resuming next to it.
               guard: 'targetLeaves',
               target: 'idle',
-              actions: ['leave', { type: 'rollback', params: { code: 'DEVICE_OFFLINE', message: 'the target disconnected during the switch' } }],
+              actions: ['leave', 'commitTransfer'],
             },
             {
               // Its stop may never have reached it: better a gap (it stopped, and resumes on return) than two players.

@@ -265,3 +265,16 @@ describe('a source that disconnects during the switch', () => {
     expect(h.ctx.activeDeviceId).toBe('phone');
   });
 });
+
+describe('a target that disconnects during the switch', () => {
+  test('commits: its start fires on its own clock, so resuming the source would play on two devices', () => {
+    const { h, phone, speaker } = playingOnPhone();
+    const id = h.command('tv', { type: 'command.transfer', deviceId: 'speaker' });
+    const transferId = speaker.last('transfer.prepare')!.transferId;
+    h.event({ type: 'transfer.ready', deviceId: 'speaker', transferId });
+    h.leave('speaker');
+    expect(h.result('tv', id)).toMatchObject({ ok: true });
+    expect(h.ctx.activeDeviceId).toBe('speaker');
+    expect(phone.of('transfer.abort')).toHaveLength(0);
+  });
+});
