@@ -11,6 +11,8 @@ export interface ChaosOptions {
   devicesPerUser?: number;
   /** Average time between commands, per user. @default 250 */
   commandEveryMs?: number;
+  /** Average time between dropped connections, per user; the first comes within this time. @default 2000 */
+  dropEveryMs?: number;
   /** Two devices audible at once for longer than this is a violation. @default 50 */
   switchWindowMs?: number;
   onProgress?: (line: string) => void;
@@ -99,6 +101,7 @@ export async function runChaos(hub: RunningHub, opts: ChaosOptions): Promise<Cha
 
   const deadline = performance.now() + opts.durationMs;
   const every = opts.commandEveryMs ?? 250;
+  const dropEvery = opts.dropEveryMs ?? 2000;
   const inFlight: Array<Promise<void>> = [];
   const watch = setInterval(() => {
     for (const u of users) {
@@ -111,10 +114,14 @@ export async function runChaos(hub: RunningHub, opts: ChaosOptions): Promise<Cha
   }, 25);
   await Promise.all(
     users.map(async (u) => {
+      // Drops follow their own schedule, so a slow machine that fits fewer commands in the run
+      // still gets its faults.
+      let nextDropAt = performance.now() + dropEvery * (0.25 + r.next() * 0.5);
       while (performance.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, every / 2 + r.int(every)));
         const controller = r.pick(u.devices);
-        if (r.chance(0.04)) {
+        if (performance.now() >= nextDropAt) {
+          nextDropAt += dropEvery * (0.5 + r.next());
           report.faults.drops++;
           r.pick(u.devices).drop();
           continue;
