@@ -10,8 +10,26 @@ interface Results {
   echoMsgsPerSec: number;
   hubCmdsPerSec: number;
   throughputRatio: number;
+  fanout: {
+    rttP50Us: number;
+    rttP99Us: number;
+    cmdsPerSec: number;
+    rttRatioP50: number;
+    rttRatioP99: number;
+    throughputRatio: number;
+    hubRttP50: number;
+    hubRttP99: number;
+    hubThroughput: number;
+  };
   handoff: { count: number; p50Ms: number; p99Ms: number; gapP99Ms: number; overlapP99Ms: number; positionErrorP99Ms: number };
-  connections: { held: number; hubProcesses: number; hubRssPerConnKB: number; transfersPerSec: number; transferP99Ms: number; transferTotalP99Ms: number } | null;
+  connections: {
+    held: number;
+    hubProcesses: number;
+    hubRssPerConnKB: number;
+    transfersPerSec: number;
+    transferP99Ms: number;
+    transferTotalP99Ms: number;
+  } | null;
   traceOverheadRatio: number;
   viewerCmdsPerSec: number;
   throughputRatioPerCpu: number;
@@ -32,14 +50,44 @@ export function report(r: Results): string {
   const c = r.connections;
   const rows: Array<Array<string | number>> = [
     ['echo rtt p50 / p99 (us)', `${fmt(r.echoRttP50Us)} / ${fmt(r.echoRttP99Us)}`, 'floor', ''],
-    ['hub rtt p50 / p99 (us)', `${fmt(r.hubRttP50Us)} / ${fmt(r.hubRttP99Us)}`, snap ? '<= snapcast' : '', snap ? verdict(r.hubRttP50Us <= snap.rttP50Us && r.hubRttP99Us <= snap.rttP99Us) : ''],
-    ...(snap ? [['snapcast rtt p50 / p99 (us)', `${fmt(snap.rttP50Us)} / ${fmt(snap.rttP99Us)}`, 'peer', ''] as Array<string | number>] : []),
+    [
+      'hub rtt p50 / p99 (us)',
+      `${fmt(r.hubRttP50Us)} / ${fmt(r.hubRttP99Us)}`,
+      snap ? '<= snapcast' : '',
+      snap ? verdict(r.hubRttP50Us <= snap.rttP50Us && r.hubRttP99Us <= snap.rttP99Us) : '',
+    ],
+    ...(snap
+      ? [['snapcast rtt p50 / p99 (us)', `${fmt(snap.rttP50Us)} / ${fmt(snap.rttP99Us)}`, 'peer', ''] as Array<string | number>]
+      : []),
     ['rtt ratio p50 (hub / echo)', r.rttRatioP50, '<= 2', verdict(atMost(r.rttRatioP50, 2))],
     ['rtt ratio p99 (hub / echo)', r.rttRatioP99, '<= 2', verdict(atMost(r.rttRatioP99, 2))],
-    ...(snap ? [['snapcast ratio p50 / p99', `${fmt(snap.rttP50Us / r.echoRttP50Us)} / ${fmt(snap.rttP99Us / r.echoRttP99Us)}`, 'peer', ''] as Array<string | number>] : []),
+    ...(snap
+      ? [
+          [
+            'snapcast ratio p50 / p99',
+            `${fmt(snap.rttP50Us / r.echoRttP50Us)} / ${fmt(snap.rttP99Us / r.echoRttP99Us)}`,
+            'peer',
+            '',
+          ] as Array<string | number>,
+        ]
+      : []),
     ['echo msgs/s', r.echoMsgsPerSec, 'floor', ''],
     ['hub cmds/s', r.hubCmdsPerSec, '', ''],
     ['throughput ratio', r.throughputRatio, '>= 0.5', verdict(atLeast(r.throughputRatio, 0.5))],
+    ['fan-out floor rtt p50 / p99 (us)', `${fmt(r.fanout.rttP50Us)} / ${fmt(r.fanout.rttP99Us)}`, 'floor', ''],
+    ['fan-out floor cmds/s', r.fanout.cmdsPerSec, 'floor', ''],
+    [
+      '  fan-out / echo: rtt p50, p99, throughput',
+      `${fmt(r.fanout.rttRatioP50)} / ${fmt(r.fanout.rttRatioP99)} / ${fmt(r.fanout.throughputRatio)}`,
+      '',
+      '',
+    ],
+    [
+      '  hub / fan-out: rtt p50, p99, throughput',
+      `${fmt(r.fanout.hubRttP50)} / ${fmt(r.fanout.hubRttP99)} / ${fmt(r.fanout.hubThroughput)}`,
+      '',
+      '',
+    ],
     ['hub cmds/s, viewer on every user', r.viewerCmdsPerSec, '', ''],
     ['trace overhead ratio', r.traceOverheadRatio, '>= 0.8', verdict(atLeast(r.traceOverheadRatio, 0.8))],
     ['  per server cpu-second: throughput ratio', r.throughputRatioPerCpu, '', ''],

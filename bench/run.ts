@@ -7,6 +7,7 @@ import { pinned, progress, stopAll } from './proc.ts';
 import {
   connectionsScenario,
   echoScenario,
+  fanoutScenario,
   handoffScenario,
   hubScenario,
   snapcastScenario,
@@ -25,7 +26,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--connections N] [-
   --runs N           runs of every scenario; medians are reported (default 3)
   --connections N    devices in the big fleet run (default 2000, quick 400; 100000 on request)
   --transfers-per-sec R, --fleet-duration S   the fleet run's load (default 100/s for 10 s; 1000/s at 100k)
-  --only a,b         run only these scenarios: echo, hub, viewers, snapcast, handoff, connections
+  --only a,b         run only these scenarios: echo, fanout, hub, viewers, snapcast, handoff, connections
   --cpu-prof DIR     write a CPU profile of every hub process into DIR
   --json             print the results object as the last stdout line`;
 
@@ -64,12 +65,13 @@ const connections = positive(values.connections, 'connections', smoke ? 40 : qui
 const big = connections >= 20_000;
 const fleetRate = positive(values['transfers-per-sec'], 'transfers-per-sec', big ? 1000 : smoke ? 5 : quick ? 20 : 100);
 const fleetDuration = positive(values['fleet-duration'], 'fleet-duration', big ? 30 : smoke ? 2 : quick ? 4 : 10);
-const ALL = ['echo', 'hub', 'viewers', 'snapcast', 'handoff', 'connections'] as const;
+const ALL = ['echo', 'fanout', 'hub', 'viewers', 'snapcast', 'handoff', 'connections'] as const;
 const only = new Set(values.only ? values.only.split(',') : ALL);
-for (const s of only) if (!(ALL as readonly string[]).includes(s)) {
-  process.stderr.write(`unknown scenario "${s}": use ${ALL.join(', ')}\n`);
-  process.exit(2);
-}
+for (const s of only)
+  if (!(ALL as readonly string[]).includes(s)) {
+    process.stderr.write(`unknown scenario "${s}": use ${ALL.join(', ')}\n`);
+    process.exit(2);
+  }
 
 const sizes: Sizes = smoke
   ? {
@@ -78,16 +80,16 @@ const sizes: Sizes = smoke
       handoff: { users: 1, transfersPerUser: 2, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
     }
   : quick
-  ? {
-      rtt: { warmup: 200, count: 600 },
-      tput: { connections: 16, window: 8, warmupMs: 500, durationMs: 1500 },
-      handoff: { users: 2, transfersPerUser: 6, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
-    }
-  : {
-      rtt: { warmup: 500, count: 2000 },
-      tput: { connections: 32, window: 8, warmupMs: 1000, durationMs: 3000 },
-      handoff: { users: 3, transfersPerUser: 12, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
-    };
+    ? {
+        rtt: { warmup: 200, count: 600 },
+        tput: { connections: 16, window: 8, warmupMs: 500, durationMs: 1500 },
+        handoff: { users: 2, transfersPerUser: 6, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
+      }
+    : {
+        rtt: { warmup: 500, count: 2000 },
+        tput: { connections: 32, window: 8, warmupMs: 1000, durationMs: 3000 },
+        handoff: { users: 3, transfersPerUser: 12, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
+      };
 const opts: ServerOptions = values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {};
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -100,12 +102,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const notes: string[] = [];
 if (!pinned) notes.push('taskset not found: processes were not pinned to cores');
 const withSnapcast = only.has('snapcast') && snapcastInstalled();
-if (only.has('snapcast') && !withSnapcast) notes.push('peers.snapcast skipped: snapserver/snapclient not installed (apt-get install snapserver snapclient)');
+if (only.has('snapcast') && !withSnapcast)
+  notes.push('peers.snapcast skipped: snapserver/snapclient not installed (apt-get install snapserver snapclient)');
 
 type Run = Partial<{
   echoRtt: { p50Us: number; p99Us: number };
   hubRtt: { p50Us: number; p99Us: number };
+  fanoutRtt: { p50Us: number; p99Us: number };
   echoTput: number;
+  fanoutTput: number;
   hubTput: number;
   viewerTput: number;
   /** Share of a core used by server and load during each throughput window. */
@@ -138,14 +143,27 @@ for (let r = 1; r <= runs; r++) {
       const e = await echoScenario(sizes);
       run.echoRtt = e.rtt;
       run.echoTput = e.tput.perSec;
-      progress(`  echo rtt p50 ${round(e.rtt.p50Us)} us p99 ${round(e.rtt.p99Us)} us; ${round(e.tput.perSec, 0)} msgs/s ${cpu('echo', e.tput)}`);
+      progress(
+        `  echo rtt p50 ${round(e.rtt.p50Us)} us p99 ${round(e.rtt.p99Us)} us; ${round(e.tput.perSec, 0)} msgs/s ${cpu('echo', e.tput)}`,
+      );
+    });
+  if (only.has('fanout'))
+    await step("bare ws fan-out (the hub's frames, no logic)", async () => {
+      const f = await fanoutScenario(sizes);
+      run.fanoutRtt = f.rtt;
+      run.fanoutTput = f.tput.perSec;
+      progress(
+        `  fan-out rtt p50 ${round(f.rtt.p50Us)} us p99 ${round(f.rtt.p99Us)} us; ${round(f.tput.perSec, 0)} cmds/s ${cpu('fanout', f.tput)}`,
+      );
     });
   if (only.has('hub'))
     await step('hub', async () => {
       const h = await hubScenario(sizes, opts);
       run.hubRtt = h.rtt;
       run.hubTput = h.tput.perSec;
-      progress(`  hub rtt p50 ${round(h.rtt.p50Us)} us p99 ${round(h.rtt.p99Us)} us; ${round(h.tput.perSec, 0)} cmds/s ${cpu('hub', h.tput)}`);
+      progress(
+        `  hub rtt p50 ${round(h.rtt.p50Us)} us p99 ${round(h.rtt.p99Us)} us; ${round(h.tput.perSec, 0)} cmds/s ${cpu('hub', h.tput)}`,
+      );
     });
   if (only.has('viewers'))
     await step('hub with a viewer on every user', async () => {
@@ -162,7 +180,9 @@ for (let r = 1; r <= runs; r++) {
     await step('handoffs', async () => {
       run.handoff = await handoffScenario(sizes, opts);
       const h = run.handoff;
-      progress(`  ${h.count} handoffs: gap p99 ${round(h.gapP99Ms)} ms, overlap p99 ${round(h.overlapP99Ms)} ms, position error p99 ${round(h.positionErrorP99Ms)} ms`);
+      progress(
+        `  ${h.count} handoffs: gap p99 ${round(h.gapP99Ms)} ms, overlap p99 ${round(h.overlapP99Ms)} ms, position error p99 ${round(h.positionErrorP99Ms)} ms`,
+      );
     });
   all.push(run);
 }
@@ -171,7 +191,10 @@ let conn: Awaited<ReturnType<typeof connectionsScenario>> | undefined;
 if (only.has('connections')) {
   progress(`[${elapsed()}] fleet: ${connections} devices, ${fleetRate} transfers/s for ${fleetDuration} s`);
   try {
-    conn = await connectionsScenario({ devices: connections, transfersPerSec: fleetRate, durationS: fleetDuration, perHub: 18_000 }, opts);
+    conn = await connectionsScenario(
+      { devices: connections, transfersPerSec: fleetRate, durationS: fleetDuration, perHub: 18_000 },
+      opts,
+    );
   } catch (err) {
     notes.push(`connections failed: ${(err as Error).message.split('\n')[0]}`);
     progress(`  failed: ${(err as Error).message}`);
@@ -183,7 +206,10 @@ const echoRttP50Us = med((r) => r.echoRtt?.p50Us);
 const echoRttP99Us = med((r) => r.echoRtt?.p99Us);
 const hubRttP50Us = med((r) => r.hubRtt?.p50Us);
 const hubRttP99Us = med((r) => r.hubRtt?.p99Us);
+const fanoutRttP50Us = med((r) => r.fanoutRtt?.p50Us);
+const fanoutRttP99Us = med((r) => r.fanoutRtt?.p99Us);
 const echoMsgsPerSec = med((r) => r.echoTput);
+const fanoutCmdsPerSec = med((r) => r.fanoutTput);
 const hubCmdsPerSec = med((r) => r.hubTput);
 const viewerCmdsPerSec = med((r) => r.viewerTput);
 // Per CPU-second of the server: less sensitive to other processes taking the server's core away.
@@ -195,6 +221,7 @@ const perCpu = (name: string, pick: (r: Run) => number | undefined) =>
   });
 const echoMsgsPerCpuSec = perCpu('echo', (r) => r.echoTput);
 const hubCmdsPerCpuSec = perCpu('hub', (r) => r.hubTput);
+const fanoutCmdsPerCpuSec = perCpu('fanout', (r) => r.fanoutTput);
 const viewerCmdsPerCpuSec = perCpu('viewers', (r) => r.viewerTput);
 const handoffs = all.map((r) => r.handoff).filter((h) => h !== undefined);
 const results = {
@@ -207,6 +234,20 @@ const results = {
   echoMsgsPerSec,
   hubCmdsPerSec,
   throughputRatio: round(hubCmdsPerSec / echoMsgsPerSec),
+  fanout: {
+    rttP50Us: fanoutRttP50Us,
+    rttP99Us: fanoutRttP99Us,
+    cmdsPerSec: fanoutCmdsPerSec,
+    cmdsPerCpuSec: fanoutCmdsPerCpuSec,
+    /** How far the bare fan-out is from the echo: the part of each ratio the command's shape costs. */
+    rttRatioP50: round(fanoutRttP50Us / echoRttP50Us),
+    rttRatioP99: round(fanoutRttP99Us / echoRttP99Us),
+    throughputRatio: round(fanoutCmdsPerSec / echoMsgsPerSec),
+    /** The hub against it: the part the hub's own work costs. */
+    hubRttP50: round(hubRttP50Us / fanoutRttP50Us),
+    hubRttP99: round(hubRttP99Us / fanoutRttP99Us),
+    hubThroughput: round(hubCmdsPerSec / fanoutCmdsPerSec),
+  },
   handoff: {
     count: handoffs.reduce((a, h) => a + h.count, 0),
     p50Ms: round(median(handoffs.map((h) => h.p50Ms))),
@@ -216,9 +257,7 @@ const results = {
     positionErrorP99Ms: round(median(handoffs.map((h) => h.positionErrorP99Ms))),
     failed: handoffs.reduce((a, h) => a + h.failed, 0),
   },
-  connections: conn
-    ? { ...conn, hubRssPerConnKB: round(conn.hubRssPerConnKB), transferP99Ms: round(conn.transferP99Ms) }
-    : null,
+  connections: conn ? { ...conn, hubRssPerConnKB: round(conn.hubRssPerConnKB), transferP99Ms: round(conn.transferP99Ms) } : null,
   traceOverheadRatio: round(viewerCmdsPerSec / hubCmdsPerSec),
   viewerCmdsPerSec,
   echoMsgsPerCpuSec,
@@ -226,9 +265,7 @@ const results = {
   viewerCmdsPerCpuSec,
   throughputRatioPerCpu: round(hubCmdsPerCpuSec / echoMsgsPerCpuSec),
   traceOverheadRatioPerCpu: round(viewerCmdsPerCpuSec / hubCmdsPerCpuSec),
-  peers: withSnapcast
-    ? { snapcast: { rttP50Us: med((r) => r.snapcast?.p50Us), rttP99Us: med((r) => r.snapcast?.p99Us) } }
-    : {},
+  peers: withSnapcast ? { snapcast: { rttP50Us: med((r) => r.snapcast?.p50Us), rttP99Us: med((r) => r.snapcast?.p99Us) } } : {},
   runs,
   perRun: all,
   sizes: { ...sizes, connections, fleetTransfersPerSec: fleetRate, fleetDurationS: fleetDuration },

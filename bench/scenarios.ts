@@ -44,7 +44,10 @@ async function load<T>(spec: Record<string, unknown>, timeoutMs = 180_000): Prom
   }
 }
 
-export async function startHubProcess(opts: ServerOptions = {}, env: Record<string, string> = {}): Promise<{ proc: Proc; wsUrl: string; traceUrl: string; port: number }> {
+export async function startHubProcess(
+  opts: ServerOptions = {},
+  env: Record<string, string> = {},
+): Promise<{ proc: Proc; wsUrl: string; traceUrl: string; port: number }> {
   const proc = start('./hub-process.ts', [], {
     core: CORES.server,
     env: { HUB_SECRET: SECRET, ...HUB_ENV, ...opts.hubEnv, ...env },
@@ -69,12 +72,45 @@ export async function echoScenario(sizes: Sizes): Promise<{ rtt: RttResult; tput
   }
 }
 
+/**
+ * The floor for the hub's shape: a bare ws server that answers a command with the hub's frames
+ * (a state push to the household's three sockets and a result), measured exactly as the hub is.
+ */
+export async function fanoutScenario(sizes: Sizes): Promise<{ rtt: RttResult; tput: TputResult }> {
+  const server = start('./fanout-server.ts', [], { core: CORES.server });
+  try {
+    const { port } = await server.next<{ port: number }>(30_000);
+    const url = `ws://127.0.0.1:${port}/`;
+    const rtt = await load<RttResult>({ mode: 'hub-rtt', url, secret: SECRET, ...sizes.rtt });
+    const tput = await load<TputResult>({
+      mode: 'hub-tput',
+      url,
+      traceUrl: url,
+      secret: SECRET,
+      viewers: false,
+      serverPid: server.pid,
+      ...sizes.tput,
+    });
+    return { rtt, tput };
+  } finally {
+    await server.stop();
+  }
+}
+
 /** The hub: command round trip with fan-out, and saturated command throughput. */
 export async function hubScenario(sizes: Sizes, opts: ServerOptions): Promise<{ rtt: RttResult; tput: TputResult }> {
   const hub = await startHubProcess(opts);
   try {
     const rtt = await load<RttResult>({ mode: 'hub-rtt', url: hub.wsUrl, secret: SECRET, ...sizes.rtt });
-    const tput = await load<TputResult>({ mode: 'hub-tput', url: hub.wsUrl, traceUrl: hub.traceUrl, secret: SECRET, viewers: false, serverPid: hub.proc.pid, ...sizes.tput });
+    const tput = await load<TputResult>({
+      mode: 'hub-tput',
+      url: hub.wsUrl,
+      traceUrl: hub.traceUrl,
+      secret: SECRET,
+      viewers: false,
+      serverPid: hub.proc.pid,
+      ...sizes.tput,
+    });
     return { rtt, tput };
   } finally {
     await hub.proc.stop();
@@ -85,7 +121,15 @@ export async function hubScenario(sizes: Sizes, opts: ServerOptions): Promise<{ 
 export async function viewerScenario(sizes: Sizes, opts: ServerOptions): Promise<TputResult> {
   const hub = await startHubProcess(opts);
   try {
-    return await load<TputResult>({ mode: 'hub-tput', url: hub.wsUrl, traceUrl: hub.traceUrl, secret: SECRET, viewers: true, serverPid: hub.proc.pid, ...sizes.tput });
+    return await load<TputResult>({
+      mode: 'hub-tput',
+      url: hub.wsUrl,
+      traceUrl: hub.traceUrl,
+      secret: SECRET,
+      viewers: true,
+      serverPid: hub.proc.pid,
+      ...sizes.tput,
+    });
   } finally {
     await hub.proc.stop();
   }
@@ -146,14 +190,22 @@ export async function connectionsScenario(
     cli,
     [
       'fleet',
-      '--hub', hubs.map((h) => h.wsUrl).join(','),
-      '--secret', SECRET,
-      '--users', String(users),
-      '--devices-per-user', String(devicesPerUser),
-      '--transfers-per-sec', String(o.transfersPerSec),
-      '--duration', String(o.durationS),
-      '--per-process', '18000',
-      '--hold-ms', '1500',
+      '--hub',
+      hubs.map((h) => h.wsUrl).join(','),
+      '--secret',
+      SECRET,
+      '--users',
+      String(users),
+      '--devices-per-user',
+      String(devicesPerUser),
+      '--transfers-per-sec',
+      String(o.transfersPerSec),
+      '--duration',
+      String(o.durationS),
+      '--per-process',
+      '18000',
+      '--hold-ms',
+      '1500',
       '--json',
     ],
     { core: CORES.load, stderr: 'inherit' },

@@ -50,6 +50,9 @@ describe('npm run bench (smoke)', () => {
         }),
       );
       expect((results.handoff as { count: number }).count).toBeGreaterThan(0);
+      // The fan-out floor: the hub's frames from a server with no logic, measured as the hub is.
+      const fanout = results.fanout as Record<string, number>;
+      for (const key of ['rttP50Us', 'rttP99Us', 'cmdsPerSec', 'hubRttP50', 'hubThroughput']) expect(fanout[key], `fanout.${key}`).toBeGreaterThan(0);
       expect(results.connections).toEqual(
         expect.objectContaining({
           held: 40,

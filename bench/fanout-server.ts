@@ -1,0 +1,104 @@
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+/**
+ * The floor for the hub's command shape: a bare `ws` server (the hub's socket settings) that does
+ * what the hub does on the wire and nothing else. Sockets with the same `access_token` form a
+ * household; a `device.hello` is answered with a welcome holding the household's state; any other
+ * frame is parsed, the household's state is changed, serialized once and pushed to every member,
+ * and the sender gets a `command.result`: one frame in, four out over three sockets, the same
+ * bytes as the hub's, with no session, no checks and no trace. Frames sent in one turn leave in
+ * one write per socket, as the hub's do. Prints its port.
+ */
+interface Member {
+  id: string;
+  name: string;
+  kind: string;
+  capabilities: unknown;
+  online: boolean;
+  volume: number;
+  lastSeenAt: number;
+}
+interface Household {
+  sockets: WebSocket[];
+  revision: number;
+  devices: Member[];
+}
+const households = new Map<string, Household>();
+const raw = new WeakMap<WebSocket, Duplex>();
+const corked = new Set<WebSocket>();
+const uncorkAll = () => {
+  for (const ws of corked) raw.get(ws)?.uncork();
+  corked.clear();
+};
+const send = (ws: WebSocket, text: string) => {
+  if (!corked.has(ws)) {
+    if (corked.size === 0) process.nextTick(uncorkAll);
+    corked.add(ws);
+    raw.get(ws)?.cork();
+  }
+  ws.send(text);
+};
+const state = (h: Household) => ({
+  userId: 'u',
+  revision: h.revision,
+  activeDeviceId: null,
+  devices: h.devices,
+  playback: {
+    contextUri: null,
+    track: null,
+    position: { positionMs: 0, atServerTime: 0, rate: 0 },
+    shuffle: false,
+    repeat: 'off',
+    upNext: [],
+  },
+});
+
+const wss = new WebSocketServer({
+  host: '127.0.0.1',
+  port: 0,
+  perMessageDeflate: false,
+  maxPayload: 64 * 1024,
+  clientTracking: false,
+});
+wss.on('connection', (ws, req) => {
+  const key = new URL(req.url ?? '/', 'http://x').searchParams.get('access_token') ?? '';
+  let h = households.get(key);
+  if (!h) households.set(key, (h = { sockets: [], revision: 0, devices: [] }));
+  const household = h;
+  raw.set(ws, req.socket);
+  household.sockets.push(ws);
+  ws.on('message', (data: Buffer) => {
+    const m = JSON.parse(data.toString()) as { type: string; commandId?: string; volumePercent?: number; device?: Member };
+    household.revision++;
+    if (m.type === 'device.hello' && m.device) {
+      household.devices.push({ ...m.device, online: true, volume: 50, lastSeenAt: Date.now() });
+      ws.send(
+        JSON.stringify({
+          type: 'hub.welcome',
+          protocolVersion: 1,
+          deviceId: m.device.id,
+          serverTime: Date.now(),
+          heartbeatMs: 15_000,
+          cluster: state(household),
+        }),
+      );
+      return;
+    }
+    const member = household.devices[household.sockets.indexOf(ws)];
+    if (member && m.volumePercent !== undefined) member.volume = m.volumePercent;
+    const push = JSON.stringify({ type: 'cluster.update', reason: m.type, cluster: state(household) });
+    for (const s of household.sockets) send(s, push);
+    send(ws, JSON.stringify({ type: 'command.result', commandId: m.commandId, ok: true, revision: household.revision }));
+  });
+  ws.on('close', () => household.sockets.splice(household.sockets.indexOf(ws), 1));
+  ws.on('error', () => {});
+});
+wss.on('listening', () => {
+  const address = wss.address();
+  process.stdout.write(`${JSON.stringify({ ready: true, port: typeof address === 'object' && address ? address.port : 0 })}\n`);
+});
+process.once('SIGTERM', () => process.exit(0));
+
+// The runner is gone (its end of stdin closed): so is this process.
+process.stdin.on('end', () => process.exit(0)).resume();
