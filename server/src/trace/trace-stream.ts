@@ -1,6 +1,7 @@
 import { TRACE_FORMAT_VERSION, type Cluster, type TraceEvent, type ViewerMessage } from '@handoff/protocol';
 import type { Clock } from '../clock.ts';
 import type { HubSocket } from '../socket.ts';
+import { traceEventsJson } from './event-json.ts';
 import { redactJson } from './redact.ts';
 import type { TraceLog } from './trace-log.ts';
 
@@ -143,13 +144,17 @@ export class TraceStream {
   }
 
   private sendEvents(events: TraceEvent[]): void {
-    this.send({ type: 'trace.events', events });
+    this.sendText(traceEventsJson(events));
     this.cursor = events[events.length - 1]!.seq;
   }
 
   private send(message: ViewerMessage): void {
+    this.sendText(JSON.stringify(message));
+  }
+
+  private sendText(json: string): void {
     try {
-      this.socket.send(redactJson(JSON.stringify(message)));
+      this.socket.send(redactJson(json));
     } catch {
       // The socket is gone (its close event stops us too); a viewer never takes the hub down.
       this.stop();
