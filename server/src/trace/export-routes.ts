@@ -7,7 +7,6 @@ import type { Log } from '../log.ts';
 import { auditRead, traceRefusal } from './access.ts';
 import { toChrome } from './chrome.ts';
 import { toOtlp } from './otlp.ts';
-import { traceEventJson } from './event-json.ts';
 import { redactJson } from './redact.ts';
 
 const FORMATS = ['ndjson', 'otlp', 'chrome'] as const;
@@ -41,7 +40,7 @@ export function traceExportRoutes(router: Router, auth: (ctx: RouteContext) => P
 /** One event per line, in seq order, redacted; nothing else. */
 export function toNdjson(events: readonly TraceEvent[]): string {
   let out = '';
-  for (const e of events) out += redactJson(traceEventJson(e)) + '\n';
+  for (const e of events) out += redactJson(JSON.stringify(e)) + '\n';
   return out;
 }
 

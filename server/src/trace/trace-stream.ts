@@ -1,7 +1,6 @@
 import { TRACE_FORMAT_VERSION, type Cluster, type TraceEvent, type ViewerMessage } from '@handoff/protocol';
 import type { Clock } from '../clock.ts';
 import type { HubSocket } from '../socket.ts';
-import { traceEventsJson } from './event-json.ts';
 import { redactJson } from './redact.ts';
 import type { TraceLog } from './trace-log.ts';
 
@@ -144,17 +143,13 @@ export class TraceStream {
   }
 
   private sendEvents(events: TraceEvent[]): void {
-    this.sendText(traceEventsJson(events));
+    this.send({ type: 'trace.events', events });
     this.cursor = events[events.length - 1]!.seq;
   }
 
   private send(message: ViewerMessage): void {
-    this.sendText(JSON.stringify(message));
-  }
-
-  private sendText(json: string): void {
     try {
-      this.socket.send(redactJson(json));
+      this.socket.send(redactJson(JSON.stringify(message)));
     } catch {
       // The socket is gone (its close event stops us too); a viewer never takes the hub down.
       this.stop();
