@@ -4,6 +4,7 @@ import type { Clock } from './clock.ts';
 import type { Placement, SessionOwner, TraceWatch } from './cluster/placement.ts';
 import { DeviceConnection } from './device-connection.ts';
 import { HubError } from './errors.ts';
+import { HeartbeatWheel } from './heartbeat-wheel.ts';
 import type { HubSettings } from './hub-settings.ts';
 import { RateLimiter, type RateDecision } from './limits/rate-limit.ts';
 import type { Log } from './log.ts';
@@ -30,7 +31,7 @@ export interface HubOptions {
 
 /**
  * The hub: one session per user, created when first needed (restored from the store when it has
- * one), the device connections linked to them, a shared heartbeat sweep, and the entry point for
+ * one), the device connections linked to them, their heartbeats, and the entry point for
  * commands that do not come from a device socket (HTTP).
  */
 export class Hub {
@@ -49,7 +50,7 @@ export class Hub {
   private readonly perAddress = new Map<string, number>();
   private readonly commandLimiter: RateLimiter;
   private readonly httpWaiters = new Map<string, (result: CommandResult) => void>();
-  private readonly sweep: NodeJS.Timeout;
+  private readonly heartbeats: HeartbeatWheel<DeviceConnection>;
   private tickets = 0;
 
   constructor(opts: HubOptions) {
@@ -60,8 +61,7 @@ export class Hub {
     this.store = opts.store;
     this.metrics = opts.metrics ?? noopMetrics;
     this.commandLimiter = new RateLimiter({ ratePerSec: this.settings.commandsPerSec, burst: this.settings.commandBurst }, () => this.clock.now());
-    this.sweep = setInterval(() => this.heartbeat(), this.settings.heartbeatMs);
-    this.sweep.unref();
+    this.heartbeats = new HeartbeatWheel(this.settings.heartbeatMs, (conn) => this.heartbeat(conn));
     this.placement = opts.placement?.(this) ?? null;
   }
 
@@ -69,6 +69,7 @@ export class Hub {
   connectDevice(socket: HubSocket, principal: Principal, address = '?'): DeviceConnection {
     const conn = new DeviceConnection(this, socket, principal, address);
     this.connections.add(conn);
+    this.heartbeats.add(conn);
     const open = (this.perAddress.get(address) ?? 0) + 1;
     this.perAddress.set(address, open);
     if (open > this.settings.maxConnectionsPerAddress) {
@@ -128,6 +129,7 @@ export class Hub {
 
   forget(conn: DeviceConnection): void {
     if (!this.connections.delete(conn)) return;
+    this.heartbeats.delete(conn);
     const open = (this.perAddress.get(conn.address) ?? 1) - 1;
     if (open > 0) this.perAddress.set(conn.address, open);
     else this.perAddress.delete(conn.address);
@@ -262,21 +264,18 @@ export class Hub {
     return this.placement?.watchTrace(userId) ?? null;
   }
 
-  /** One sweep for every socket: a clock ping each, and a disconnect for the silent ones. */
-  private heartbeat(): void {
-    const now = this.clock.now();
-    const limit = this.settings.heartbeatMs * this.settings.missedHeartbeats;
-    for (const conn of this.connections) {
-      if (now - conn.lastHeardAt > limit) conn.close(CloseCode.HEARTBEAT_TIMEOUT, 'no heartbeat');
-      else if (conn.deviceId) conn.ping();
-    }
+  /** Once per heartbeat for every socket (spread over the period): a clock ping, or a disconnect when silent too long. */
+  private heartbeat(conn: DeviceConnection): void {
+    if (this.clock.now() - conn.lastHeardAt > this.settings.heartbeatMs * this.settings.missedHeartbeats) {
+      conn.close(CloseCode.HEARTBEAT_TIMEOUT, 'no heartbeat');
+    } else if (conn.deviceId) conn.ping();
   }
 
   /** Stop: tell every device to reconnect (elsewhere), close sockets, stop sessions. */
   async close(): Promise<void> {
     // Many nodes: hand every session here to another node first (devices keep playing meanwhile).
     await this.placement?.drain();
-    clearInterval(this.sweep);
+    this.heartbeats.stop();
     for (const conn of [...this.connections]) {
       conn.sendMessage({ type: 'hub.reconnect', reason: 'hub shutting down' });
       conn.close(CloseCode.GOING_AWAY, 'hub shutting down');
