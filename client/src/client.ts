@@ -9,11 +9,12 @@ import {
   type CommandResult,
   type DeviceKind,
   type DeviceMessage,
-  type Playback,
 } from '@handoff/protocol';
+import { PendingCommands } from './pending-commands.ts';
 import type { PlayerPort } from './player.ts';
-import { runAt } from './schedule.ts';
+import { FATAL, ReconnectPolicy } from './reconnect-policy.ts';
 import { OPEN, type SocketFactory, type WebSocketLike } from './socket.ts';
+import { Switches } from './switches.ts';
 
 export interface ClientOptions {
   /** Hub socket URLs (ws://host:port/v1/connect); on failure the client moves to the next. */
@@ -31,16 +32,6 @@ export interface ClientOptions {
   /** One line per notable event. */
   onEvent?: (line: string) => void;
 }
-
-/** Close codes after which reconnecting would not help. */
-const FATAL: number[] = [
-  CloseCode.FORBIDDEN,
-  CloseCode.CLIENT_TOO_OLD,
-  CloseCode.SERVER_TOO_OLD,
-  CloseCode.REPLACED,
-  CloseCode.TOO_MANY_DEVICES,
-  CloseCode.KICKED,
-];
 
 export type CommandInput = {
   [K in Command['type']]: Omit<Extract<Command, { type: K }>, 'commandId'> & { commandId?: string };
@@ -65,8 +56,7 @@ export class HandoffClient {
   readonly errors: Array<{ code: string; message: string }> = [];
   private ws: WebSocketLike | null = null;
   private token: string | null = null;
-  private urlIndex = 0;
-  private attempt = 0;
+  private readonly reconnect: ReconnectPolicy;
   private stopped = false;
   /** When the hub last said anything (any socket), and when the current socket opened. */
   private lastHeard = 0;
@@ -74,14 +64,8 @@ export class HandoffClient {
   private heartbeatMs = 5000;
   private graceMs = Infinity;
   private commands = 0;
-  /** Commands sent and not answered yet: resent with the same id after a reconnect (answered once, applied once). */
-  private readonly pending = new Map<string, { command: Command; resolve: (r: CommandResult) => void }>();
-  private readonly prepared = new Map<string, Playback>();
-  private switchCancel: (() => void) | null = null;
-  private startedFor: string | null = null;
-  private stoppedFor: string | null = null;
-  /** A switch handed to the player's own clock, not yet reached. */
-  private scheduledFor: { transferId: string; role: 'start' | 'stop' } | null = null;
+  private readonly pending = new PendingCommands((command) => this.send(command));
+  private readonly switches: Switches;
   private readonly watchers = new Set<() => void>();
   private ticker: ReturnType<typeof setInterval> | null = null;
   private welcomed: { resolve: () => void; reject: (e: Error) => void } | null = null;
@@ -91,6 +75,15 @@ export class HandoffClient {
   constructor(private readonly opts: ClientOptions) {
     this.now = opts.clock ?? defaultClock;
     if (typeof opts.token === 'string') this.token = opts.token;
+    this.reconnect = new ReconnectPolicy(opts);
+    this.switches = new Switches({
+      player: opts.player,
+      now: this.now,
+      offsetMs: () => this.offsetMs,
+      serverNow: () => this.serverNow(),
+      track: () => this.cluster?.playback.track,
+      send: (message) => this.send(message),
+    });
   }
 
   get id(): string {
@@ -122,7 +115,7 @@ export class HandoffClient {
 
   private async open(): Promise<void> {
     if (this.stopped) return;
-    const url = this.opts.urls[this.urlIndex % this.opts.urls.length]!;
+    const url = this.reconnect.url;
     try {
       if (!this.token && typeof this.opts.token === 'function') this.token = await this.opts.token();
     } catch (err) {
@@ -160,9 +153,7 @@ export class HandoffClient {
 
   private retry(why: string): void {
     if (this.stopped) return;
-    this.urlIndex++;
-    const base = Math.min(this.opts.maxBackoffMs ?? 3000, 100 * 2 ** this.attempt++);
-    const wait = base / 2 + (this.opts.random ?? Math.random)() * (base / 2);
+    const wait = this.reconnect.failed();
     this.emit(`reconnecting in ${Math.round(wait)} ms (${why})`);
     setTimeout(() => void this.open(), wait);
   }
@@ -196,14 +187,14 @@ export class HandoffClient {
         this.welcomedOn = this.ws;
         this.heartbeatMs = m.heartbeatMs;
         if (m.graceMs !== undefined) this.graceMs = m.graceMs;
-        this.attempt = 0;
+        this.reconnect.welcomed();
         this.connects++;
         this.apply(m.cluster);
         this.welcomed?.resolve();
         this.welcomed = null;
         this.emit(`connected (revision ${m.cluster.revision})`);
         // An answer may have been lost with the old socket: ask again, the hub deduplicates by id.
-        for (const { command } of this.pending.values()) this.send(command);
+        this.pending.resend();
         break;
       case 'cluster.update':
         this.apply(m.cluster);
@@ -219,17 +210,18 @@ export class HandoffClient {
         this.rttMs = m.rttMs;
         break;
       case 'transfer.prepare':
-        this.prepare(m.transferId, m.playback, m.volume);
+        this.switches.prepare(m.transferId, m.playback, m.volume);
         break;
       case 'transfer.switch':
-        this.scheduleSwitch(m.transferId, m.role, m.atServerTime, m.positionMs);
+        this.switches.schedule(m.transferId, m.role, m.atServerTime, m.positionMs);
         break;
       case 'transfer.abort':
-        this.abort(m.transferId, m.resumeAt);
+        this.switches.abort(m.transferId, m.resumeAt);
+        this.emit(`transfer ${m.transferId} aborted`);
+        this.reconcile();
         break;
       case 'command.result':
-        this.pending.get(m.commandId)?.resolve(m);
-        this.pending.delete(m.commandId);
+        this.pending.answered(m);
         break;
       case 'error':
         this.errors.push({ code: m.code, message: m.message });
@@ -259,7 +251,7 @@ export class HandoffClient {
 
   /** Make the sound match the cluster: play what it says if this device is active, else be silent. */
   private reconcile(): void {
-    if (this.switchCancel || !this.cluster) return;
+    if (this.switches.waiting || !this.cluster) return;
     const { playback, activeDeviceId } = this.cluster;
     const track = playback.track;
     const player = this.opts.player;
@@ -271,81 +263,10 @@ export class HandoffClient {
     }
   }
 
-  private prepare(transferId: string, playback: Playback, volume: number): void {
-    this.opts.player.prepare(playback, transferId).then(
-      () => {
-        this.prepared.set(transferId, playback);
-        this.opts.player.setVolume?.(volume);
-        this.send({ type: 'transfer.ready', transferId });
-      },
-      (err: unknown) => this.send({ type: 'transfer.failed', transferId, reason: String((err as Error)?.message ?? err).slice(0, 200) }),
-    );
-  }
-
-  private scheduleSwitch(transferId: string, role: 'start' | 'stop', atServerTime: number, positionMs: number): void {
-    const localT = atServerTime + this.offsetMs;
-    const player = this.opts.player;
-    const playback = this.prepared.get(transferId);
-    // A player with its own clock gets the switch now, to run at T on that clock.
-    const onAudioClock = role === 'stop' ? 'scheduleStop' in player : 'scheduleStart' in player && Boolean(playback?.track);
-    if (onAudioClock && role === 'stop') player.scheduleStop?.(localT, transferId);
-    if (onAudioClock && role === 'start') player.scheduleStart?.(playback!.track!, positionMs, localT, transferId);
-    this.scheduledFor = onAudioClock ? { transferId, role } : null;
-    this.switchCancel?.();
-    this.switchCancel = runAt(this.now, localT, () => {
-      this.switchCancel = null;
-      this.scheduledFor = null;
-      if (role === 'stop') {
-        if (!onAudioClock) player.stop(transferId);
-        this.stoppedFor = transferId;
-        return;
-      }
-      this.prepared.clear();
-      if (!playback?.track) return this.send({ type: 'transfer.failed', transferId, reason: 'nothing prepared' });
-      // Start where the line is now: a timer that fired late must not leave the position behind.
-      if (!onAudioClock) player.start(playback.track, positionMs + (this.now() - localT), transferId);
-      this.startedFor = transferId;
-      this.send({ type: 'transfer.started', transferId, atServerTime: onAudioClock ? atServerTime : this.serverNow() });
-    });
-  }
-
-  private abort(transferId: string, resumeAt?: { positionMs: number; atServerTime: number }): void {
-    this.prepared.delete(transferId);
-    this.switchCancel?.();
-    this.switchCancel = null;
-    // A switch already handed to the audio clock counts as done: undo it like one that ran.
-    if (this.scheduledFor?.transferId === transferId) {
-      if (this.scheduledFor.role === 'start') this.startedFor = transferId;
-      else this.stoppedFor = transferId;
-    }
-    this.scheduledFor = null;
-    if (this.startedFor === transferId) this.opts.player.stop(transferId);
-    const track = this.cluster?.playback.track;
-    if (this.stoppedFor === transferId && resumeAt && track) {
-      this.opts.player.start(track, resumeAt.positionMs + (this.serverNow() - resumeAt.atServerTime), transferId);
-    }
-    this.emit(`transfer ${transferId} aborted`);
-    this.reconcile();
-  }
-
   /** Send a command and wait for its result. Passing the same `commandId` again is a safe retry. */
   command(input: CommandInput, timeoutMs = 15_000): Promise<CommandResult> {
     const commandId = input.commandId ?? `${this.id}-${Date.now().toString(36)}-${++this.commands}`;
-    const command = { ...input, commandId };
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(commandId);
-        reject(new Error(`no result for ${command.type} ${commandId}`));
-      }, timeoutMs);
-      this.pending.set(commandId, {
-        command,
-        resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
-      });
-      this.send(command);
-    });
+    return this.pending.send({ ...input, commandId }, timeoutMs);
   }
 
   /** Send any frame as is (tests of bad input). */
@@ -392,7 +313,7 @@ export class HandoffClient {
   close(): void {
     this.stopped = true;
     this.stopTicker();
-    this.switchCancel?.();
+    this.switches.cancel();
     this.opts.player.stop();
     if (this.ws?.readyState === OPEN) {
       this.ws.send(JSON.stringify({ type: 'device.goodbye' }));

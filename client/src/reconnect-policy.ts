@@ -1,0 +1,40 @@
+import { CloseCode } from '@handoff/protocol';
+import type { ClientOptions } from './client.ts';
+
+/**
+ * Where and when a client reconnects: after each failure the next hub URL in turn, after a wait
+ * that doubles from 100 ms up to `maxBackoffMs`, half of it jitter. A welcome starts it over.
+ */
+export class ReconnectPolicy {
+  private urlIndex = 0;
+  private attempt = 0;
+
+  constructor(private readonly opts: Pick<ClientOptions, 'urls' | 'maxBackoffMs' | 'random'>) {}
+
+  /** The hub URL to connect to now. */
+  get url(): string {
+    return this.opts.urls[this.urlIndex % this.opts.urls.length]!;
+  }
+
+  /** A connection failed: move on to the next URL, and say how long to wait before trying it (ms). */
+  failed(): number {
+    this.urlIndex++;
+    const base = Math.min(this.opts.maxBackoffMs ?? 3000, 100 * 2 ** this.attempt++);
+    return base / 2 + (this.opts.random ?? Math.random)() * (base / 2);
+  }
+
+  /** Welcomed: the next failure waits the shortest time again. */
+  welcomed(): void {
+    this.attempt = 0;
+  }
+}
+
+/** Close codes after which reconnecting would not help. */
+export const FATAL: number[] = [
+  CloseCode.FORBIDDEN,
+  CloseCode.CLIENT_TOO_OLD,
+  CloseCode.SERVER_TOO_OLD,
+  CloseCode.REPLACED,
+  CloseCode.TOO_MANY_DEVICES,
+  CloseCode.KICKED,
+];
