@@ -1,39 +1,21 @@
 import type { Cluster, Command, CommandResult } from '@handoff/protocol';
-import type { Bus } from '../bus/bus.ts';
 import { HubError, toHubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
 import type { Log } from '../log.ts';
 import { toCluster } from '../session/context.ts';
 import type { Session } from '../session/session.ts';
-import type { Lease, Leases } from './leases.ts';
+import { Calls } from './calls.ts';
+import { IncomingEvents } from './incoming-events.ts';
+import type { Lease } from './leases.ts';
+import { Liveness } from './liveness.ts';
+import type { MeshOptions } from './mesh-options.ts';
 import { Outbox } from './outbox.ts';
 import type { Placement, TraceWatch } from './placement.ts';
 import { RemoteDevices } from './remote-devices.ts';
 import { RoutedSession, type Route, type RouteHost } from './routed-session.ts';
-import type { TraceStreams } from './trace-streams.ts';
 import { inbox, type Envelope, type EventItem, type Item } from './wire.ts';
 
-export interface MeshOptions {
-  nodeId: string;
-  bus: Bus;
-  leases: Leases;
-  log: Log;
-  /** How long a lease lasts without renewal: the longest a dead node's users wait for a new owner. */
-  leaseTtlMs: number;
-  /** Trace events in Redis streams: numbering goes on across owners, viewers watch from any node. */
-  traces?: TraceStreams;
-  /** How often the nodes this one talks to are checked for life. @default 500 */
-  livenessMs?: number;
-  /**
-   * An owner silent this long (no answer to pings: dead, frozen or cut off) is looked past: its
-   * users' owner is found again, which waits for its lease to lapse. A device's node that nobody
-   * listens for this long is taken as gone: its devices start their grace period. @default 1500
-   */
-  nodeGoneAfterMs?: number;
-}
-
-type Call = Extract<Item, { t: 'cmd' } | { t: 'read' } | { t: 'ping' }>;
-type Answer = Extract<Item, { t: 'res' } | { t: 'cluster' } | { t: 'pong' }> | 'undelivered' | null;
+export type { MeshOptions } from './mesh-options.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long a draining node waits for a session's transfer in flight to resolve before handing it over. */
@@ -66,17 +48,10 @@ export class Mesh implements Placement, RouteHost {
   private readonly conns = new Map<string, RoutedSession>();
   /** Owner side: devices on other nodes linked to sessions here. */
   private readonly remote: RemoteDevices;
-  /** Owner side: events for a user whose owner is being found, in arrival order. */
-  private readonly waiting = new Map<string, Array<{ from: string; items: EventItem[] }>>();
-  private readonly calls = new Map<string, (answer: Answer) => void>();
-  /** When anything last came from each node. */
-  private readonly heard = new Map<string, number>();
-  /** Nodes pinged and not heard from since (when the first unanswered ping left). */
-  private readonly silentSince = new Map<string, number>();
-  /** Nodes whose inbox nobody listens to (since when). */
-  private readonly absentSince = new Map<string, number>();
+  private readonly incoming: IncomingEvents;
+  private readonly calls: Calls;
+  private readonly liveness: Liveness;
   private readonly timers: NodeJS.Timeout[] = [];
-  private callCount = 0;
   private draining = false;
   private stopped = false;
   private unsubscribe: (() => Promise<void>) | null = null;
@@ -89,6 +64,13 @@ export class Mesh implements Placement, RouteHost {
     this.log = opts.log;
     this.outbox = new Outbox(opts.nodeId, opts.bus, opts.log, (node, items) => this.undelivered(node, items));
     this.remote = new RemoteDevices(this.outbox);
+    this.incoming = new IncomingEvents(this.outbox, {
+      sessionOf: (userId) => this.ownedSession(userId),
+      route: (userId) => this.route(userId),
+      apply: (session, from, items) => this.remote.apply(session, from, items, this.hub.settings.session.maxDevices),
+    });
+    this.calls = new Calls(opts.nodeId, this.outbox);
+    this.liveness = new Liveness(opts, this.outbox, this.calls, this.routed, this.remote, (userId) => this.ownedSession(userId));
   }
 
   /** Listen on this node's inbox and start renewing leases and watching other nodes. */
@@ -100,7 +82,7 @@ export class Mesh implements Placement, RouteHost {
       this.timers.push(t);
     };
     every(Math.max(100, Math.floor(this.opts.leaseTtlMs / 3)), () => this.renewAll());
-    every(this.opts.livenessMs ?? 500, () => this.checkNodes());
+    every(this.opts.livenessMs ?? 500, () => this.liveness.check());
   }
 
   /** How many sessions run here. */
@@ -123,7 +105,7 @@ export class Mesh implements Placement, RouteHost {
       for (;;) {
         const route = await this.route(userId);
         if (route.kind === 'local') return await this.hub.commandOn(route.session, command, origin);
-        const answer = await this.call(route.node, { t: 'cmd', u: userId, id: '', command, origin }, deadline - Date.now());
+        const answer = await this.calls.call(route.node, { t: 'cmd', u: userId, id: '', command, origin }, deadline - Date.now());
         if (answer !== null && answer !== 'undelivered' && answer.t === 'res') return answer.result;
         if (answer === null || Date.now() > deadline) return failed('no result in time');
         await sleep(100);
@@ -137,7 +119,7 @@ export class Mesh implements Placement, RouteHost {
     for (let attempt = 0; attempt < 20; attempt++) {
       const route = await this.route(userId);
       if (route.kind === 'local') return toCluster(route.session.context);
-      const answer = await this.call(route.node, { t: 'read', u: userId, id: '' }, this.hub.settings.commandTimeoutMs);
+      const answer = await this.calls.call(route.node, { t: 'read', u: userId, id: '' }, this.hub.settings.commandTimeoutMs);
       if (answer !== null && answer !== 'undelivered' && answer.t === 'cluster' && answer.cluster) return answer.cluster;
       await sleep(100);
     }
@@ -149,7 +131,7 @@ export class Mesh implements Placement, RouteHost {
     if (own) return toCluster(own.context);
     const holder = await this.opts.leases.holder(userId);
     if (!holder || holder === this.nodeId) return null;
-    const answer = await this.call(holder, { t: 'read', u: userId, id: '' }, 2000);
+    const answer = await this.calls.call(holder, { t: 'read', u: userId, id: '' }, 2000);
     return answer !== null && answer !== 'undelivered' && answer.t === 'cluster' ? answer.cluster : null;
   }
 
@@ -188,7 +170,7 @@ export class Mesh implements Placement, RouteHost {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     await within(2000, this.outbox.drained());
-    for (const done of this.calls.values()) done(null);
+    this.calls.abandonAll();
     await within(1000, this.unsubscribe?.().catch(() => {}) ?? Promise.resolve());
     await within(2000, this.opts.traces?.close() ?? Promise.resolve());
     await within(2000, this.opts.bus.close());
@@ -239,7 +221,7 @@ export class Mesh implements Placement, RouteHost {
       } else {
         holder = await this.opts.leases.holder(userId);
       }
-      if (holder && holder !== this.nodeId && (await this.answers(holder))) return { kind: 'remote', node: holder };
+      if (holder && holder !== this.nodeId && (await this.liveness.answers(holder))) return { kind: 'remote', node: holder };
       if (Date.now() > giveUpAt) throw new HubError({ code: 'INTERNAL', message: `no node could take the session of ${userId}` });
       await sleep(150 + Math.random() * 100);
     }
@@ -342,12 +324,10 @@ export class Mesh implements Placement, RouteHost {
       return this.log.error({}, 'mesh: unreadable message on the inbox');
     }
     const { from, items } = envelope;
-    this.heard.set(from, Date.now());
-    this.silentSince.delete(from);
-    this.absentSince.delete(from);
+    this.liveness.heardFrom(from);
     let run: EventItem[] = [];
     const flush = () => {
-      if (run.length) this.onEvents(from, run);
+      if (run.length) this.incoming.arrived(from, run);
       run = [];
     };
     for (const item of items) {
@@ -390,49 +370,12 @@ export class Mesh implements Placement, RouteHost {
         return this.outbox.post(from, { t: 'pong', id: item.id });
       case 'res':
       case 'cluster':
-      case 'pong': {
-        const done = this.calls.get(item.id);
-        this.calls.delete(item.id);
-        return done?.(item);
-      }
+      case 'pong':
+        return this.calls.answered(item.id, item);
     }
   }
 
-  /** Events from another node's devices: applied if the session runs here, else it is found (or taken) first. */
-  private onEvents(from: string, items: EventItem[]): void {
-    const userId = items[0]!.u;
-    const waiting = this.waiting.get(userId);
-    if (waiting) return void waiting.push({ from, items });
-    const session = this.ownedSession(userId);
-    if (session) return this.remote.apply(session, from, items, this.hub.settings.session.maxDevices);
-    const queue = [{ from, items }];
-    this.waiting.set(userId, queue);
-    const settle = (route: Route | null) => {
-      this.waiting.delete(userId);
-      for (const w of queue) {
-        if (route?.kind === 'local' && this.ownedSession(userId) === route.session) this.remote.apply(route.session, w.from, w.items, this.hub.settings.session.maxDevices);
-        else this.outbox.post(w.from, { t: 'bounce', u: userId, items: w.items });
-      }
-    };
-    this.route(userId).then(settle, () => settle(null));
-  }
-
   // ---- other nodes' life ----
-
-  private call(node: string, item: Call, timeoutMs: number): Promise<Answer> {
-    const id = `${this.nodeId}:${++this.callCount}`;
-    return new Promise<Answer>((resolve) => {
-      const timer = setTimeout(() => {
-        this.calls.delete(id);
-        resolve(null);
-      }, Math.max(1, timeoutMs));
-      this.calls.set(id, (answer) => {
-        clearTimeout(timer);
-        resolve(answer);
-      });
-      this.outbox.post(node, { ...item, id });
-    });
-  }
 
   /** A publish to `node` reached nobody: its items go back where they came from, and the node is suspect. */
   private undelivered(node: string, items: Item[]): void {
@@ -444,64 +387,10 @@ export class Mesh implements Placement, RouteHost {
         if (!list) byUser.set(item.u, (list = []));
         list.push(item);
       } else if (item.t === 'cmd' || item.t === 'read' || item.t === 'ping') {
-        const done = this.calls.get(item.id);
-        this.calls.delete(item.id);
-        done?.('undelivered');
+        this.calls.answered(item.id, 'undelivered');
       }
     }
     for (const [userId, list] of byUser) this.routedFor(userId).retry(list);
-    this.absent(node);
-  }
-
-  /** Whether the node answers a ping soon (alive, not frozen). */
-  private async answers(node: string): Promise<boolean> {
-    if (Date.now() - (this.heard.get(node) ?? 0) < (this.opts.livenessMs ?? 500)) return true;
-    const answer = await this.call(node, { t: 'ping', id: '' }, 400);
-    return answer !== null && answer !== 'undelivered';
-  }
-
-  /**
-   * Owners this node routes to are pinged when quiet; one silent past `nodeGoneAfterMs` is looked
-   * past. Nodes with devices linked to sessions here are checked for a listener on their inbox.
-   */
-  private checkNodes(): void {
-    const now = Date.now();
-    const every = this.opts.livenessMs ?? 500;
-    const owners = new Set<string>();
-    for (const routed of this.routed.values()) if (routed.current?.kind === 'remote') owners.add(routed.current.node);
-    for (const node of owners) {
-      if (now - (this.heard.get(node) ?? 0) < every) continue;
-      this.outbox.post(node, { t: 'ping', id: '' });
-      const since = this.silentSince.get(node) ?? now;
-      this.silentSince.set(node, since);
-      if (now - since > (this.opts.nodeGoneAfterMs ?? 1500)) this.lookPast(node);
-    }
-    for (const node of this.remote.nodes()) {
-      if (now - (this.heard.get(node) ?? 0) < every) continue;
-      this.outbox.reaches(node).then(
-        (listening) => (listening ? this.absentSince.delete(node) : this.absent(node)),
-        () => {},
-      );
-    }
-  }
-
-  /** Connections here routed to `node` find the owner again (harmless if it was a blip: they find it again). */
-  private lookPast(node: string): void {
-    this.silentSince.delete(node);
-    for (const routed of this.routed.values()) if (routed.current?.kind === 'remote' && routed.current.node === node) routed.reroute();
-  }
-
-  /**
-   * Nobody listens on the node's inbox: it died (or lost Redis). Connections here routed to it
-   * look past it at once; its devices linked to sessions here are taken as gone once it stayed
-   * absent for `nodeGoneAfterMs` (they start their grace period, and reconnect elsewhere).
-   */
-  private absent(node: string): void {
-    this.lookPast(node);
-    const now = Date.now();
-    const since = this.absentSince.get(node) ?? now;
-    this.absentSince.set(node, since);
-    if (now - since < (this.opts.nodeGoneAfterMs ?? 1500)) return;
-    this.remote.nodeGone(node, (userId) => this.ownedSession(userId));
+    this.liveness.absent(node);
   }
 }

@@ -1,0 +1,27 @@
+import type { Bus } from '../bus/bus.ts';
+import type { Log } from '../log.ts';
+import type { Leases } from './leases.ts';
+import type { TraceStreams } from './trace-streams.ts';
+
+/**
+ * What a Mesh is built from (server/src/start-hub.ts): this node's name, the Bus and Leases it
+ * shares with the other nodes, and its timings.
+ */
+export interface MeshOptions {
+  nodeId: string;
+  bus: Bus;
+  leases: Leases;
+  log: Log;
+  /** How long a lease lasts without renewal: the longest a dead node's users wait for a new owner. */
+  leaseTtlMs: number;
+  /** Trace events in Redis streams: numbering goes on across owners, viewers watch from any node. */
+  traces?: TraceStreams;
+  /** How often the nodes this one talks to are checked for life. @default 500 */
+  livenessMs?: number;
+  /**
+   * An owner silent this long (no answer to pings: dead, frozen or cut off) is looked past: its
+   * users' owner is found again, which waits for its lease to lapse. A device's node that nobody
+   * listens for this long is taken as gone: its devices start their grace period. @default 1500
+   */
+  nodeGoneAfterMs?: number;
+}
