@@ -15,6 +15,8 @@ export const ErrorCode = {
   SUPERSEDED: 'SUPERSEDED',
   RATE_LIMITED: 'RATE_LIMITED',
   TOO_MANY_DEVICES: 'TOO_MANY_DEVICES',
+  /** No outcome within the hub's command timeout; the command may still take effect (retry with the same id). */
+  COMMAND_TIMEOUT: 'COMMAND_TIMEOUT',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

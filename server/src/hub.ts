@@ -222,7 +222,7 @@ export class Hub {
     return new Promise<CommandResult>((resolve) => {
       const timer = setTimeout(() => {
         this.httpWaiters.delete(ticket);
-        resolve({ type: 'command.result', commandId: command.commandId, ok: false, code: 'INTERNAL', message: 'no result in time' });
+        resolve({ type: 'command.result', commandId: command.commandId, ok: false, code: 'COMMAND_TIMEOUT', message: `no outcome within ${this.settings.commandTimeoutMs} ms` });
       }, this.settings.commandTimeoutMs);
       this.httpWaiters.set(ticket, (result) => {
         clearTimeout(timer);

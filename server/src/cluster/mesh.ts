@@ -100,14 +100,14 @@ export class Mesh implements Placement, RouteHost {
 
   async command(userId: string, command: Command, origin: string): Promise<CommandResult> {
     const deadline = Date.now() + this.hub.settings.commandTimeoutMs;
-    const failed = (message: string): CommandResult => ({ type: 'command.result', commandId: command.commandId, ok: false, code: 'INTERNAL', message });
+    const failed = (message: string, code: 'INTERNAL' | 'COMMAND_TIMEOUT' = 'INTERNAL'): CommandResult => ({ type: 'command.result', commandId: command.commandId, ok: false, code, message });
     try {
       for (;;) {
         const route = await this.route(userId);
         if (route.kind === 'local') return await this.hub.commandOn(route.session, command, origin);
         const answer = await this.calls.call(route.node, { t: 'cmd', u: userId, id: '', command, origin }, deadline - Date.now());
         if (answer !== null && answer !== 'undelivered' && answer.t === 'res') return answer.result;
-        if (answer === null || Date.now() > deadline) return failed('no result in time');
+        if (answer === null || Date.now() > deadline) return failed(`no outcome within ${this.hub.settings.commandTimeoutMs} ms`, 'COMMAND_TIMEOUT');
         await sleep(100);
       }
     } catch (err) {
