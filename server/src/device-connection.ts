@@ -252,7 +252,9 @@ export class DeviceConnection implements DeviceLink {
       this.session.unlink(this.deviceId, this);
       const payload = { connId: this.id, by: this.closedBy ? 'hub' : 'device', ...this.closedBy };
       const seq = this.session.traceEvent('connection', 'closed', { deviceId: this.deviceId, payload });
-      this.session.send({ type: 'device.leave', deviceId: this.deviceId, connId: this.id, goodbye: false }, { parentSeq: seq });
+      // A kicked device will not be back (its client does not reconnect): offline now, as after a goodbye, not after the grace period.
+      const goodbye = this.closedBy?.code === CloseCode.KICKED;
+      this.session.send({ type: 'device.leave', deviceId: this.deviceId, connId: this.id, goodbye }, { parentSeq: seq });
     }
   }
 }
