@@ -34,7 +34,7 @@ interface Results {
   viewerCmdsPerSec: number;
   throughputRatioPerCpu: number;
   traceOverheadRatioPerCpu: number;
-  peers: { snapcast?: { rttP50Us: number; rttP99Us: number } };
+  peers: { snapcast?: { rttP50Us: number; rttP99Us: number; rttRatioP50: number; rttRatioP99: number } };
   runs: number;
   env: { node: string; cpus: number; date: string; pinned: boolean; loadAvg1m: number };
   notes: string[];
@@ -65,7 +65,7 @@ export function report(r: Results): string {
       ? [
           [
             'snapcast ratio p50 / p99',
-            `${fmt(snap.rttP50Us / r.echoRttP50Us)} / ${fmt(snap.rttP99Us / r.echoRttP99Us)}`,
+            `${fmt(snap.rttRatioP50)} / ${fmt(snap.rttRatioP99)}`,
             'peer',
             '',
           ] as Array<string | number>,

@@ -202,6 +202,22 @@ if (only.has('connections')) {
 }
 
 const med = (pick: (r: Run) => number | undefined) => round(median(all.map(pick).filter((v): v is number => v !== undefined)));
+/**
+ * A ratio is taken within each run (its scenarios ran minutes apart at most, not a run apart), then
+ * the median over runs: on a machine whose speed drifts between runs, a ratio of medians can pair
+ * a fast run's echo with a slow run's hub.
+ */
+const ratio = (top: (r: Run) => number | undefined, bottom: (r: Run) => number | undefined) =>
+  med((r) => {
+    const a = top(r);
+    const b = bottom(r);
+    return a !== undefined && b ? a / b : undefined;
+  });
+const cpuRate = (name: string, pick: (r: Run) => number | undefined) => (r: Run) => {
+  const v = pick(r);
+  const used = r.cpu?.[name]?.server;
+  return v !== undefined && used ? v / used : undefined;
+};
 const echoRttP50Us = med((r) => r.echoRtt?.p50Us);
 const echoRttP99Us = med((r) => r.echoRtt?.p99Us);
 const hubRttP50Us = med((r) => r.hubRtt?.p50Us);
@@ -213,12 +229,7 @@ const fanoutCmdsPerSec = med((r) => r.fanoutTput);
 const hubCmdsPerSec = med((r) => r.hubTput);
 const viewerCmdsPerSec = med((r) => r.viewerTput);
 // Per CPU-second of the server: less sensitive to other processes taking the server's core away.
-const perCpu = (name: string, pick: (r: Run) => number | undefined) =>
-  med((r) => {
-    const v = pick(r);
-    const used = r.cpu?.[name]?.server;
-    return v !== undefined && used ? v / used : undefined;
-  });
+const perCpu = (name: string, pick: (r: Run) => number | undefined) => med((r) => cpuRate(name, pick)(r));
 const echoMsgsPerCpuSec = perCpu('echo', (r) => r.echoTput);
 const hubCmdsPerCpuSec = perCpu('hub', (r) => r.hubTput);
 const fanoutCmdsPerCpuSec = perCpu('fanout', (r) => r.fanoutTput);
@@ -229,24 +240,24 @@ const results = {
   echoRttP99Us,
   hubRttP50Us,
   hubRttP99Us,
-  rttRatioP50: round(hubRttP50Us / echoRttP50Us),
-  rttRatioP99: round(hubRttP99Us / echoRttP99Us),
+  rttRatioP50: ratio((r) => r.hubRtt?.p50Us, (r) => r.echoRtt?.p50Us),
+  rttRatioP99: ratio((r) => r.hubRtt?.p99Us, (r) => r.echoRtt?.p99Us),
   echoMsgsPerSec,
   hubCmdsPerSec,
-  throughputRatio: round(hubCmdsPerSec / echoMsgsPerSec),
+  throughputRatio: ratio((r) => r.hubTput, (r) => r.echoTput),
   fanout: {
     rttP50Us: fanoutRttP50Us,
     rttP99Us: fanoutRttP99Us,
     cmdsPerSec: fanoutCmdsPerSec,
     cmdsPerCpuSec: fanoutCmdsPerCpuSec,
     /** How far the bare fan-out is from the echo: the part of each ratio the command's shape costs. */
-    rttRatioP50: round(fanoutRttP50Us / echoRttP50Us),
-    rttRatioP99: round(fanoutRttP99Us / echoRttP99Us),
-    throughputRatio: round(fanoutCmdsPerSec / echoMsgsPerSec),
+    rttRatioP50: ratio((r) => r.fanoutRtt?.p50Us, (r) => r.echoRtt?.p50Us),
+    rttRatioP99: ratio((r) => r.fanoutRtt?.p99Us, (r) => r.echoRtt?.p99Us),
+    throughputRatio: ratio((r) => r.fanoutTput, (r) => r.echoTput),
     /** The hub against it: the part the hub's own work costs. */
-    hubRttP50: round(hubRttP50Us / fanoutRttP50Us),
-    hubRttP99: round(hubRttP99Us / fanoutRttP99Us),
-    hubThroughput: round(hubCmdsPerSec / fanoutCmdsPerSec),
+    hubRttP50: ratio((r) => r.hubRtt?.p50Us, (r) => r.fanoutRtt?.p50Us),
+    hubRttP99: ratio((r) => r.hubRtt?.p99Us, (r) => r.fanoutRtt?.p99Us),
+    hubThroughput: ratio((r) => r.hubTput, (r) => r.fanoutTput),
   },
   handoff: {
     count: handoffs.reduce((a, h) => a + h.count, 0),
@@ -258,14 +269,23 @@ const results = {
     failed: handoffs.reduce((a, h) => a + h.failed, 0),
   },
   connections: conn ? { ...conn, hubRssPerConnKB: round(conn.hubRssPerConnKB), transferP99Ms: round(conn.transferP99Ms) } : null,
-  traceOverheadRatio: round(viewerCmdsPerSec / hubCmdsPerSec),
+  traceOverheadRatio: ratio((r) => r.viewerTput, (r) => r.hubTput),
   viewerCmdsPerSec,
   echoMsgsPerCpuSec,
   hubCmdsPerCpuSec,
   viewerCmdsPerCpuSec,
-  throughputRatioPerCpu: round(hubCmdsPerCpuSec / echoMsgsPerCpuSec),
-  traceOverheadRatioPerCpu: round(viewerCmdsPerCpuSec / hubCmdsPerCpuSec),
-  peers: withSnapcast ? { snapcast: { rttP50Us: med((r) => r.snapcast?.p50Us), rttP99Us: med((r) => r.snapcast?.p99Us) } } : {},
+  throughputRatioPerCpu: ratio(cpuRate('hub', (r) => r.hubTput), cpuRate('echo', (r) => r.echoTput)),
+  traceOverheadRatioPerCpu: ratio(cpuRate('viewers', (r) => r.viewerTput), cpuRate('hub', (r) => r.hubTput)),
+  peers: withSnapcast
+    ? {
+        snapcast: {
+          rttP50Us: med((r) => r.snapcast?.p50Us),
+          rttP99Us: med((r) => r.snapcast?.p99Us),
+          rttRatioP50: ratio((r) => r.snapcast?.p50Us, (r) => r.echoRtt?.p50Us),
+          rttRatioP99: ratio((r) => r.snapcast?.p99Us, (r) => r.echoRtt?.p99Us),
+        },
+      }
+    : {},
   runs,
   perRun: all,
   sizes: { ...sizes, connections, fleetTransfersPerSec: fleetRate, fleetDurationS: fleetDuration },

@@ -63,8 +63,8 @@ describe('npm run bench (smoke)', () => {
         }),
       );
       expect(results.env).toEqual(expect.objectContaining({ node: process.version, cpus: expect.any(Number), date: expect.any(String) }));
-      const peers = results.peers as { snapcast?: { rttP50Us: number; rttP99Us: number } };
-      if (peers.snapcast) expect(peers.snapcast).toEqual({ rttP50Us: expect.any(Number), rttP99Us: expect.any(Number) });
+      const peers = results.peers as { snapcast?: Record<string, number> };
+      if (peers.snapcast) expect(peers.snapcast).toEqual({ rttP50Us: expect.any(Number), rttP99Us: expect.any(Number), rttRatioP50: expect.any(Number), rttRatioP99: expect.any(Number) });
       else expect(results.notes).toEqual(expect.arrayContaining([expect.stringMatching(/snapcast skipped/)]));
       expect(run.stdout).toContain('rtt ratio p50');
     } finally {
