@@ -25,6 +25,7 @@ export const ConfigSchema = z.object({
   PREPARE_TIMEOUT_MS: int(100, 600_000).default(5000),
   SWITCH_TIMEOUT_MS: int(100, 600_000).default(2000),
   SESSION_IDLE_MS: int(0, 86_400_000).default(60_000),
+  SESSION_TTL_MS: int(60_000, 3650 * 86_400_000).default(30 * 86_400_000),
   MAX_DEVICES_PER_USER: int(1, 100_000).default(50),
   DEVICE_FRAME_RATE: int(1, 1_000_000).default(50),
   DEVICE_FRAME_BURST: int(1, 1_000_000).default(200),

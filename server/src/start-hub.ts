@@ -64,7 +64,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
   const redisUrl = config.REDIS_URL;
   const redis = redisUrl ? connectRedis(redisUrl, log, `${config.NODE_ID}:store`) : null;
   if (redis) await reachRedis(redis, redisUrl!);
-  const store = deps.store ?? (redis ? new RedisStore(redis) : new MemoryStore());
+  const store = deps.store ?? (redis ? new RedisStore(redis, { ttlMs: config.SESSION_TTL_MS }) : new MemoryStore());
   const bus = redisUrl
     ? new RedisBus({ publisher: connectRedis(redisUrl, log, `${config.NODE_ID}:pub`), subscriber: connectRedis(redisUrl, log, `${config.NODE_ID}:sub`), log, probeMs: config.BUS_PROBE_MS, probeTimeoutMs: 3 * config.BUS_PROBE_MS })
     : null;

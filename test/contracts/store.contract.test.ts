@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { redisKeys } from '../../server/src/store/redis-keys.ts';
+import { RedisStore } from '../../server/src/store/redis-store.ts';
 import { FencedWriteError, PERSISTED_SESSION_VERSION, readPersisted, type PersistedSession } from '../../server/src/store/store.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { freshUser, memoryBackend, redisBackend, type Backend } from './backends.ts';
@@ -119,5 +121,29 @@ describe.each(backends)('Store contract: %s', (_name, make) => {
     await store.save(user, v1);
     expect(readPersisted((await store.load(user))!)).toEqual(v1.snapshot);
     expect(() => readPersisted({ ...v1, version: PERSISTED_SESSION_VERSION + 1 })).toThrow(/not readable by this node/);
+  });
+});
+
+// Not part of the contract: memory lives as long as the process; Redis keeps what it is told to.
+describe('Redis store', () => {
+  test('a session not written for its TTL is deleted with its results; every write starts the time again', async () => {
+    const client = redis.client();
+    const store = new RedisStore(client, { ttlMs: 600 });
+    const user = freshUser();
+    const withResult = (revision: number): PersistedSession => ({
+      ...session(revision),
+      snapshot: { value: 'idle', context: { revision, results: [{ commandId: `c${revision}`, result: { ok: true } }] } },
+    });
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await store.save(user, withResult(1));
+    await sleep(400);
+    await store.save(user, withResult(2));
+    await sleep(400);
+    // 800 ms after the first write, 400 after the second: still there.
+    expect((await store.load(user))?.revision).toBe(2);
+    expect(await client.pttl(redisKeys.session(user))).toBeGreaterThan(0);
+    await sleep(500);
+    expect(await store.load(user)).toBeNull();
+    expect(await client.exists(redisKeys.session(user), redisKeys.results(user))).toBe(0);
   });
 });

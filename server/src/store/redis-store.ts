@@ -7,19 +7,22 @@ import { FencedWriteError, type PersistedSession, type Store } from './store.ts'
 /**
  * One round trip: refuse a write whose fencing token is not the user's latest (-1), ignore one
  * older than the stored revision (0), else store it (1): the snapshot, and the command results
- * new since the last write appended to their list (or the whole list again, after `reset`).
- * KEYS: session, fence, results. ARGV: json, revision, fence or '', reset, cap, results...
+ * new since the last write appended to their list (or the whole list again, after `reset`); both
+ * keys expire `ttl` ms after this write.
+ * KEYS: session, fence, results. ARGV: json, revision, fence or '', reset, cap, ttl, results...
  */
 const SAVE = new RedisScript(`
 if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[3] then return -1 end
 local stored = redis.call('HGET', KEYS[1], 'r')
 if stored and tonumber(stored) > tonumber(ARGV[2]) then return 0 end
 if ARGV[4] == '1' then redis.call('DEL', KEYS[3]) end
-if #ARGV > 5 then
-  redis.call('RPUSH', KEYS[3], unpack(ARGV, 6))
+if #ARGV > 6 then
+  redis.call('RPUSH', KEYS[3], unpack(ARGV, 7))
   redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
 end
 redis.call('HSET', KEYS[1], 'r', ARGV[2], 'd', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PEXPIRE', KEYS[3], ARGV[6])
 return 1
 `);
 
@@ -40,8 +43,11 @@ export class RedisStore implements Store {
   /** Result entries this node has written (by identity: contexts share them from one change to the next). */
   private readonly written = new WeakSet<object>();
 
-  /** `redis` is shared with RedisLeases; the store closes it. */
-  constructor(private readonly redis: Redis) {}
+  /** `redis` is shared with RedisLeases; the store closes it. A session not written for `ttlMs` is deleted by Redis. */
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: { ttlMs: number } = { ttlMs: 30 * 86_400_000 },
+  ) {}
 
   async load(userId: string): Promise<PersistedSession | null> {
     const [data, results] = (await LOAD.run(this.redis, [redisKeys.session(userId), redisKeys.results(userId)], [])) as [string | null, string[]];
@@ -71,7 +77,7 @@ export class RedisStore implements Store {
       json = JSON.stringify(session);
     }
     const keys = [redisKeys.session(userId), redisKeys.fence(userId), redisKeys.results(userId)];
-    const args = [json, session.revision, fence === undefined ? '' : String(fence), reset, RESULT_MEMORY, ...fresh.map((r) => JSON.stringify(r))];
+    const args = [json, session.revision, fence === undefined ? '' : String(fence), reset, RESULT_MEMORY, this.opts.ttlMs, ...fresh.map((r) => JSON.stringify(r))];
     const result = await SAVE.run(this.redis, keys, args);
     if (result === -1) throw new FencedWriteError(userId, fence!);
   }
