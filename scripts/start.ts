@@ -1,5 +1,5 @@
 import { startDemo } from '@handoff/device-sim';
-import { parseConfig, signToken, startHub } from '@handoff/server';
+import { configOrExit, signToken, startOrExit } from '@handoff/server';
 import { ensureViewerBuilt } from '../viewer/build-if-stale.ts';
 
 /**
@@ -7,16 +7,10 @@ import { ensureViewerBuilt } from '../viewer/build-if-stale.ts';
  * fleet for user `demo` that passes playback around, so the viewer shows live traffic at once.
  * `npm start -- --no-demo` runs the hub alone.
  */
-let config;
-try {
-  config = parseConfig(process.env);
-} catch (err) {
-  process.stderr.write(`${(err as Error).message}\n`);
-  process.exit(2);
-}
+const config = configOrExit();
 // The viewer is built on install; rebuild it here only when its sources changed since.
 await ensureViewerBuilt().catch((err: unknown) => process.stderr.write(`viewer not built (${(err as Error).message}); the hub runs without it\n`));
-const running = await startHub(config);
+const running = await startOrExit(config);
 const withDemo = !process.argv.includes('--no-demo');
 const demo = withDemo
   ? await startDemo({

@@ -1,5 +1,6 @@
 export { startHub, type RunningHub } from './start-hub.ts';
 export { parseConfig, type Config } from './config.ts';
+export { configOrExit, startOrExit } from './main.ts';
 export { signToken, verifyToken } from './auth/token.ts';
 export { Hub } from './hub.ts';
 export { systemClock, type Clock } from './clock.ts';
