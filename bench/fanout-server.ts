@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { floorServer } from './floor-server.ts';
 
 /**
  * The floor for the hub's command shape: a bare `ws` server (the hub's socket settings) that does
@@ -54,14 +55,7 @@ const state = (h: Household) => ({
   },
 });
 
-const wss = new WebSocketServer({
-  host: '127.0.0.1',
-  port: 0,
-  perMessageDeflate: false,
-  maxPayload: 64 * 1024,
-  clientTracking: false,
-});
-wss.on('connection', (ws, req) => {
+floorServer().on('connection', (ws, req) => {
   const key = new URL(req.url ?? '/', 'http://x').searchParams.get('access_token') ?? '';
   let h = households.get(key);
   if (!h) households.set(key, (h = { sockets: [], revision: 0, devices: [] }));
@@ -94,11 +88,3 @@ wss.on('connection', (ws, req) => {
   ws.on('close', () => household.sockets.splice(household.sockets.indexOf(ws), 1));
   ws.on('error', () => {});
 });
-wss.on('listening', () => {
-  const address = wss.address();
-  process.stdout.write(`${JSON.stringify({ ready: true, port: typeof address === 'object' && address ? address.port : 0 })}\n`);
-});
-process.once('SIGTERM', () => process.exit(0));
-
-// The runner is gone (its end of stdin closed): so is this process.
-process.stdin.on('end', () => process.exit(0)).resume();

@@ -1,3 +1,4 @@
+import type { ConnectionsResult } from './scenarios.ts';
 import { table } from './table.ts';
 
 interface Results {
@@ -22,14 +23,7 @@ interface Results {
     hubThroughput: number;
   };
   handoff: { count: number; p50Ms: number; p99Ms: number; gapP99Ms: number; overlapP99Ms: number; positionErrorP99Ms: number };
-  connections: {
-    held: number;
-    hubProcesses: number;
-    hubRssPerConnKB: number;
-    transfersPerSec: number;
-    transferP99Ms: number;
-    transferTotalP99Ms: number;
-  } | null;
+  connections: ConnectionsResult | null;
   traceOverheadRatio: number;
   viewerCmdsPerSec: number;
   throughputRatioPerCpu: number;
