@@ -3,7 +3,7 @@ import type { TraceStore } from '../model/store.ts';
 import type { Session } from '../net/auth.ts';
 import type { LiveStatus } from '../net/live.ts';
 import { count } from './format.ts';
-import { Icon } from './Icon.tsx';
+import { Icon, Logo } from './Icon.tsx';
 
 interface Props {
   store: TraceStore;
@@ -33,16 +33,7 @@ export function Header(p: Props) {
   return (
     <header className="top">
       <div className="brand">
-        <svg width="18" height="18" viewBox="0 0 32 32" aria-hidden>
-          <path
-            d="M6 10h14l-4-4M26 22H12l4 4"
-            stroke="#5cc8ff"
-            strokeWidth="3"
-            fill="none"
-            strokeLinecap="round"
-            strokeLinejoin="round"
-          />
-        </svg>
+        <Logo size={18} />
         handoff <span className="muted">trace</span>
       </div>
       <div className="source">

@@ -40,3 +40,12 @@ export function Icon({ name, size = 13, title }: { name: string; size?: number; 
     </svg>
   );
 }
+
+/** The product's mark: two arrows passing playback across. */
+export function Logo({ size }: { size: number }) {
+  return (
+    <svg width={size} height={size} viewBox="0 0 32 32" aria-hidden>
+      <path d="M6 10h14l-4-4M26 22H12l4 4" stroke="#5cc8ff" strokeWidth="3" fill="none" strokeLinecap="round" strokeLinejoin="round" />
+    </svg>
+  );
+}

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { HubInfo } from '../model/types.ts';
 import { devToken } from '../net/api.ts';
 import { decodeToken, type Session } from '../net/auth.ts';
+import { Logo } from './Icon.tsx';
 
 interface Props {
   info: HubInfo | null | 'loading';
@@ -52,16 +53,7 @@ export function SignIn({ info, session, defaultUser, error, onSignIn, onImport, 
     >
       <div className="signin">
         <h1>
-          <svg width="26" height="26" viewBox="0 0 32 32" aria-hidden>
-            <path
-              d="M6 10h14l-4-4M26 22H12l4 4"
-              stroke="#5cc8ff"
-              strokeWidth="3"
-              fill="none"
-              strokeLinecap="round"
-              strokeLinejoin="round"
-            />
-          </svg>
+          <Logo size={26} />
           handoff <span className="muted">trace viewer</span>
         </h1>
         <p className="muted">
