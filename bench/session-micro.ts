@@ -1,6 +1,6 @@
 import { DeviceMessage } from '@handoff/protocol';
 import { SessionHarness } from '../server/src/testing/session-harness.ts';
-import type { DeviceLink } from '../server/src/session/session.ts';
+import type { DeviceLink } from '../server/src/session/device-link.ts';
 
 /**
  * `tsx bench/session-micro.ts [N]`: CPU per command inside one process, no sockets: what the hub

@@ -10,7 +10,7 @@ import { ClockSync } from './clock-sync.ts';
 import { TokenBucket } from './limits/token-bucket.ts';
 import type { Hub } from './hub.ts';
 import type { SessionPort } from './session/session-port.ts';
-import type { DeviceLink } from './session/session.ts';
+import type { DeviceLink } from './session/device-link.ts';
 import type { HubSocket } from './socket.ts';
 
 let connCount = 0;

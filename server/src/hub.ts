@@ -11,6 +11,7 @@ import type { Log } from './log.ts';
 import { noopMetrics, type Metrics } from './metrics/metrics.ts';
 import { sessionMetrics } from './metrics/session-metrics.ts';
 import { toCluster, type SessionContext } from './session/context.ts';
+import { createSessionMachine, type SessionMachine } from './session/session-machine.ts';
 import { Session } from './session/session.ts';
 import type { HubSocket } from './socket.ts';
 import type { SessionPort } from './session/session-port.ts';
@@ -51,6 +52,8 @@ export class Hub {
   private readonly commandLimiter: RateLimiter;
   private readonly httpWaiters = new Map<string, (result: CommandResult) => void>();
   private readonly heartbeats: HeartbeatWheel<DeviceConnection>;
+  /** The session chart, one for every session here: what differs per session arrives in its events. */
+  private readonly machine: SessionMachine;
   private tickets = 0;
 
   constructor(opts: HubOptions) {
@@ -61,6 +64,7 @@ export class Hub {
     this.store = opts.store;
     this.metrics = opts.metrics ?? noopMetrics;
     this.commandLimiter = new RateLimiter({ ratePerSec: this.settings.commandsPerSec, burst: this.settings.commandBurst }, () => this.clock.now());
+    this.machine = createSessionMachine(this.settings.session);
     this.heartbeats = new HeartbeatWheel(this.settings.heartbeatMs, (conn) => this.heartbeat(conn));
     this.placement = opts.placement?.(this) ?? null;
   }
@@ -178,7 +182,7 @@ export class Hub {
     const session = new Session({
       userId,
       clock: this.clock,
-      settings: this.settings.session,
+      machine: this.machine,
       trace: this.trace,
       replyHttp: (ticket, result) => {
         this.httpWaiters.get(ticket)?.(result);

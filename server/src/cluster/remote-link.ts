@@ -1,5 +1,5 @@
 import type { HubMessage } from '@handoff/protocol';
-import type { DeviceLink } from '../session/session.ts';
+import type { DeviceLink } from '../session/device-link.ts';
 import type { Outbox } from './outbox.ts';
 
 /** What a switch needs on top of a remote device's own lead: the extra hop between nodes. */

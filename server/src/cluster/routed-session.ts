@@ -2,7 +2,8 @@ import { CloseCode, type Cluster, type TraceKind } from '@handoff/protocol';
 import type { Log } from '../log.ts';
 import type { SessionEvent } from '../session/events.ts';
 import type { Cause, LocalLink, SessionPort, TraceExtra } from '../session/session-port.ts';
-import type { DeviceLink, Session } from '../session/session.ts';
+import type { DeviceLink } from '../session/device-link.ts';
+import type { Session } from '../session/session.ts';
 import type { Outbox } from './outbox.ts';
 import type { EventItem } from './wire.ts';
 

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { RecordingLink } from '../testing/session-harness.ts';
 import { TraceLog } from '../trace/trace-log.ts';
+import { createSessionMachine } from './session-machine.ts';
 import { Session, type PersistState } from './session.ts';
 import { DEFAULT_SESSION_SETTINGS } from './settings.ts';
 
@@ -14,7 +15,7 @@ function durableSession() {
   const session = new Session({
     userId: 'alice',
     clock,
-    settings: DEFAULT_SESSION_SETTINGS,
+    machine: createSessionMachine(DEFAULT_SESSION_SETTINGS),
     trace: new TraceLog(() => clock.now()),
     replyHttp: () => {},
     persist: () => {

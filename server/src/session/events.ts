@@ -2,7 +2,7 @@ import type { Command } from '@handoff/protocol';
 import type { ReplyTo, TimerEvent } from './context.ts';
 import type { Join } from './presence.ts';
 
-/** Everything a session reacts to. Timer events come from deadlines the host armed. */
+/** Everything a session reacts to, as its callers send it. Timer events come from deadlines the host armed. */
 export type SessionEvent =
   | { type: 'session.opened'; restored: boolean }
   | ({ type: 'device.join' } & Join)
@@ -13,3 +13,14 @@ export type SessionEvent =
   | { type: 'transfer.started'; deviceId: string; transferId: string; atServerTime?: number }
   | { type: 'transfer.failed'; deviceId: string; transferId: string; reason: string }
   | TimerEvent;
+
+/**
+ * An event as the machine receives it: stamped by the host with the time it is handled at and,
+ * for a ready target, the lead each linked device needs before a switch (from its measured
+ * round trips). The machine reads nothing else from outside, so `transition()` can run it.
+ */
+export type MachineEvent = SessionEvent extends infer E
+  ? E extends { type: 'transfer.ready' }
+    ? E & { now: number; leads: Readonly<Record<string, number>> }
+    : E & { now: number }
+  : never;

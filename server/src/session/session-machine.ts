@@ -1,7 +1,7 @@
-import { enqueueActions, setup } from 'xstate';
+import { assertEvent, enqueueActions, setup } from 'xstate';
 import { applyCommand, movesPlayback, trackEnded } from './commands.ts';
 import { clearDeadline, type Effect, type SessionContext, type Step } from './context.ts';
-import type { SessionEvent } from './events.ts';
+import type { MachineEvent } from './events.ts';
 import { hasConnectedDevice, join, leave, offline, opened } from './presence.ts';
 import type { SessionSettings } from './settings.ts';
 import {
@@ -15,54 +15,70 @@ import {
   transferIntent,
 } from './transfer.ts';
 
-/** What a session needs from outside: the time, its settings and each device's measured latency. */
-export interface SessionDeps {
-  now(): number;
-  settings: SessionSettings;
-  /** Lead time needed to reach these devices before a switch (from their measured round trips). */
-  leadMs(deviceIds: string[]): number;
-}
-
 /** Side effects leave the machine as one emitted event per transition; the host carries them out. */
 export interface EffectsEmitted {
   type: 'effects';
   effects: Effect[];
 }
 
-type E<T extends SessionEvent['type']> = Extract<SessionEvent, { type: T }>;
+/** Where a session stands: idle, or a transfer preparing its target or switching to it. */
+export type SessionStateName = 'idle' | 'preparing' | 'switching';
+export type SessionStateValue = 'idle' | { transferring: 'preparing' | 'switching' };
+
+/** The leaf a state value names (`{ transferring: 'switching' }` is 'switching'). */
+export function stateName(value: unknown): SessionStateName {
+  if (value === 'idle') return 'idle';
+  // Sessions stored before the `transferring` parent existed saved the leaf alone.
+  const leaf = typeof value === 'object' && value !== null ? (value as { transferring?: unknown }).transferring : value;
+  if (leaf === 'preparing' || leaf === 'switching') return leaf;
+  throw new Error(`not a session state: ${JSON.stringify(value)}`);
+}
+
+/** The state value for a leaf name (or a stored value, in either form). */
+export function stateValue(value: unknown): SessionStateValue {
+  const name = stateName(value);
+  return name === 'idle' ? 'idle' : { transferring: name };
+}
+
+type Rollback = { code: 'SUPERSEDED' | 'TRANSFER_TIMEOUT' | 'DEVICE_OFFLINE' | 'TRANSFER_FAILED'; message: string };
+const SUPERSEDED_BY_TRANSFER: Rollback = { code: 'SUPERSEDED', message: 'a newer transfer superseded this one' };
+const SUPERSEDED_BY_COMMAND: Rollback = { code: 'SUPERSEDED', message: 'a newer command superseded this transfer' };
 
 /**
- * One user's session. Every change runs through here: the state says where a transfer stands
- * (idle -> preparing -> switching -> idle), the context holds the cluster, and every side effect
- * leaves as data in an emitted `effects` event, which the host carries out.
+ * One user's session, as a pure chart: every change runs through here. The state says where a
+ * transfer stands (idle -> transferring.preparing -> transferring.switching -> idle), the context
+ * holds the cluster, and every side effect leaves as data in an emitted `effects` event, which
+ * the host carries out. Everything from outside (the time, switch leads) arrives in the event,
+ * so one machine serves every session of a hub and `transition()` can test it.
  */
-export function createSessionMachine(deps: SessionDeps) {
-  const { settings } = deps;
-  const now = () => deps.now();
+export function createSessionMachine(settings: SessionSettings) {
   const run = (step: Step, enqueue: { assign: (ctx: SessionContext) => void; emit: (e: EffectsEmitted) => void }) => {
     enqueue.assign(step.ctx);
     if (step.effects.length) enqueue.emit({ type: 'effects', effects: step.effects });
   };
-  const matches = ({ context, event }: { context: SessionContext; event: SessionEvent }) =>
+  const matches = ({ context, event }: { context: SessionContext; event: MachineEvent }) =>
     'transferId' in event && context.transfer?.id === event.transferId;
-  const fromTarget = ({ context, event }: { context: SessionContext; event: SessionEvent }) =>
+  const fromTarget = ({ context, event }: { context: SessionContext; event: MachineEvent }) =>
     matches({ context, event }) && 'deviceId' in event && event.deviceId === context.transfer?.targetId;
+  const leaves = (context: SessionContext, event: MachineEvent, deviceId: string | null | undefined) =>
+    event.type === 'device.leave' && event.deviceId === deviceId && context.devices[event.deviceId]?.connId === event.connId;
 
   return setup({
     types: {
       context: {} as SessionContext,
-      events: {} as SessionEvent,
+      events: {} as MachineEvent,
       input: {} as SessionContext,
       emitted: {} as EffectsEmitted,
     },
     actions: {
       unknownTransfer: enqueueActions(({ context, event, enqueue }) => {
-        const e = event as E<'transfer.ready'>;
-        const message = { type: 'error', code: 'BAD_REQUEST', message: `transfer ${e.transferId} is not in progress for ${e.deviceId}`, ref: e.type } as const;
-        run({ ctx: context, effects: [{ type: 'send', deviceId: e.deviceId, message }] }, enqueue);
+        assertEvent(event, ['transfer.ready', 'transfer.started', 'transfer.failed']);
+        const message = { type: 'error', code: 'BAD_REQUEST', message: `transfer ${event.transferId} is not in progress for ${event.deviceId}`, ref: event.type } as const;
+        run({ ctx: context, effects: [{ type: 'send', deviceId: event.deviceId, message }] }, enqueue);
       }),
       replay: enqueueActions(({ context, event, enqueue }) => {
-        const { command, replyTo } = event as E<'command'>;
+        assertEvent(event, 'command');
+        const { command, replyTo } = event;
         const done = context.results.find((r) => r.commandId === command.commandId);
         if (done) return run({ ctx: context, effects: [{ type: 'reply', to: replyTo, result: done.result }] }, enqueue);
         // Still in flight: answer this sender too when it resolves.
@@ -70,42 +86,44 @@ export function createSessionMachine(deps: SessionDeps) {
         run({ ctx: { ...context, transfer: { ...transfer, waiters: [...transfer.waiters, { commandId: command.commandId, replyTo }] } }, effects: [] }, enqueue);
       }),
       apply: enqueueActions(({ context, event, enqueue }) => {
-        const { command, replyTo, origin } = event as E<'command'>;
-        run(applyCommand(context, command, { commandId: command.commandId, replyTo }, origin, now()), enqueue);
+        assertEvent(event, 'command');
+        const { command, replyTo, origin } = event;
+        run(applyCommand(context, command, { commandId: command.commandId, replyTo }, origin, event.now), enqueue);
       }),
       beginTransfer: enqueueActions(({ context, event, enqueue }) => {
-        const { command, replyTo } = event as E<'command'>;
+        assertEvent(event, 'command');
+        const { command, replyTo } = event;
         if (command.type !== 'command.transfer' && command.type !== 'command.play') return;
-        run(beginTransfer(context, command, { commandId: command.commandId, replyTo }, now(), settings), enqueue);
+        run(beginTransfer(context, command, { commandId: command.commandId, replyTo }, event.now, settings), enqueue);
       }),
       transferAtOnce: enqueueActions(({ context, event, enqueue }) => {
-        const { command, replyTo } = event as E<'command'>;
+        assertEvent(event, 'command');
+        const { command, replyTo } = event;
         if (command.type !== 'command.transfer' && command.type !== 'command.play') return;
-        run(transferAtOnce(context, command, { commandId: command.commandId, replyTo }, now()), enqueue);
+        run(transferAtOnce(context, command, { commandId: command.commandId, replyTo }, event.now), enqueue);
       }),
-      scheduleSwitch: enqueueActions(({ context, enqueue }) => {
+      scheduleSwitch: enqueueActions(({ context, event, enqueue }) => {
+        assertEvent(event, 'transfer.ready');
         const t = context.transfer!;
-        const lead = deps.leadMs(t.sourceId ? [t.targetId, t.sourceId] : [t.targetId]);
-        run(scheduleSwitch(context, now(), lead, settings), enqueue);
+        const lead = Math.max(event.leads[t.targetId] ?? 0, t.sourceId ? (event.leads[t.sourceId] ?? 0) : 0);
+        run(scheduleSwitch(context, event.now, lead, settings), enqueue);
       }),
-      commitTransfer: enqueueActions(({ context, enqueue }) => run(commitTransfer(context, now()), enqueue)),
-      rollback: enqueueActions(({ context, enqueue }, params: { code: 'SUPERSEDED' | 'TRANSFER_TIMEOUT' | 'DEVICE_OFFLINE'; message: string }) => {
+      commitTransfer: enqueueActions(({ context, event, enqueue }) => run(commitTransfer(context, event.now), enqueue)),
+      rollback: enqueueActions(({ context, enqueue }, params: Rollback) => {
         if (context.transfer) run(rollback(context, params.code, params.message), enqueue);
       }),
-      rollbackFailed: enqueueActions(({ context, event, enqueue }) => {
-        const reason = (event as E<'transfer.failed'>).reason;
-        run(rollback(context, 'TRANSFER_FAILED', `the target could not play: ${reason}`), enqueue);
-      }),
       leave: enqueueActions(({ context, event, enqueue }) => {
-        const e = event as E<'device.leave'>;
-        run(leave(context, e.deviceId, e.connId, e.goodbye, now(), settings), enqueue);
+        assertEvent(event, 'device.leave');
+        run(leave(context, event.deviceId, event.connId, event.goodbye, event.now, settings), enqueue);
       }),
       defer: enqueueActions(({ context, event, enqueue }) => {
-        const { command, replyTo, origin } = event as E<'command'>;
+        assertEvent(event, 'command');
+        const { command, replyTo, origin } = event;
         enqueue.assign({ deferred: [...context.deferred, { command, replyTo, origin }] });
       }),
-      flushDeferred: enqueueActions(({ context, enqueue }) => {
-        for (const d of context.deferred) enqueue.raise({ type: 'command', ...d });
+      // Deferred commands run at the time of the event that ended the switch.
+      flushDeferred: enqueueActions(({ context, event, enqueue }) => {
+        for (const d of context.deferred) enqueue.raise({ type: 'command', ...d, now: event.now });
         enqueue.assign({ deferred: [] });
       }),
     },
@@ -119,15 +137,11 @@ export function createSessionMachine(deps: SessionDeps) {
       movesPlayback: ({ event }) => event.type === 'command' && movesPlayback(event.command),
       fromTarget,
       switchNeeded: ({ context, event }) => fromTarget({ context, event }) && switchNeeded(context),
-      targetLeaves: ({ context, event }) =>
-        event.type === 'device.leave' &&
-        event.deviceId === context.transfer?.targetId &&
-        context.devices[event.deviceId]?.connId === event.connId,
-      isCurrent: ({ context, event }) => matches({ context, event }),
-      sourceLeaves: ({ context, event }) =>
-        event.type === 'device.leave' &&
-        event.deviceId === context.transfer?.sourceId &&
-        context.devices[event.deviceId]?.connId === event.connId,
+      targetLeaves: ({ context, event }) => leaves(context, event, context.transfer?.targetId),
+      sourceLeaves: ({ context, event }) => leaves(context, event, context.transfer?.sourceId),
+      // A transfer's own deadline, still armed: `prepare` only until the switch is scheduled.
+      isCurrent: ({ context, event }) =>
+        matches({ context, event }) && (event.type === 'timer.prepare' ? 'prepare' : 'switch') in context.deadlines,
       sourceUnreachable: ({ context, event }) => {
         const sourceId = context.transfer?.sourceId;
         return fromTarget({ context, event }) && Boolean(sourceId) && !context.devices[sourceId!]?.connId;
@@ -139,16 +153,13 @@ export function createSessionMachine(deps: SessionDeps) {
     initial: 'idle',
     on: {
       'session.opened': {
-        actions: enqueueActions(({ context, event, enqueue }) => run(opened(context, event.restored, now(), settings), enqueue)),
+        actions: enqueueActions(({ context, event, enqueue }) => run(opened(context, event.restored, event.now, settings), enqueue)),
       },
-      'device.join': { actions: enqueueActions(({ context, event, enqueue }) => run(join(context, event, now(), settings), enqueue)) },
-      'device.leave': {
-        actions: enqueueActions(({ context, event, enqueue }) =>
-          run(leave(context, event.deviceId, event.connId, event.goodbye, now(), settings), enqueue),
-        ),
-      },
+      'device.join': { actions: enqueueActions(({ context, event, enqueue }) => run(join(context, event, event.now, settings), enqueue)) },
+      // Also what a leave does mid-transfer when it is neither the target's nor the source's.
+      'device.leave': { actions: 'leave' },
       'timer.grace': {
-        actions: enqueueActions(({ context, event, enqueue }) => run(offline({ ctx: context, effects: [] }, event.deviceId, now()), enqueue)),
+        actions: enqueueActions(({ context, event, enqueue }) => run(offline({ ctx: context, effects: [] }, event.deviceId, event.now), enqueue)),
       },
       'timer.idle': {
         actions: enqueueActions(({ context, enqueue }) => {
@@ -172,83 +183,101 @@ export function createSessionMachine(deps: SessionDeps) {
         on: {
           command: [
             { guard: 'isRetry', actions: 'replay' },
-            { guard: 'needsPrepare', target: 'preparing', actions: 'beginTransfer' },
+            { guard: 'needsPrepare', target: 'transferring', actions: 'beginTransfer' },
             { guard: 'isTransfer', actions: 'transferAtOnce' },
             { actions: 'apply' },
           ],
           'timer.track-end': {
-            actions: enqueueActions(({ context, enqueue }) => {
+            actions: enqueueActions(({ context, event, enqueue }) => {
               const step = clearDeadline({ ctx: context, effects: [] }, 'track-end');
-              run(trackEnded(step.ctx, now()), enqueue);
+              run(trackEnded(step.ctx, event.now), enqueue);
             }),
           },
         },
       },
-      preparing: {
+      // A transfer in progress. What fails it the same way in either phase lives here once.
+      transferring: {
+        initial: 'preparing',
         on: {
-          command: [
-            { guard: 'isRetry', actions: 'replay' },
-            // A newer transfer supersedes this one.
-            { guard: 'needsPrepare', target: 'preparing', reenter: true, actions: [{ type: 'rollback', params: { code: 'SUPERSEDED', message: 'a newer transfer superseded this one' } }, 'beginTransfer'] },
-            { guard: 'isTransfer', target: 'idle', actions: [{ type: 'rollback', params: { code: 'SUPERSEDED', message: 'a newer transfer superseded this one' } }, 'transferAtOnce'] },
-            // So does a command that changes what plays: the prepared target would be stale.
-            { guard: 'movesPlayback', target: 'idle', actions: [{ type: 'rollback', params: { code: 'SUPERSEDED', message: 'a newer command superseded this transfer' } }, 'apply'] },
-            { actions: 'apply' },
-          ],
-          'transfer.ready': [
-            {
-              guard: 'sourceUnreachable',
-              target: 'idle',
-              actions: { type: 'rollback', params: { code: 'DEVICE_OFFLINE', message: 'the playing device lost its connection and could not be told to stop' } },
+          'transfer.failed': {
+            guard: 'fromTarget',
+            target: 'idle',
+            actions: {
+              type: 'rollback',
+              params: ({ event }) => {
+                assertEvent(event, 'transfer.failed');
+                return { code: 'TRANSFER_FAILED', message: `the target could not play: ${event.reason}` };
+              },
             },
-            { guard: 'switchNeeded', target: 'switching', actions: 'scheduleSwitch' },
-            { guard: 'fromTarget', target: 'idle', actions: 'commitTransfer' },
-          ],
-          'transfer.failed': { guard: 'fromTarget', target: 'idle', actions: { type: 'rollbackFailed' } },
+          },
           'timer.prepare': {
             guard: 'isCurrent',
             target: 'idle',
             actions: { type: 'rollback', params: { code: 'TRANSFER_TIMEOUT', message: 'the target did not get ready in time' } },
           },
-          'device.leave': [
-            {
-              guard: 'targetLeaves',
-              target: 'idle',
-              actions: ['leave', { type: 'rollback', params: { code: 'DEVICE_OFFLINE', message: 'the target disconnected' } }],
-            },
-            { actions: 'leave' },
-          ],
-        },
-      },
-      switching: {
-        // Past the point of no return for a few hundred ms: other commands wait for the outcome.
-        exit: 'flushDeferred',
-        on: {
-          command: [{ guard: 'isRetry', actions: 'replay' }, { actions: 'defer' }],
-          'transfer.started': { guard: 'fromTarget', target: 'idle', actions: 'commitTransfer' },
-          'transfer.failed': { guard: 'fromTarget', target: 'idle', actions: { type: 'rollbackFailed' } },
           'timer.switch': {
             guard: 'isCurrent',
             target: 'idle',
             actions: { type: 'rollback', params: { code: 'TRANSFER_TIMEOUT', message: 'the target did not confirm the switch in time' } },
           },
-          'device.leave': [
-            {
-              // Past the point of no return: its start is scheduled on its own clock and will fire
-              // without a connection, and it cannot be told otherwise. Commit: at worst a gap until
-              // it is back, never the source resuming next to it.
-              guard: 'targetLeaves',
-              target: 'idle',
-              actions: ['leave', 'commitTransfer'],
+        },
+        states: {
+          preparing: {
+            on: {
+              command: [
+                { guard: 'isRetry', actions: 'replay' },
+                // A newer transfer supersedes this one.
+                {
+                  guard: 'needsPrepare',
+                  target: 'preparing',
+                  reenter: true,
+                  actions: [{ type: 'rollback', params: SUPERSEDED_BY_TRANSFER }, 'beginTransfer'],
+                },
+                { guard: 'isTransfer', target: '#session.idle', actions: [{ type: 'rollback', params: SUPERSEDED_BY_TRANSFER }, 'transferAtOnce'] },
+                // So does a command that changes what plays: the prepared target would be stale.
+                { guard: 'movesPlayback', target: '#session.idle', actions: [{ type: 'rollback', params: SUPERSEDED_BY_COMMAND }, 'apply'] },
+                { actions: 'apply' },
+              ],
+              'transfer.ready': [
+                {
+                  guard: 'sourceUnreachable',
+                  target: '#session.idle',
+                  actions: { type: 'rollback', params: { code: 'DEVICE_OFFLINE', message: 'the playing device lost its connection and could not be told to stop' } },
+                },
+                { guard: 'switchNeeded', target: 'switching', actions: 'scheduleSwitch' },
+                { guard: 'fromTarget', target: '#session.idle', actions: 'commitTransfer' },
+              ],
+              'device.leave': {
+                guard: 'targetLeaves',
+                target: '#session.idle',
+                actions: ['leave', { type: 'rollback', params: { code: 'DEVICE_OFFLINE', message: 'the target disconnected' } }],
+              },
             },
-            {
-              // Its stop may never have reached it: better a gap (it stopped, and resumes on return) than two players.
-              guard: 'sourceLeaves',
-              target: 'idle',
-              actions: ['leave', { type: 'rollback', params: { code: 'DEVICE_OFFLINE', message: 'the playing device disconnected during the switch' } }],
+          },
+          switching: {
+            // Past the point of no return for a few hundred ms: other commands wait for the outcome.
+            exit: 'flushDeferred',
+            on: {
+              command: [{ guard: 'isRetry', actions: 'replay' }, { actions: 'defer' }],
+              'transfer.started': { guard: 'fromTarget', target: '#session.idle', actions: 'commitTransfer' },
+              'device.leave': [
+                {
+                  // Past the point of no return: its start is scheduled on its own clock and will fire
+                  // without a connection, and it cannot be told otherwise. Commit: at worst a gap until
+                  // it is back, never the source resuming next to it.
+                  guard: 'targetLeaves',
+                  target: '#session.idle',
+                  actions: ['leave', 'commitTransfer'],
+                },
+                {
+                  // Its stop may never have reached it: better a gap (it stopped, and resumes on return) than two players.
+                  guard: 'sourceLeaves',
+                  target: '#session.idle',
+                  actions: ['leave', { type: 'rollback', params: { code: 'DEVICE_OFFLINE', message: 'the playing device disconnected during the switch' } }],
+                },
+              ],
             },
-            { actions: 'leave' },
-          ],
+          },
         },
       },
     },

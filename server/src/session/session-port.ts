@@ -1,6 +1,6 @@
 import type { HubMessage, TraceKind } from '@handoff/protocol';
 import type { SessionEvent } from './events.ts';
-import type { DeviceLink } from './session.ts';
+import type { DeviceLink } from './device-link.ts';
 
 /** Where the events recorded while handling one input come from. */
 export interface Cause {

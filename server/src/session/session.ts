@@ -3,18 +3,10 @@ import { createActor, type Actor } from 'xstate';
 import type { Clock } from '../clock.ts';
 import type { TraceLog } from '../trace/trace-log.ts';
 import { initialContext, type Effect, type ReplyTo, type SessionContext } from './context.ts';
-import type { SessionEvent } from './events.ts';
-import { createSessionMachine, type SessionMachine } from './session-machine.ts';
+import type { DeviceLink } from './device-link.ts';
+import type { MachineEvent, SessionEvent } from './events.ts';
+import { stateName, stateValue, type SessionMachine, type SessionStateName } from './session-machine.ts';
 import type { Cause, SessionPort } from './session-port.ts';
-import type { SessionSettings } from './settings.ts';
-
-/** A device's way out: the hub's connection to it. */
-export interface DeviceLink {
-  send(text: string, message: HubMessage): void;
-  /** How far ahead a switch must be scheduled to reach this device in time. */
-  leadMs(): number;
-  close(code: number, reason: string): void;
-}
 
 export interface PersistState {
   revision: number;
@@ -25,7 +17,11 @@ export interface PersistState {
 export interface SessionOptions {
   userId: string;
   clock: Clock;
-  settings: SessionSettings;
+  /**
+   * The chart, shared by every session of a hub (built once per settings with
+   * createSessionMachine: one costs about 25 KB of heap, a quarter of a household's connections).
+   */
+  machine: SessionMachine;
   trace: TraceLog;
   /** Answer an HTTP command. */
   replyHttp(ticket: string, result: CommandResult): void;
@@ -57,27 +53,6 @@ export interface SessionObserver {
   traced(effect: Extract<Effect, { type: 'trace' }>): void;
 }
 
-/**
- * One machine definition per (clock, settings), shared by every session of a hub: building one
- * costs about 25 KB of heap, which per user would be a quarter of a household's connections. What
- * differs per session, the lead its devices need before a switch, is read from `running`: the
- * session whose event XState is processing (a send runs to completion synchronously; a nested
- * send to another session saves and restores it).
- */
-let running: Session | null = null;
-const machines = new WeakMap<Clock, WeakMap<SessionSettings, SessionMachine>>();
-
-function sharedMachine(clock: Clock, settings: SessionSettings): SessionMachine {
-  let bySettings = machines.get(clock);
-  if (!bySettings) machines.set(clock, (bySettings = new WeakMap()));
-  let machine = bySettings.get(settings);
-  if (!machine) {
-    machine = createSessionMachine({ now: () => clock.now(), settings, leadMs: (ids) => running?.leadMs(ids) ?? 0 });
-    bySettings.set(settings, machine);
-  }
-  return machine;
-}
-
 interface ArmedTimer {
   at: number;
   handle: unknown;
@@ -105,10 +80,10 @@ export class Session implements SessionPort {
 
   constructor(private readonly opts: SessionOptions) {
     this.userId = opts.userId;
-    this.machine = sharedMachine(opts.clock, opts.settings);
+    this.machine = opts.machine;
     const nonce = Math.random().toString(36).slice(2, 8);
     this.actor = this.start(opts.restored ?? { value: 'idle', context: initialContext(opts.userId, nonce) });
-    if (opts.restored) this.traceEvent('transition', 'restored', { to: String(opts.restored.value), payload: { revision: opts.restored.context.revision } });
+    if (opts.restored) this.traceEvent('transition', 'restored', { to: stateName(opts.restored.value), payload: { revision: opts.restored.context.revision } });
     this.syncTimers();
     this.send({ type: 'session.opened', restored: Boolean(opts.restored) });
   }
@@ -117,8 +92,8 @@ export class Session implements SessionPort {
     return this.actor.getSnapshot().context;
   }
 
-  get state(): string {
-    return String(this.actor.getSnapshot().value);
+  get state(): SessionStateName {
+    return stateName(this.actor.getSnapshot().value);
   }
 
   /** Route the device's messages to `link`; returns the link it replaces, if any. */
@@ -132,9 +107,19 @@ export class Session implements SessionPort {
     if (this.links.get(deviceId) === link) this.links.delete(deviceId);
   }
 
-  /** The lead a switch between these devices needs: the largest of their links' leads. */
-  leadMs(deviceIds: string[]): number {
-    return Math.max(0, ...deviceIds.map((id) => this.links.get(id)?.leadMs() ?? 0));
+  /** The lead a switch needs to reach each linked device in time, as measured by its link now. */
+  private leads(): Record<string, number> {
+    const leads: Record<string, number> = {};
+    for (const [id, link] of this.links) leads[id] = link.leadMs();
+    return leads;
+  }
+
+  /** The event as the machine takes it: stamped with the time now (and the leads, for a ready target). */
+  private stamp(event: SessionEvent): MachineEvent {
+    const now = this.opts.clock.now();
+    // Commands are most of the traffic: built field by field, one shape, no spread of a union.
+    if (event.type === 'command') return { type: 'command', command: event.command, replyTo: event.replyTo, origin: event.origin, now };
+    return event.type === 'transfer.ready' ? { ...event, now, leads: this.leads() } : { ...event, now };
   }
 
   admits(deviceId: string, maxDevices: number): boolean {
@@ -154,16 +139,10 @@ export class Session implements SessionPort {
     this.cause = cause;
     this.opts.observer?.input(event);
     if (this.opts.durable) this.held = [];
-    const outer = running;
-    // The shared machine reads per-session values (lead times) from the session it is running for.
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    running = this;
     try {
-      this.actor.send(event);
+      this.actor.send(this.stamp(event));
     } catch (err) {
       this.opts.onError(err);
-    } finally {
-      running = outer;
     }
     const after = this.actor.getSnapshot();
     if (after.status === 'error') {
@@ -175,7 +154,9 @@ export class Session implements SessionPort {
       return;
     }
     if (after.value !== before.value) {
-      this.traceEvent('transition', event.type, { from: String(before.value), to: String(after.value) });
+      const from = stateName(before.value);
+      const to = stateName(after.value);
+      if (from !== to) this.traceEvent('transition', event.type, { from, to });
     }
     if (this.opts.durable) this.hold(after.context !== before.context ? after : null);
     else if (after.context.revision !== before.context.revision) {
@@ -210,7 +191,7 @@ export class Session implements SessionPort {
   }
 
   private start(snapshot: { value: unknown; context: SessionContext }): Actor<SessionMachine> {
-    const resolved = this.machine.resolveState({ value: snapshot.value as 'idle', context: snapshot.context });
+    const resolved = this.machine.resolveState({ value: stateValue(snapshot.value), context: snapshot.context });
     const actor = createActor(this.machine, { snapshot: resolved, clock: this.opts.clock, input: snapshot.context });
     actor.on('effects', ({ effects }) => {
       if (this.held) return void this.held.push(...effects);

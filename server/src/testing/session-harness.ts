@@ -3,7 +3,9 @@ import { PROTOCOL_VERSION } from '@handoff/protocol';
 import { SimulatedClock } from 'xstate';
 import type { SessionContext } from '../session/context.ts';
 import type { SessionEvent } from '../session/events.ts';
-import { Session, type DeviceLink } from '../session/session.ts';
+import type { DeviceLink } from '../session/device-link.ts';
+import { createSessionMachine, type SessionMachine } from '../session/session-machine.ts';
+import { Session } from '../session/session.ts';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from '../session/settings.ts';
 import { TraceLog } from '../trace/trace-log.ts';
 
@@ -41,6 +43,7 @@ export class SessionHarness {
   readonly trace: TraceLog;
   readonly links = new Map<string, RecordingLink>();
   readonly http = new Map<string, CommandResult>();
+  readonly machine: SessionMachine;
   readonly persisted: Array<{ revision: number; value: unknown; context: SessionContext }> = [];
   idled = 0;
   session: Session;
@@ -52,6 +55,7 @@ export class SessionHarness {
     restored?: { value: unknown; context: SessionContext },
     startAt = 1_000_000,
   ) {
+    this.machine = createSessionMachine(settings);
     this.clock.set(startAt);
     this.trace = new TraceLog(() => this.clock.now());
     this.session = this.create(restored);
@@ -61,7 +65,7 @@ export class SessionHarness {
     return new Session({
       userId: 'alice',
       clock: this.clock,
-      settings: this.settings,
+      machine: this.machine,
       trace: this.trace,
       replyHttp: (ticket, result) => this.http.set(ticket, result),
       persist: (p) => this.persisted.push(p),
