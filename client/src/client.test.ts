@@ -94,7 +94,7 @@ async function connected(opts: { now?: () => number; urls?: string[] } = {}) {
   });
   const done = client.connect();
   await new Promise((r) => setTimeout(r, 0));
-  hub.say({ type: 'hub.welcome', protocolVersion: PROTOCOL_VERSION, deviceId: 'd1', serverTime: 0, heartbeatMs: 5000, cluster: cluster(5, null) });
+  hub.say({ type: 'hub.welcome', protocolVersion: PROTOCOL_VERSION, deviceId: 'd1', serverTime: 0, heartbeatMs: 5000, graceMs: 10_000, cluster: cluster(5, null) });
   await done;
   return { hub, client, calls };
 }
@@ -147,8 +147,7 @@ describe('HandoffClient', () => {
     hub.say({ type: 'cluster.update', reason: 'x', cluster: line });
     hub.say({ type: 'transfer.switch', transferId: 'tr', role: 'stop', atServerTime: client.serverNow(), positionMs: 0 });
     await client.waitFor(() => calls.includes('stop tr'), 1000);
-    const { positionMs, atServerTime } = line.playback.position;
-    hub.say({ type: 'transfer.abort', transferId: 'tr', code: 'TRANSFER_TIMEOUT', resumeAt: { positionMs, atServerTime } });
+    hub.say({ type: 'transfer.abort', transferId: 'tr', code: 'TRANSFER_TIMEOUT', resumeAt: line.playback.position });
     expect(calls.slice(1)).toEqual(['stop tr', expect.stringMatching(/^start t:1 10\d\d tr$/)]);
   });
 
@@ -189,13 +188,26 @@ describe('HandoffClient without a hub', () => {
 });
 
 describe('HandoffClient commands across a reconnect', () => {
+  test('a command the hub refused as unreadable is answered by the error naming its id, and not resent', async () => {
+    const { hub, client } = await connected({ urls: ['ws://a/v1/connect'] });
+    const result = client.command({ type: 'command.pause', commandId: 'p-bad' });
+    hub.say({ type: 'error', code: 'BAD_REQUEST', message: 'x: invalid', ref: 'command.pause', commandId: 'p-bad' });
+    await expect(result).resolves.toMatchObject({ ok: false, code: 'BAD_REQUEST', commandId: 'p-bad' });
+    hub.last.socket.close(1006, 'gone');
+    await new Promise((r) => setTimeout(r, 300));
+    hub.say({ type: 'hub.welcome', protocolVersion: PROTOCOL_VERSION, deviceId: 'd1', serverTime: 0, heartbeatMs: 5000, graceMs: 10_000, cluster: cluster(5, null) });
+    expect(hub.sockets.length).toBeGreaterThan(1);
+    expect(hub.sockets.flatMap((s) => s.sent).filter((m) => m.commandId === 'p-bad')).toHaveLength(1);
+    client.close();
+  });
+
   test('resends an unanswered command with the same id once it is welcomed again', async () => {
     const { hub, client } = await connected({ urls: ['ws://a/v1/connect'] });
     const result = client.command({ type: 'command.pause', commandId: 'p-1' });
     expect(hub.last.sent.at(-1)).toMatchObject({ type: 'command.pause', commandId: 'p-1' });
     hub.last.socket.close(1006, 'gone');
     await new Promise((r) => setTimeout(r, 30));
-    hub.say({ type: 'hub.welcome', protocolVersion: PROTOCOL_VERSION, deviceId: 'd1', serverTime: 0, heartbeatMs: 5000, cluster: cluster(5, null) });
+    hub.say({ type: 'hub.welcome', protocolVersion: PROTOCOL_VERSION, deviceId: 'd1', serverTime: 0, heartbeatMs: 5000, graceMs: 10_000, cluster: cluster(5, null) });
     expect(hub.last.sent.at(-1)).toMatchObject({ type: 'command.pause', commandId: 'p-1' });
     hub.say({ type: 'command.result', commandId: 'p-1', ok: true, revision: 5 });
     await expect(result).resolves.toMatchObject({ ok: true });

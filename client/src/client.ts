@@ -1,6 +1,7 @@
 import {
   CloseCode,
   HubMessage,
+  isFatalClose,
   PROTOCOL_VERSION,
   positionAt,
   type Capabilities,
@@ -12,7 +13,7 @@ import {
 } from '@handoff/protocol';
 import { PendingCommands } from './pending-commands.ts';
 import type { PlayerPort } from './player.ts';
-import { FATAL, ReconnectPolicy } from './reconnect-policy.ts';
+import { ReconnectPolicy } from './reconnect-policy.ts';
 import { OPEN, type SocketFactory, type WebSocketLike } from './socket.ts';
 import { Switches } from './switches.ts';
 
@@ -68,6 +69,7 @@ export class HandoffClient {
   private readonly switches: Switches;
   private readonly watchers = new Set<() => void>();
   private ticker: ReturnType<typeof setInterval> | null = null;
+  private silence: ReturnType<typeof setTimeout> | null = null;
   private welcomed: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private welcomedOn: WebSocketLike | null = null;
   readonly now: () => number;
@@ -136,12 +138,13 @@ export class HandoffClient {
     if (this.ws !== ws) return;
     this.ws = null;
     if (this.stopped) return;
+    this.armSilence();
     if (code === CloseCode.UNAUTHORIZED && typeof this.opts.token === 'function') {
       // The hub restarted with a new secret, or the token expired: get a fresh one.
       this.token = null;
       return this.retry('token refused, getting a new one');
     }
-    if (FATAL.includes(code) || code === CloseCode.UNAUTHORIZED) {
+    if (isFatalClose(code) || code === CloseCode.UNAUTHORIZED) {
       this.stopped = true;
       this.emit(`closed ${code} ${reason}`);
       this.welcomed?.reject(new Error(`hub closed the socket: ${code} ${reason}`));
@@ -186,7 +189,8 @@ export class HandoffClient {
       case 'hub.welcome':
         this.welcomedOn = this.ws;
         this.heartbeatMs = m.heartbeatMs;
-        if (m.graceMs !== undefined) this.graceMs = m.graceMs;
+        this.graceMs = m.graceMs;
+        this.cancelSilence();
         this.reconnect.welcomed();
         this.connects++;
         this.apply(m.cluster);
@@ -225,6 +229,8 @@ export class HandoffClient {
         break;
       case 'error':
         this.errors.push({ code: m.code, message: m.message });
+        // A command the hub could not read is answered for good: resending it would get the same.
+        if (m.commandId !== undefined) this.pending.answered({ type: 'command.result', commandId: m.commandId, ok: false, code: m.code, message: m.message });
         break;
       case 'hub.reconnect':
         this.emit(`hub asks to reconnect: ${m.reason}`);
@@ -326,12 +332,39 @@ export class HandoffClient {
     return this.ws;
   }
 
+  /**
+   * Without a hub, go silent exactly `graceMs` after the last frame heard: the hub gives the role
+   * away then, and pauses the position line at that same moment (so a resume continues where the
+   * sound stopped). A welcome cancels it.
+   */
+  private armSilence(): void {
+    if (this.silence !== null || !Number.isFinite(this.graceMs) || this.lastHeard === 0) return;
+    const fire = () => {
+      if (this.connected) return void (this.silence = null);
+      const left = this.lastHeard + this.graceMs - this.now();
+      if (left > 0) return void (this.silence = setTimeout(fire, left));
+      this.silence = null;
+      this.goSilent();
+    };
+    this.silence = setTimeout(fire, Math.max(0, this.lastHeard + this.graceMs - this.now()));
+  }
+
+  /** The hub has given this device's role away: playing on would be double playback. */
+  private goSilent(): void {
+    if (!this.opts.player.playing) return;
+    this.switches.cancel();
+    this.emit('no hub for the grace period: going silent');
+    this.opts.player.stop();
+  }
+
+  private cancelSilence(): void {
+    if (this.silence !== null) clearTimeout(this.silence);
+    this.silence = null;
+  }
+
   private tick(): void {
-    if (this.opts.player.playing && !this.connected && this.now() - this.lastHeard > this.graceMs * 0.9) {
-      // The hub has (or is about to have) given this device's role away: playing on would be double playback.
-      this.emit('no hub for longer than the grace period: going silent');
-      this.opts.player.stop();
-    }
+    // The same rule, checked once a second too, for clocks that jump (suspend, tests).
+    if (!this.connected && this.lastHeard > 0 && this.now() - this.lastHeard >= this.graceMs) this.goSilent();
     if (this.ws?.readyState !== OPEN) return;
     if (this.now() - Math.max(this.lastHeard, this.openedAt) > 3 * this.heartbeatMs) {
       this.emit('hub silent for 3 heartbeats, reconnecting');
@@ -342,6 +375,7 @@ export class HandoffClient {
   private stopTicker(): void {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
+    this.cancelSilence();
   }
 
   private emit(line: string): void {

@@ -28,7 +28,7 @@ export class PendingCommands {
     });
   }
 
-  /** The hub's result for a command: its caller gets it. */
+  /** The hub's result for a command (or an `error` naming its id, as a failed result): its caller gets it. */
   answered(result: CommandResult): void {
     this.pending.get(result.commandId)?.resolve(result);
     this.pending.delete(result.commandId);

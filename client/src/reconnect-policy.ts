@@ -1,5 +1,10 @@
-import { CloseCode } from '@handoff/protocol';
-import type { ClientOptions } from './client.ts';
+/** What the policy needs of the client's options. */
+export interface ReconnectOptions {
+  urls: string[];
+  /** Longest wait between attempts. @default 3000 */
+  maxBackoffMs?: number;
+  random?: () => number;
+}
 
 /**
  * Where and when a client reconnects: after each failure the next hub URL in turn, after a wait
@@ -9,7 +14,7 @@ export class ReconnectPolicy {
   private urlIndex = 0;
   private attempt = 0;
 
-  constructor(private readonly opts: Pick<ClientOptions, 'urls' | 'maxBackoffMs' | 'random'>) {}
+  constructor(private readonly opts: ReconnectOptions) {}
 
   /** The hub URL to connect to now. */
   get url(): string {
@@ -28,13 +33,3 @@ export class ReconnectPolicy {
     this.attempt = 0;
   }
 }
-
-/** Close codes after which reconnecting would not help. */
-export const FATAL: number[] = [
-  CloseCode.FORBIDDEN,
-  CloseCode.CLIENT_TOO_OLD,
-  CloseCode.SERVER_TOO_OLD,
-  CloseCode.REPLACED,
-  CloseCode.TOO_MANY_DEVICES,
-  CloseCode.KICKED,
-];

@@ -1,4 +1,4 @@
-import type { DeviceMessage, Playback, Track } from '@handoff/protocol';
+import { positionAt, type DeviceMessage, type Playback, type Position, type Track } from '@handoff/protocol';
 import type { PlayerPort } from './player.ts';
 import { runAt } from './schedule.ts';
 
@@ -60,7 +60,7 @@ export class Switches {
     });
   }
 
-  abort(transferId: string, resumeAt?: { positionMs: number; atServerTime: number }): void {
+  abort(transferId: string, resumeAt?: Position): void {
     this.prepared.delete(transferId);
     this.switchCancel?.();
     this.switchCancel = null;
@@ -73,7 +73,7 @@ export class Switches {
     if (this.startedFor === transferId) this.host.player.stop(transferId);
     const track = this.host.track();
     if (this.stoppedFor === transferId && resumeAt && track) {
-      this.host.player.start(track, resumeAt.positionMs + (this.host.serverNow() - resumeAt.atServerTime), transferId);
+      this.host.player.start(track, positionAt(resumeAt, this.host.serverNow(), track.durationMs), transferId);
     }
   }
 

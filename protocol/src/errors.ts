@@ -51,3 +51,35 @@ export const CloseCode = {
   INTERNAL: 4500,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/**
+ * Close codes after which reconnecting would not help: the device stops. 4001 (UNAUTHORIZED) is
+ * not among them: a device that can get a fresh token reconnects with it.
+ */
+export const FATAL_CLOSE_CODES: readonly CloseCode[] = [
+  CloseCode.FORBIDDEN,
+  CloseCode.CLIENT_TOO_OLD,
+  CloseCode.SERVER_TOO_OLD,
+  CloseCode.REPLACED,
+  CloseCode.TOO_MANY_DEVICES,
+  CloseCode.KICKED,
+];
+
+/** Whether a device should stop reconnecting after the hub closed its socket with `code`. */
+export const isFatalClose = (code: number): boolean => (FATAL_CLOSE_CODES as readonly number[]).includes(code);
+
+/**
+ * Error codes that are final for the command they answer: sending the same command again (same
+ * id or a new one) gets the same answer until something changes. The others may succeed on a retry:
+ * `RATE_LIMITED` later, `COMMAND_TIMEOUT` and `INTERNAL` with the same id, `DEVICE_OFFLINE` once
+ * the device is back, `TRANSFER_*` and `SUPERSEDED` with a new id.
+ */
+export const FINAL_ERROR_CODES: readonly ErrorCode[] = [
+  ErrorCode.BAD_REQUEST,
+  ErrorCode.BAD_JSON,
+  ErrorCode.UNKNOWN_TYPE,
+  ErrorCode.UNAUTHORIZED,
+  ErrorCode.FORBIDDEN,
+  ErrorCode.DEVICE_NOT_FOUND,
+  ErrorCode.RESTRICTED,
+];

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Command } from './commands.ts';
 import { Capabilities, DeviceId, DeviceInfo, DeviceKind } from './device.ts';
 import { ErrorCode } from './errors.ts';
-import { Playback } from './playback.ts';
+import { Playback, Position } from './playback.ts';
 
 const TransferId = z.string().min(1).max(128);
 
@@ -92,9 +92,10 @@ export const HubWelcome = z.object({
   heartbeatMs: z.number().int().positive(),
   /**
    * How long the hub keeps a vanished device's role. A device that has heard nothing from any
-   * hub for this long must go silent: by then the hub has given its role away.
+   * hub for this long must go silent: by then the hub has given its role away, and paused the
+   * position line at the moment the device fell silent.
    */
-  graceMs: z.number().int().min(0).optional(),
+  graceMs: z.number().int().min(0),
   cluster: Cluster,
 });
 
@@ -138,8 +139,11 @@ export const TransferAbort = z.object({
   type: z.literal('transfer.abort'),
   transferId: TransferId,
   code: z.enum(ErrorCode),
-  /** The position line the source resumes from if it had already stopped. */
-  resumeAt: z.object({ positionMs: z.number(), atServerTime: z.number() }).optional(),
+  /**
+   * Sent to a source that had already stopped: the position line it resumes on, the cluster's
+   * unchanged one (`rate` 1: it plays on from where the line is now).
+   */
+  resumeAt: Position.optional(),
 });
 
 export const CommandResult = z.discriminatedUnion('ok', [
@@ -163,14 +167,20 @@ export const HubError = z.object({
   type: z.literal('error'),
   code: z.enum(ErrorCode),
   message: z.string(),
-  /** The `type` (or command id) of the frame this answers, when it could be read. */
+  /** The `type` of the frame this answers, when it could be read. */
   ref: z.string().optional(),
+  /**
+   * The `commandId` of the command frame this answers, when it could be read: the command is
+   * answered (and refused for good), so a device must not resend it.
+   */
+  commandId: z.string().optional(),
 });
 
 /** The hub is going away (drain): reconnect, to any hub. Playback continues meanwhile. */
 export const HubReconnect = z.object({ type: z.literal('hub.reconnect'), reason: z.string() });
 
-export const HubMessage = z.union([
+/** Every message the hub sends a device, told apart by `type` (a device ignores types and fields it does not know). */
+export const HubMessage = z.discriminatedUnion('type', [
   HubWelcome,
   ClusterUpdate,
   ClockPing,

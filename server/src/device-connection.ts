@@ -79,13 +79,16 @@ export class DeviceConnection implements DeviceLink {
     }
     const parsed = DeviceMessage.safeParse(raw);
     if (!parsed.success) {
-      const type = typeof raw === 'object' && raw !== null && 'type' in raw ? (raw).type : undefined;
+      const fields: Record<string, unknown> = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+      const type = fields.type;
       const ref = typeof type === 'string' ? type.slice(0, 64) : undefined;
       if (typeof type !== 'string' || !DeviceMessage.options.some((o) => o.shape.type.value === type)) {
         return this.error('UNKNOWN_TYPE', `unknown message type ${JSON.stringify(ref ?? null)}`, ref);
       }
       const issue = parsed.error.issues[0];
-      return this.error('BAD_REQUEST', `${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`, ref);
+      // A command whose id can be read is answered by this error for good: its sender must not resend it.
+      const commandId = typeof fields.commandId === 'string' && fields.commandId.length <= 128 ? fields.commandId : undefined;
+      return this.error('BAD_REQUEST', `${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`, ref, commandId);
     }
     const message = parsed.data;
     if (message.type === 'device.hello') return this.hello(message, text.length);
@@ -234,10 +237,14 @@ export class DeviceConnection implements DeviceLink {
     this.send(JSON.stringify(message));
   }
 
-  private error(code: ErrorCode, message: string, ref?: string): void {
+  private error(code: ErrorCode, message: string, ref?: string, commandId?: string): void {
     this.hub.metrics.refused('device', code);
-    this.session?.traceEvent('error', code, { ...(this.deviceId ? { deviceId: this.deviceId } : {}), payload: { message, ref } });
-    this.sendMessage({ type: 'error', code, message, ...(ref !== undefined ? { ref } : {}) });
+    this.session?.traceEvent('error', code, {
+      ...(this.deviceId ? { deviceId: this.deviceId } : {}),
+      ...(commandId !== undefined ? { correlationId: commandId } : {}),
+      payload: { message, ref, commandId },
+    });
+    this.sendMessage({ type: 'error', code, message, ...(ref !== undefined ? { ref } : {}), ...(commandId !== undefined ? { commandId } : {}) });
   }
 
   private heardAgain(): void {

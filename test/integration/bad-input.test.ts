@@ -61,9 +61,12 @@ describe('bad input', () => {
     await s.next('hub.welcome');
     const frames = ['nope', '{"type":"command.seek","commandId":"s","positionMs":-5}', '{"type":"command.volume","commandId":"v","volumePercent":1e308}', '{"type":"x"}', Buffer.from([1, 2, 3])];
     for (const f of frames) s.ws.send(f);
-    const codes: unknown[] = [];
-    for (let i = 0; i < frames.length; i++) codes.push((await s.next('error')).code);
-    expect(codes).toEqual(['BAD_JSON', 'BAD_REQUEST', 'BAD_REQUEST', 'UNKNOWN_TYPE', 'BAD_REQUEST']);
+    const errors: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < frames.length; i++) errors.push(await s.next('error'));
+    expect(errors.map((e) => e.code)).toEqual(['BAD_JSON', 'BAD_REQUEST', 'BAD_REQUEST', 'UNKNOWN_TYPE', 'BAD_REQUEST']);
+    // An invalid command is answered with its id, so a device following "no result: resend" stops resending.
+    expect(errors.map((e) => e.commandId)).toEqual([undefined, 's', 'v', undefined, undefined]);
+    expect(errors[1]?.message).toMatch(/^positionMs: /);
     // Mallory naming alice's device reaches nothing of alice's.
     s.ws.send(JSON.stringify({ type: 'command.transfer', commandId: 't', deviceId: speaker.id }));
     expect(await s.next('command.result')).toMatchObject({ ok: false, code: 'DEVICE_NOT_FOUND' });

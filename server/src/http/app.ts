@@ -77,7 +77,8 @@ export function createApp(opts: AppOptions): Server {
   });
 
   const sockets: SocketRoute[] = [
-    // Viewer tokens may register a device too: "play in this browser" from the viewer.
+    // Viewer tokens may register a device too, as their own user: "play in this browser" from the
+    // viewer. Admin tokens may not (4003): a token that reads every user's traces never sits in a device.
     { path: '/v1/connect', roles: ['device', 'viewer'], attach: (ws, principal, _url, req) => attach(ws, hub.connectDevice(socketOf(ws, req.socket), principal, req.socket.remoteAddress ?? '?')) },
     ...(opts.sockets ?? []),
   ];

@@ -203,8 +203,7 @@ export function rollback(ctx: SessionContext, code: ErrorCode, message: string):
   const abort = { type: 'transfer.abort', transferId: transfer.id, code } as const;
   step.effects.push({ type: 'send', deviceId: transfer.targetId, message: abort });
   if (transfer.sourceId && transfer.switchAt !== undefined) {
-    const { positionMs, atServerTime } = ctx.position;
-    step.effects.push({ type: 'send', deviceId: transfer.sourceId, message: { ...abort, resumeAt: { positionMs, atServerTime } } });
+    step.effects.push({ type: 'send', deviceId: transfer.sourceId, message: { ...abort, resumeAt: ctx.position } });
   }
   for (const waiter of transfer.waiters) step = answer(step, waiter, fail(waiter.commandId, code, message));
   return step;
