@@ -93,7 +93,7 @@ describe('two-phase transfer', () => {
     h.event({ type: 'transfer.ready', deviceId: 'speaker', transferId });
     h.advance(h.settings.minLeadMs + h.settings.switchTimeoutMs + 1);
     expect(h.result('phone', id)).toMatchObject({ ok: false, code: 'TRANSFER_TIMEOUT' });
-    expect(phone.last('transfer.abort')?.resumeAt).toEqual({ positionMs: h.ctx.position.positionMs, atServerTime: h.ctx.position.atServerTime });
+    expect(phone.last('transfer.abort')?.resumeAt).toEqual(h.ctx.position);
     expect(speaker.last('transfer.abort')).toBeDefined();
     expect(h.ctx.activeDeviceId).toBe('phone');
   });
