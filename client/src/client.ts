@@ -167,7 +167,9 @@ export class HandoffClient {
       type: 'device.hello',
       protocolVersion: PROTOCOL_VERSION,
       device: this.opts.device,
-      ...(this.cluster ? { resume: { revision: this.cluster.revision, playing: p.playing, playback: this.cluster.playback } } : {}),
+      ...(this.cluster
+        ? { resume: { revision: this.cluster.revision, playing: p.playing, playback: this.cluster.playback, active: this.cluster.activeDeviceId === this.id } }
+        : {}),
     };
   }
 

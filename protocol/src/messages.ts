@@ -38,6 +38,8 @@ export const DeviceHello = z.object({
       revision: z.number().int().min(0),
       playing: z.boolean(),
       playback: Playback,
+      /** Whether this device was `activeDeviceId` in that cluster (so a paused session comes back with its device). */
+      active: z.boolean().optional(),
     })
     .optional(),
 });

@@ -74,4 +74,27 @@ describe('hub restart', () => {
     expect(await phone.command({ type: 'command.pause' })).toMatchObject({ ok: true });
     await speaker.waitFor(() => !speaker.player.playing, 2000, 'paused');
   });
+
+  test('a restarted hub keeps paused playback: the device that was active is again, paused where it was', async () => {
+    const first = await startTestHub();
+    const port = first.port;
+    await using fleet = await startFleet(first, 'grace', ['phone', 'speaker'], { maxBackoffMs: 300 });
+    const [phone, speaker] = fleet.devices as [SimDevice, SimDevice];
+    await phone.command({ type: 'command.play', deviceId: speaker.id, contextUri: 'demo:album:kitchen-sessions' });
+    await speaker.waitFor(() => speaker.player.playing, 3000, 'playing');
+    await phone.command({ type: 'command.pause' });
+    await speaker.waitFor(() => !speaker.player.playing, 2000, 'paused');
+    const pausedAt = (await first.hub.cluster('grace')).playback.position.positionMs;
+    await first.close();
+
+    await using second = await startTestHub({ PORT: String(port) });
+    await phone.waitFor(() => phone.connects >= 2, 8000, 'phone reconnected');
+    await speaker.waitFor(() => speaker.connects >= 2, 8000, 'speaker reconnected');
+    const cluster = await second.hub.cluster('grace');
+    expect(cluster.activeDeviceId).toBe(speaker.id);
+    expect(cluster.playback.track?.uri).toBe('demo:track:kitchen-1');
+    expect(cluster.playback.position).toMatchObject({ positionMs: pausedAt, rate: 0 });
+    expect(await phone.command({ type: 'command.resume' })).toMatchObject({ ok: true });
+    await speaker.waitFor(() => speaker.player.playing, 2000, 'playing again');
+  });
 });

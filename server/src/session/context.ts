@@ -49,6 +49,8 @@ export interface Transfer {
   positionAtSwitch?: number;
   /** New content a `play` on another device brings; it replaces the queue only on commit. */
   content?: { queue: PlayQueue; position: Position };
+  /** A cluster change was committed during the switch and kept from source and target (see `commit`). */
+  heldFromSwitch?: boolean;
 }
 
 /** A deadline kept as data, so it survives persistence; the host arms a real timer for it. */
@@ -109,7 +111,7 @@ export function initialContext(userId: string, nonce: string): SessionContext {
 /** A side effect the host carries out after a transition. Plain data, so transitions stay pure. */
 export type Effect =
   | { type: 'send'; deviceId: string; message: HubMessage }
-  | { type: 'push'; message: ClusterUpdate; exclude?: string }
+  | { type: 'push'; message: ClusterUpdate; exclude?: string[] }
   | { type: 'reply'; to: ReplyTo; result: CommandResult }
   | {
       type: 'trace';
@@ -164,12 +166,39 @@ export function toCluster(ctx: SessionContext): Cluster {
 /**
  * Commit: bump the revision, re-arm the track-end deadline for the new position line and push
  * the whole cluster to every device (except `exclude`, which is told in another way).
+ *
+ * While a switch is scheduled (between `transfer.switch` and its outcome) the cluster still names
+ * the source as active; by the rule "follow the cluster" the source would start again and the
+ * target stop. So such a push skips both: they get the outcome's cluster instead (the commit's
+ * push, or after a rollback the current cluster, see `releaseHeld`).
  */
 export function commit(step: Step, reason: string, exclude?: string): Step {
   const bumped = syncTrackEnd({ ...step, ctx: { ...step.ctx, revision: step.ctx.revision + 1 } });
   const message: ClusterUpdate = { type: 'cluster.update', reason, cluster: toCluster(bumped.ctx) };
-  const push: Effect = exclude ? { type: 'push', message, exclude } : { type: 'push', message };
-  return { ctx: bumped.ctx, effects: [...bumped.effects, push] };
+  const held = switchParties(bumped.ctx);
+  const skip = [...(exclude ? [exclude] : []), ...held];
+  const push: Effect = skip.length ? { type: 'push', message, exclude: skip } : { type: 'push', message };
+  const transfer = bumped.ctx.transfer;
+  const ctx = held.length && transfer ? { ...bumped.ctx, transfer: { ...transfer, heldFromSwitch: true } } : bumped.ctx;
+  return { ctx, effects: [...bumped.effects, push] };
+}
+
+/** The devices of a scheduled switch, which must not hear a cluster that contradicts it. */
+function switchParties(ctx: SessionContext): string[] {
+  const t = ctx.transfer;
+  if (!t || t.switchAt === undefined) return [];
+  return t.sourceId ? [t.targetId, t.sourceId] : [t.targetId];
+}
+
+/**
+ * A switch that was rolled back: the source and target get the cluster they were kept from during
+ * it (same revision, so it is applied), if a change was committed meanwhile.
+ */
+export function releaseHeld(step: Step, transfer: Transfer): Step {
+  if (!transfer.heldFromSwitch) return step;
+  const message: ClusterUpdate = { type: 'cluster.update', reason: 'switch.rolled-back', cluster: toCluster(step.ctx) };
+  const parties = transfer.sourceId ? [transfer.targetId, transfer.sourceId] : [transfer.targetId];
+  return { ...step, effects: [...step.effects, ...parties.map((deviceId): Effect => ({ type: 'send', deviceId, message }))] };
 }
 
 /** Keep the track-end deadline in line with the position: armed while playing, cleared otherwise. */

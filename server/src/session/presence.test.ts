@@ -98,4 +98,45 @@ describe('presence', () => {
     expect(idle.last('cluster.update')!.cluster.revision).toBeGreaterThan(42);
   });
 
+  describe('after a hub restart with nothing playing', () => {
+    const paused = (h: SessionHarness) => ({
+      contextUri: 'demo:album:night-drive',
+      track: { uri: 'demo:track:night-2', name: 'Clock Skew', artists: ['The Handoffs'], album: 'Night Drive', durationMs: 38_000, mediaType: 'audio/track' as const },
+      position: { positionMs: 7000, atServerTime: h.clock.now() - 60_000, rate: 0 as const },
+      shuffle: true,
+      repeat: 'context' as const,
+      upNext: [],
+    });
+
+    test('the device that was active comes back active and paused where it was, with its queue', () => {
+      const h = new SessionHarness();
+      const playback = paused(h);
+      h.join('speaker', { resume: { revision: 12, playing: false, playback, active: true } });
+      expect(h.ctx.activeDeviceId).toBe('speaker');
+      expect(h.ctx.position).toMatchObject({ positionMs: 7000, rate: 0 });
+      expect(h.ctx.queue).toMatchObject({ current: { uri: 'demo:track:night-2' }, shuffle: true, repeat: 'context', contextUri: 'demo:album:night-drive' });
+      h.command('speaker', { type: 'command.resume' });
+      expect(h.ctx.position.rate).toBe(1);
+    });
+
+    test('a paused report of another device fills an empty session with no device active; a playing report still wins', () => {
+      const h = new SessionHarness();
+      const playback = paused(h);
+      h.join('phone', { resume: { revision: 12, playing: false, playback } });
+      expect(h.ctx.activeDeviceId).toBeNull();
+      expect(h.ctx.queue.current?.uri).toBe('demo:track:night-2');
+      const playing = { ...playback, track: { ...playback.track, uri: 'demo:track:night-3' }, position: { positionMs: 100, atServerTime: h.clock.now(), rate: 1 as const } };
+      h.join('speaker', { resume: { revision: 13, playing: true, playback: playing } });
+      expect(h.ctx).toMatchObject({ activeDeviceId: 'speaker', position: { rate: 1 }, queue: { current: { uri: 'demo:track:night-3' } } });
+    });
+
+    test('a paused report of a device that was not active never replaces what is loaded', () => {
+      const h = new SessionHarness();
+      h.join('phone', { resume: { revision: 3, playing: false, playback: paused(h) } });
+      const other = { ...paused(h), track: { ...paused(h).track, uri: 'demo:track:night-1' } };
+      h.join('tv', { resume: { revision: 3, playing: false, playback: other } });
+      expect(h.ctx.queue.current?.uri).toBe('demo:track:night-2');
+    });
+  });
+
 });

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, type DeviceHello } from '@handoff/protocol';
+import { PROTOCOL_VERSION, positionAt, type DeviceHello } from '@handoff/protocol';
 import {
   clearDeadline,
   commit,
@@ -50,7 +50,7 @@ export function join(ctx: SessionContext, j: Join, now: number, settings: Sessio
     name: known ? (known.online ? 'reconnected' : 'online') : 'joined',
     deviceId: device.id,
   });
-  const rebuilt = rebuildFrom(step.ctx, j);
+  const rebuilt = rebuildFrom(step.ctx, j, now);
   if (rebuilt) step = trace({ ...step, ctx: rebuilt }, { kind: 'presence', name: 'session-rebuilt', deviceId: device.id });
   const visibleChange =
     rebuilt ||
@@ -76,19 +76,26 @@ export function join(ctx: SessionContext, j: Join, now: number, settings: Sessio
 }
 
 /**
- * After a restart the hub knows nothing; a device that is still playing tells it what, and the
- * session is rebuilt around it. Only when no device is active and the report is not older than
- * what we have.
+ * After a restart the hub knows nothing; a device tells it what it has, and the session is
+ * rebuilt around it, only while no device is active:
+ * - a device that is playing becomes active, playing on its line;
+ * - a paused device that was active becomes active again, paused where it was;
+ * - any other device's report fills a session that has nothing loaded, paused, with no active device.
  */
-function rebuildFrom(ctx: SessionContext, j: Join): SessionContext | null {
+function rebuildFrom(ctx: SessionContext, j: Join, now: number): SessionContext | null {
   const resume = j.resume;
-  if (!resume?.playing || ctx.activeDeviceId !== null || !resume.playback.track) return null;
+  if (!resume?.playback.track || ctx.activeDeviceId !== null) return null;
+  const active = resume.playing || resume.active === true;
+  if (!active && ctx.queue.current) return null;
   const { playback } = resume;
   const tracks = [playback.track!, ...playback.upNext];
+  const position = resume.playing
+    ? playback.position
+    : { positionMs: positionAt(playback.position, now, playback.track!.durationMs), atServerTime: now, rate: 0 as const };
   return {
     ...ctx,
-    activeDeviceId: j.device.id,
-    position: playback.position,
+    activeDeviceId: active ? j.device.id : null,
+    position,
     queue: {
       ...emptyQueue(),
       contextUri: playback.contextUri,

@@ -247,7 +247,7 @@ export class Session implements SessionPort {
       case 'push': {
         const text = JSON.stringify(effect.message);
         for (const [deviceId, link] of this.links) {
-          if (deviceId === effect.exclude) continue;
+          if (effect.exclude?.includes(deviceId)) continue;
           link.send(text, effect.message);
           this.traceOut(deviceId, effect.message, text.length);
         }

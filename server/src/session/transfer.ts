@@ -7,6 +7,7 @@ import {
   fail,
   isPlaying,
   ok,
+  releaseHeld,
   setDeadline,
   syncTrackEnd,
   toCluster,
@@ -205,6 +206,7 @@ export function rollback(ctx: SessionContext, code: ErrorCode, message: string):
   if (transfer.sourceId && transfer.switchAt !== undefined) {
     step.effects.push({ type: 'send', deviceId: transfer.sourceId, message: { ...abort, resumeAt: ctx.position } });
   }
+  step = releaseHeld(step, transfer);
   for (const waiter of transfer.waiters) step = answer(step, waiter, fail(waiter.commandId, code, message));
   return step;
 }
