@@ -273,7 +273,7 @@ export class DeviceConnection implements DeviceLink {
       const seq = this.session.traceEvent('connection', 'closed', { deviceId: this.deviceId, payload });
       // A kicked device will not be back (its client does not reconnect): offline now, as after a goodbye, not after the grace period.
       const goodbye = this.closedBy?.code === CloseCode.KICKED;
-      this.session.send({ type: 'device.leave', deviceId: this.deviceId, connId: this.id, goodbye }, { parentSeq: seq });
+      this.session.send({ type: 'device.leave', deviceId: this.deviceId, connId: this.id, goodbye, lastHeardAt: this.lastHeardAt }, { parentSeq: seq });
     }
   }
 }

@@ -6,7 +6,8 @@ import type { Join } from './presence.ts';
 export type SessionEvent =
   | { type: 'session.opened'; restored: boolean }
   | ({ type: 'device.join' } & Join)
-  | { type: 'device.leave'; deviceId: string; connId: string; goodbye: boolean }
+  /** `lastHeardAt`: when the hub last heard from that connection; the device's grace period counts from there. */
+  | { type: 'device.leave'; deviceId: string; connId: string; goodbye: boolean; lastHeardAt?: number }
   | { type: 'command'; command: Command; replyTo: ReplyTo; origin: string }
   | { type: 'transfer.ready'; deviceId: string; transferId: string }
   /** `atServerTime`: when the target says sound started (server time), if it says. */

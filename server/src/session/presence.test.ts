@@ -28,6 +28,37 @@ describe('presence', () => {
     expect(speaker.inbox.slice(seen).filter((m) => m.type === 'cluster.update')).toHaveLength(0);
   });
 
+  test('the grace period counts from the last frame heard, and playback pauses where the device fell silent', () => {
+    const h = new SessionHarness();
+    h.join('phone');
+    h.join('speaker');
+    h.command('phone', { type: 'command.transfer', deviceId: 'phone' });
+    h.command('phone', { type: 'command.play', contextUri: 'demo:album:night-drive' });
+    const { positionMs, atServerTime } = h.ctx.position;
+    h.advance(5000);
+    // Heard last 3 s ago (its pongs stopped); the close comes only now, as a heartbeat timeout would.
+    const lastHeardAt = h.clock.now() - 3000;
+    h.leave('phone', false, lastHeardAt);
+    h.advance(h.settings.graceMs - 3000 - 1);
+    expect(h.ctx.devices['phone']?.online).toBe(true);
+    h.advance(1);
+    expect(h.ctx.devices['phone']?.online).toBe(false);
+    // The device stopped its sound graceMs after it last heard the hub: the line resumes from there, skipping nothing.
+    expect(h.ctx.position).toMatchObject({ positionMs: positionMs + (lastHeardAt + h.settings.graceMs - atServerTime), rate: 0 });
+  });
+
+  test('a close noticed after the grace period already ran out makes the device offline at once', () => {
+    const h = new SessionHarness();
+    h.join('phone');
+    h.command('phone', { type: 'command.transfer', deviceId: 'phone' });
+    h.command('phone', { type: 'command.play', contextUri: 'demo:album:night-drive' });
+    h.advance(h.settings.graceMs + 5000);
+    h.leave('phone', false, h.clock.now() - h.settings.graceMs - 1000);
+    h.advance(0);
+    expect(h.ctx.devices['phone']?.online).toBe(false);
+    expect(h.ctx.position.rate).toBe(0);
+  });
+
   test('a device gone past the grace period is marked offline, loses the active role, and every device is told', () => {
     const h = new SessionHarness();
     h.join('phone');

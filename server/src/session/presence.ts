@@ -108,8 +108,21 @@ function rebuildFrom(ctx: SessionContext, j: Join, now: number): SessionContext 
   };
 }
 
-/** A connection closed. A stale close (the device already reconnected) changes nothing. */
-export function leave(ctx: SessionContext, deviceId: string, connId: string, goodbye: boolean, now: number, settings: SessionSettings): Step {
+/** What a session hears of a closed connection. */
+export interface Leave {
+  deviceId: string;
+  connId: string;
+  goodbye: boolean;
+  /** When the hub last heard from the connection (default: now). */
+  lastHeardAt?: number | undefined;
+}
+
+/**
+ * A connection closed. A stale close (the device already reconnected) changes nothing. The grace
+ * period counts from the last frame heard, not from the close (which can come heartbeats later):
+ * a device goes silent `graceMs` after the last frame it heard, and the hub pauses the line then.
+ */
+export function leave(ctx: SessionContext, { deviceId, connId, goodbye, lastHeardAt }: Leave, now: number, settings: SessionSettings): Step {
   const device = ctx.devices[deviceId];
   if (!device || device.connId !== connId) return { ctx, effects: [] };
   let step: Step = {
@@ -117,22 +130,28 @@ export function leave(ctx: SessionContext, deviceId: string, connId: string, goo
     effects: [],
   };
   step = trace(step, { kind: 'presence', name: goodbye ? 'goodbye' : 'disconnected', deviceId });
-  step = goodbye ? offline(step, deviceId, now) : setDeadline(step, `grace:${deviceId}`, now + settings.graceMs, { type: 'timer.grace', deviceId });
+  const silentAt = Math.min(now, lastHeardAt ?? now) + settings.graceMs;
+  step = goodbye ? offline(step, deviceId, now) : setDeadline(step, `grace:${deviceId}`, silentAt, { type: 'timer.grace', deviceId });
   if (!connected(step.ctx)) step = setDeadline(step, 'idle', now + settings.idleMs, { type: 'timer.idle' });
   return step;
 }
 
-/** The grace period ran out (or the device said goodbye): offline, and it loses the active role. */
+/**
+ * The grace period ran out (or the device said goodbye): offline, and it loses the active role.
+ * Playback pauses where the device fell silent: at the end of its grace period (its deadline,
+ * even when the timer fired late), or now after a goodbye.
+ */
 export function offline(step: Step, deviceId: string, now: number): Step {
   const ctx = step.ctx;
   const device = ctx.devices[deviceId];
   if (!device || device.connId !== null || !device.online) return clearDeadline(step, `grace:${deviceId}`);
   let next: SessionContext = { ...ctx, devices: { ...ctx.devices, [deviceId]: { ...device, online: false } } };
   if (ctx.activeDeviceId === deviceId) {
+    const silentAt = Math.min(now, ctx.deadlines[`grace:${deviceId}`]?.at ?? now);
     next = {
       ...next,
       activeDeviceId: null,
-      position: { positionMs: currentPositionMs(ctx, now), atServerTime: now, rate: 0 },
+      position: { positionMs: currentPositionMs(ctx, silentAt), atServerTime: now, rate: 0 },
     };
   }
   const cleared = clearDeadline({ ctx: next, effects: step.effects }, `grace:${deviceId}`);

@@ -114,7 +114,7 @@ export function createSessionMachine(settings: SessionSettings) {
       }),
       leave: enqueueActions(({ context, event, enqueue }) => {
         assertEvent(event, 'device.leave');
-        run(leave(context, event.deviceId, event.connId, event.goodbye, event.now, settings), enqueue);
+        run(leave(context, event, event.now, settings), enqueue);
       }),
       defer: enqueueActions(({ context, event, enqueue }) => {
         assertEvent(event, 'command');

@@ -96,11 +96,12 @@ export class SessionHarness {
     return link;
   }
 
-  leave(id: string, goodbye = false): void {
+  /** The device's connection closes; `lastHeardAt`: when the hub last heard from it (default: now). */
+  leave(id: string, goodbye = false, lastHeardAt?: number): void {
     const connId = this.ctx.devices[id]?.connId;
     const link = this.links.get(id);
     if (link) this.session.unlink(id, link);
-    if (connId) this.session.send({ type: 'device.leave', deviceId: id, connId, goodbye });
+    if (connId) this.session.send({ type: 'device.leave', deviceId: id, connId, goodbye, ...(lastHeardAt !== undefined ? { lastHeardAt } : {}) });
   }
 
   /** Send a command from a device (or over HTTP when `from` is 'http'); returns its id. */
