@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['protocol/src/**/*.test.ts', 'client/src/**/*.test.ts', 'server/src/**/*.test.ts', 'device-sim/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['protocol/src/**/*.test.ts', 'client/src/**/*.test.ts', 'server/src/**/*.test.ts', 'device-sim/src/**/*.test.ts', 'conformance/src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'test/browser/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -21,6 +21,12 @@ export interface LoadBehaviour {
   failLoad?: boolean;
 }
 
+/** Told of every change of output as it happens, with the device clock's time (a conformance probe listens here). */
+export interface PlayerObserver {
+  sound(a: Audible, localTime: number): void;
+  volume(percent: number, localTime: number): void;
+}
+
 /**
  * A simulated audio output on a device clock (`localNow`, the true clock plus skew). It only
  * knows whether it produces sound, of which track, from which position; it records every start
@@ -35,6 +41,7 @@ export class Player implements PlayerPort {
     private readonly localNow: () => number,
     private readonly load: LoadBehaviour = {},
     private readonly limit = 10_000,
+    private readonly observer: PlayerObserver | null = null,
   ) {}
 
   prepare(_playback: Playback, _transferId: string): Promise<void> {
@@ -44,6 +51,7 @@ export class Player implements PlayerPort {
   }
 
   setVolume(percent: number): void {
+    if (percent !== this.volume) this.observer?.volume(percent, this.localNow());
     this.volume = percent;
   }
 
@@ -80,6 +88,7 @@ export class Player implements PlayerPort {
   }
 
   private record(a: Audible): void {
+    this.observer?.sound(a, this.localNow());
     this.truth.push(a);
     if (this.truth.length > this.limit) this.truth.splice(0, this.truth.length - this.limit);
   }

@@ -2,7 +2,7 @@ import { HandoffClient, type CommandInput } from '@handoff/client';
 import { type Capabilities, type Cluster, type CommandResult, type DeviceKind } from '@handoff/protocol';
 import { delayedSocket } from './delayed-socket.ts';
 import { devToken } from './dev-token.ts';
-import { Player, type Audible } from './player.ts';
+import { Player, type Audible, type PlayerObserver } from './player.ts';
 import { trueNow } from './true-clock.ts';
 
 export interface SimDeviceOptions {
@@ -34,6 +34,8 @@ export interface SimDeviceOptions {
   random?: () => number;
   /** One line per notable event, for CLIs. */
   onEvent?: (line: string) => void;
+  /** Told of every start, stop and volume change of the simulated output. */
+  observer?: PlayerObserver;
 }
 
 /**
@@ -55,7 +57,8 @@ export class SimDevice {
     this.id = opts.id ?? `${this.kind}-${random().toString(36).slice(2, 8)}`;
     const urls = Array.isArray(opts.hub) ? opts.hub : opts.hub.split(',');
     const localNow = () => trueNow() + (opts.skewMs ?? 0);
-    this.player = new Player(localNow, { ...(opts.loadDelayMs !== undefined ? { loadDelayMs: opts.loadDelayMs } : {}), ...(opts.failLoad ? { failLoad: true } : {}) });
+    const load = { ...(opts.loadDelayMs !== undefined ? { loadDelayMs: opts.loadDelayMs } : {}), ...(opts.failLoad ? { failLoad: true } : {}) };
+    this.player = new Player(localNow, load, undefined, opts.observer ?? null);
     this.client = new HandoffClient({
       urls,
       token: opts.token ?? (() => devToken(urls[0]!, opts.user, 'device')),
