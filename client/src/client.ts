@@ -193,6 +193,8 @@ export class HandoffClient {
         this.heartbeatMs = m.heartbeatMs;
         this.graceMs = m.graceMs;
         this.cancelSilence();
+        // Before the first clock.sync, the welcome's serverTime is the estimate (late by one trip).
+        if (!Number.isFinite(this.errorMs)) this.offsetMs = this.now() - m.serverTime;
         this.reconnect.welcomed();
         this.connects++;
         this.apply(m.cluster);

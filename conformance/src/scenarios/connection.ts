@@ -4,14 +4,27 @@ import WebSocket from 'ws';
 import { ms, Verdict, type Kit } from '../context.ts';
 import type { Scenario } from './scenario.ts';
 
-/** The hello on the first connection opened after connection `n`, waiting up to `timeoutMs`. */
+/**
+ * The hello on the first connection opened after connection `n` that was welcomed, waiting up to
+ * `timeoutMs` (so the next scenario starts on a connection the hub has joined).
+ */
 async function helloAfter(kit: Kit, n: number, timeoutMs: number) {
-  const find = () => kit.tap.frames.find((f) => f.conn > n && f.dir === 'in' && f.msg?.type === 'device.hello') ?? null;
-  await kit.tap.until(() => find() !== null, timeoutMs);
-  return find();
+  const welcomed = () => kit.tap.frames.find((f) => f.conn > n && f.dir === 'out' && f.msg?.type === 'hub.welcome') ?? null;
+  await kit.tap.until(() => welcomed() !== null, timeoutMs);
+  const conn = welcomed()?.conn;
+  return kit.tap.frames.find((f) => f.conn === conn && f.dir === 'in' && f.msg?.type === 'device.hello') ?? null;
 }
 
 const lastConn = (kit: Kit) => kit.tap.connections.at(-1)?.n ?? 0;
+
+/** The revision of the last cluster the hub sent the device. */
+function lastRevisionSent(kit: Kit): number | null {
+  const frame = kit.tap.frames.findLast(
+    (f) => f.dir === 'out' && !f.injected && (f.msg?.type === 'cluster.update' || f.msg?.type === 'hub.welcome'),
+  );
+  const cluster = frame?.msg?.cluster as { revision?: unknown } | undefined;
+  return typeof cluster?.revision === 'number' ? cluster.revision : null;
+}
 
 /** reconnect.resume: the kit cuts the socket; the device reconnects with resume and never stops its sound. */
 export const reconnect: Scenario = {
@@ -22,7 +35,9 @@ export const reconnect: Scenario = {
       v.check(false, 'the device did not play before the drop');
       return [v.result()];
     }
-    const revision = (await kit.cluster()).revision;
+    // What the device was last sent (not the hub's state: a push may still be on its way).
+    await kit.sleep(200);
+    const revision = lastRevisionSent(kit);
     const n = lastConn(kit);
     const from = kit.probe.reports.length;
     const droppedAt = kit.now();
@@ -106,6 +121,12 @@ export const grace: Scenario = {
     kit.tap.refusing = false;
     const hello = await helloAfter(kit, n, 8000);
     v.check(hello !== null, hello ? 'reconnected once the hub was back' : 'did not reconnect within 8 s of the hub coming back');
+    if (hello) {
+      // Its role was given away: back on the hub, it stays silent.
+      const back = kit.probe.reports.length;
+      await kit.sleep(300);
+      v.check(kit.probe.since(back, 'start').length === 0, 'stayed silent once back (its role had been given away)');
+    }
     return [v.result()];
   },
 };

@@ -161,6 +161,20 @@ describe('presence', () => {
       expect(h.ctx).toMatchObject({ activeDeviceId: 'speaker', position: { rate: 1 }, queue: { current: { uri: 'demo:track:night-3' } } });
     });
 
+    test('a device back after its grace period ran out does not take the role back, and the line stays where it paused', () => {
+      const h = new SessionHarness();
+      h.join('speaker');
+      h.command('speaker', { type: 'command.transfer', deviceId: 'speaker' });
+      h.command('speaker', { type: 'command.play', contextUri: 'demo:album:night-drive' });
+      const cluster = h.links.get('speaker')!.last('cluster.update')!.cluster;
+      h.leave('speaker');
+      h.advance(h.settings.graceMs + 3000);
+      const paused = h.ctx.position;
+      h.join('speaker', { resume: { revision: cluster.revision, playing: false, playback: cluster.playback, active: true } });
+      expect(h.ctx.activeDeviceId).toBeNull();
+      expect(h.ctx.position).toEqual(paused);
+    });
+
     test('a paused report of a device that was not active never replaces what is loaded', () => {
       const h = new SessionHarness();
       h.join('phone', { resume: { revision: 3, playing: false, playback: paused(h) } });

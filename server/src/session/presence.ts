@@ -79,14 +79,14 @@ export function join(ctx: SessionContext, j: Join, now: number, settings: Sessio
  * After a restart the hub knows nothing; a device tells it what it has, and the session is
  * rebuilt around it, only while no device is active:
  * - a device that is playing becomes active, playing on its line;
- * - a paused device that was active becomes active again, paused where it was;
- * - any other device's report fills a session that has nothing loaded, paused, with no active device.
+ * - a paused report fills only a session with nothing loaded (a hub that lost its memory, not one
+ *   that paused a device after its grace period), paused, with the device active again if it was.
  */
 function rebuildFrom(ctx: SessionContext, j: Join, now: number): SessionContext | null {
   const resume = j.resume;
   if (!resume?.playback.track || ctx.activeDeviceId !== null) return null;
+  if (!resume.playing && ctx.queue.current) return null;
   const active = resume.playing || resume.active === true;
-  if (!active && ctx.queue.current) return null;
   const { playback } = resume;
   const tracks = [playback.track!, ...playback.upNext];
   const position = resume.playing
