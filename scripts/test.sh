@@ -21,6 +21,15 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 redis-server --version >&2
 
+step "python3-websockets (the conformance kit certifies the Python example speaker)"
+if ! /usr/bin/python3 -c 'import websockets' >/dev/null 2>&1; then
+  echo "python3-websockets is missing: installing it through apt" >&2
+  apt_get() { if [ "$(id -u)" -eq 0 ]; then apt-get "$@"; else sudo apt-get "$@"; fi; }
+  apt_get update -qq
+  DEBIAN_FRONTEND=noninteractive apt_get install -y -qq python3 python3-websockets >/dev/null
+fi
+/usr/bin/python3 -c 'import websockets; print("websockets", websockets.__version__)' >&2
+
 step "unit and integration tests"
 npx vitest run
 
