@@ -25,8 +25,10 @@ describe('the conformance kit on deliberately broken speakers', () => {
 
   test('clock.answers: a speaker that never answers pings fails clock.answers, and the CLI says so in --json with exit code 1', async () => {
     const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      const child = execFile('npx', ['tsx', 'conformance/src/cli.ts', '--device', pythonSpeaker('pings'), '--rules', 'hello.version,clock.answers', '--json'], (_err, out) =>
-        resolve({ code: child.exitCode, stdout: out }),
+      const child = execFile(
+        'npx',
+        ['tsx', 'conformance/src/cli.ts', '--device', pythonSpeaker('pings'), '--rules', 'hello.version,clock.answers', '--json'],
+        (_err, out) => resolve({ code: child.exitCode, stdout: out }),
       );
     });
     expect(code).toBe(1);
