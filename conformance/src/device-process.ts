@@ -3,7 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 /** The device under test as a child process: started with the kit's environment, its output kept for the report. */
 export class DeviceProcess {
   private output = '';
+  /** Resolves when the device's process ends. */
+  readonly ended: Promise<void>;
   private constructor(private readonly child: ChildProcess) {
+    this.ended = new Promise((resolve) => child.once('exit', () => resolve()));
     const keep = (d: Buffer) => {
       this.output = (this.output + String(d)).slice(-8000);
     };
