@@ -115,10 +115,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
           .join('\n')}`,
       );
     const connectTimeoutMs = opts.connectTimeoutMs ?? (proc ? 20_000 : 120_000);
-    const welcome = tap.until(
-      () => tap.frames.some((f) => f.dir === 'out' && f.msg?.type === 'hub.welcome'),
-      connectTimeoutMs,
-    );
+    const welcome = tap.until(() => tap.frames.some((f) => f.dir === 'out' && f.msg?.type === 'hub.welcome'), connectTimeoutMs);
     const welcomed = await Promise.race([welcome, ...(proc ? [proc.ended.then(() => false)] : [])]);
     kit.deviceId = helloId(tap.frames) ?? '';
     if (!welcomed || !kit.deviceId || proc?.exited) {
