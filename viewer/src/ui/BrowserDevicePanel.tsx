@@ -32,6 +32,15 @@ export function BrowserDevicePanel({ session, enabled }: Props) {
   useEffect(() => () => device.current?.stop(), []);
 
   if (!enabled || !session) return null;
+  if (session.role === 'admin') {
+    // The hub refuses admin tokens on the device socket (4003): such a token must never sit in a device.
+    return (
+      <section className="panel" aria-label="This browser">
+        <h2>This browser</h2>
+        <p className="muted small">Sign in with a viewer token of this user to play here: an admin token cannot register a device.</p>
+      </section>
+    );
+  }
 
   const join = async () => {
     setError(null);
