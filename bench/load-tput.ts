@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { cpuSeconds } from './cpu.ts';
 import type WebSocket from 'ws';
 import { connectUser, deviceUrl, openSocket } from './connect.ts';
 
@@ -23,11 +23,6 @@ export interface TputResult {
   loadCpu: number;
 }
 
-/** CPU seconds a process has used (user + system), from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** Count completions after the warm-up, over the measured window. */
 async function measure(spec: TputSpec, counter: { n: number }): Promise<TputResult> {

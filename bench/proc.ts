@@ -24,7 +24,7 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeFlags?: string[];
-  /** Forward the child's stderr to ours (progress of long loads). */
+  /** Forward the child's stderr to ours (progress of long loads); its tail is kept either way. */
   stderr?: 'inherit' | 'ignore';
 }
 
@@ -44,16 +44,28 @@ export function start(file: string, args: string[], opts: SpawnOptions): Proc {
   const child = spawn(cmd, argv, {
     env: { ...process.env, ...opts.env },
     // stdin stays open while this process lives: a child whose stdin ends knows the runner is gone.
-    stdio: ['pipe', 'pipe', opts.stderr === 'inherit' ? 'inherit' : 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   live.add(child);
-  child.once('exit', () => live.delete(child));
+  let exitStatus = '';
+  child.once('exit', (code, signal) => {
+    live.delete(child);
+    exitStatus = signal ? `killed by ${signal}` : `code ${code}`;
+  });
+  // The tail of stderr is kept even when it is passed on, so that a process that dies says why.
   let errTail = '';
-  child.stderr?.on('data', (d: Buffer) => (errTail = (errTail + d.toString()).slice(-4000)));
+  child.stderr.on('data', (d: Buffer) => {
+    if (opts.stderr === 'inherit') process.stderr.write(d);
+    errTail = (errTail + d.toString()).slice(-4000);
+  });
+  const died = () => {
+    const lines = errTail.trim().split('\n');
+    return new Error(`${file} exited (${exitStatus}); last on stderr: ${lines.at(-1) || '(nothing)'}\n${lines.slice(-6, -1).join('\n')}`);
+  };
   const lines: string[] = [];
   const waiting: Array<(line: string | null) => void> = [];
   let ended = false;
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     if (!line.startsWith('{')) return;
     const w = waiting.shift();
     if (w) w(line);
@@ -72,12 +84,12 @@ export function start(file: string, args: string[], opts: SpawnOptions): Proc {
     next<T>(timeoutMs = 120_000): Promise<T> {
       const queued = lines.shift();
       if (queued) return Promise.resolve(JSON.parse(queued) as T);
-      if (ended) return Promise.reject(new Error(`${file} exited: ${errTail.trim().split('\n').slice(-5).join('\n')}`));
+      if (ended) return Promise.reject(died());
       return new Promise<T>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${file}: no answer in ${timeoutMs} ms`)), timeoutMs);
         waiting.push((line) => {
           clearTimeout(timer);
-          if (line === null) reject(new Error(`${file} exited: ${errTail.trim().split('\n').slice(-5).join('\n')}`));
+          if (line === null) reject(died());
           else resolve(JSON.parse(line) as T);
         });
       });

@@ -98,6 +98,11 @@ export function report(r: Results): string {
           ['fleet transfers/s', c.transfersPerSec, '', ''],
           ['fleet transfer p99, hub path (ms)', c.transferP99Ms, '< 50', verdict(atMost(c.transferP99Ms, 50))],
           ['fleet transfer p99, with switch lead (ms)', c.transferTotalP99Ms, '', ''],
+          ...(['connect', 'transfers', 'close'] as const).map((name) => {
+            const p = c.phases[name];
+            return [`  ${name}: CPU-s hubs / fleet (of ${fmt(p.wallS)} s)`, `${fmt(p.hubsCpuS)} / ${fmt(p.fleetCpuS)}`, '', ''];
+          }),
+          ...c.failures.map((f) => ['  fleet shard failed', f, '', 'MISSED']),
         ] as Array<Array<string | number>>)
       : []),
   ];

@@ -195,6 +195,7 @@ if (only.has('connections')) {
       { devices: connections, transfersPerSec: fleetRate, durationS: fleetDuration, perHub: 18_000 },
       opts,
     );
+    for (const f of conn.failures) notes.push(`fleet shard failed: ${f}`);
   } catch (err) {
     notes.push(`connections failed: ${(err as Error).message.split('\n')[0]}`);
     progress(`  failed: ${(err as Error).message}`);

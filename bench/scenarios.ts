@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { HandoffResult } from './load-handoff.ts';
 import type { RttResult } from './load-rtt.ts';
 import type { TputResult } from './load-tput.ts';
+import { cpuSeconds, treeCpuSeconds } from './cpu.ts';
 import { CORES, progress, start, type Proc } from './proc.ts';
 import { startSnapcast } from './snapcast.ts';
 
@@ -166,6 +167,22 @@ export interface ConnectionsResult {
   fleetProcesses: number;
   connectS: number;
   errors: Record<string, number>;
+  /** Shards of the fleet that failed, with why (the rest of the figures are from the others). */
+  failures: string[];
+  /**
+   * Each phase's wall time and the CPU-seconds each side used in it: all hub processes (core 0),
+   * the fleet and its workers (core 1). A side near `wallS` CPU-seconds had its core to itself
+   * and was the limit.
+   */
+  phases: Record<'connect' | 'transfers' | 'close', PhaseCpu>;
+}
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
+
+export interface PhaseCpu {
+  wallS: number;
+  hubsCpuS: number;
+  fleetCpuS: number;
 }
 
 /**
@@ -210,11 +227,24 @@ export async function connectionsScenario(
     ],
     { core: CORES.load, stderr: 'inherit' },
   );
+  const sample = () => ({ at: performance.now(), hubs: hubs.reduce((sum, h) => sum + cpuSeconds(h.proc.pid), 0), fleet: treeCpuSeconds(fleet.pid) });
+  const phase = (from: ReturnType<typeof sample>, to: ReturnType<typeof sample>): PhaseCpu => ({
+    wallS: round2((to.at - from.at) / 1000),
+    hubsCpuS: round2(to.hubs - from.hubs),
+    fleetCpuS: round2(to.fleet - from.fleet),
+  });
+  const said = (name: string, p: PhaseCpu) =>
+    progress(`  ${name}: ${p.wallS} s; CPU-seconds: hubs ${p.hubsCpuS} (${round2(p.hubsCpuS / p.wallS)} of a core), fleet ${p.fleetCpuS} (${round2(p.fleetCpuS / p.wallS)})`);
+  const t0 = sample();
   try {
     const timeout = 120_000 + users * devicesPerUser * 60 + o.durationS * 1000;
     await fleet.next(timeout); // connected
+    const t1 = sample();
     progress(`  fleet of ${users * devicesPerUser} devices connected; transfers for ${o.durationS} s`);
+    said('connect', phase(t0, t1));
     await fleet.next(timeout); // transfers done; the fleet holds its connections for a moment
+    const t2 = sample();
+    said('transfers', phase(t1, t2));
     await new Promise((r) => setTimeout(r, 1000));
     const grown = hubs.reduce((sum, h, i) => sum + (h.proc.rssBytes() - idle[i]!), 0);
     const s = await fleet.next<{
@@ -223,7 +253,9 @@ export async function connectionsScenario(
       connectS: number;
       transfers: { perSec: number; p50Ms: number; p99Ms: number; totalP99Ms: number };
       errors: Record<string, number>;
+      failures?: string[];
     }>(timeout);
+    const t3 = sample();
     return {
       held: s.held,
       hubProcesses: hubCount,
@@ -235,6 +267,8 @@ export async function connectionsScenario(
       fleetProcesses: s.processes,
       connectS: s.connectS,
       errors: s.errors,
+      failures: s.failures ?? [],
+      phases: { connect: phase(t0, t1), transfers: phase(t1, t2), close: phase(t2, t3) },
     };
   } finally {
     await fleet.stop();

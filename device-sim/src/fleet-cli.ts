@@ -1,8 +1,8 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { percentile } from './handoff.ts';
 import { deviceSocketUrl } from './hub-url.ts';
-import { runShard, type ShardIo, type ShardMessage, type ShardOptions, type ShardResult } from './fleet-shard.ts';
+import type { ShardMessage, ShardOptions, ShardResult } from './fleet-shard.ts';
+import { inProcess, runWorker, spawnWorker } from './fleet-worker.ts';
 
 const USAGE = `usage: npm run sim -- fleet --hub URL[,URL...] --users N --devices-per-user M
          --transfers-per-sec R --duration S [options]
@@ -37,6 +37,8 @@ export interface FleetSummary {
   errors: Record<string, number>;
   reconnects: number;
   connectFailed: number;
+  /** Shards that failed (a worker died or threw), with why; their devices count as not held. */
+  failures: string[];
 }
 
 function options(argv: string[]) {
@@ -97,43 +99,64 @@ function options(argv: string[]) {
   return { opts, perProcess: num('per-process', 1), holdMs: num('hold-ms', 0), json: values.json, worker: values.shard !== undefined };
 }
 
-/** `npm run sim -- fleet ...`: many users' lean devices, passing playback around at a rate. */
+/**
+ * `npm run sim -- fleet ...`: many users' lean devices, passing playback around at a rate. A shard
+ * that fails (a worker dies) is reported and left out; the others go on, and the summary is
+ * always printed (exit code 1 when a shard failed).
+ */
 export async function fleet(argv: string[]): Promise<void> {
   const { opts, perProcess, holdMs, json, worker } = options(argv);
   if (worker) return runWorker(opts);
   const devices = opts.users * opts.devicesPerUser;
   const processes = Math.max(1, Math.ceil(devices / perProcess));
-  const shards = processes === 1 ? [inProcess(opts)] : Array.from({ length: processes }, (_, i) => spawnWorker(argv, i, processes));
+  const shards = processes === 1 ? [inProcess(opts)] : Array.from({ length: processes }, (_, i) => spawnWorker(process.argv[1]!, argv, i, processes));
   const started = performance.now();
   const latest = new Map<number, Extract<ShardMessage, { type: 'progress' }>>();
+  const failures: string[] = [];
+  const live = new Set(shards);
   const line = () => {
     const sum = (k: 'connected' | 'ok' | 'failed' | 'reconnects' | 'connectFailed') => [...latest.values()].reduce((a, p) => a + p[k], 0);
-    return `fleet ${((performance.now() - started) / 1000).toFixed(0)}s  connected ${sum('connected')}/${devices}${sum('connectFailed') ? ` (${sum('connectFailed')} could not)` : ''}  transfers ok ${sum('ok')} failed ${sum('failed')}  reconnects ${sum('reconnects')}`;
+    return `fleet ${((performance.now() - started) / 1000).toFixed(0)}s  connected ${sum('connected')}/${devices}${sum('connectFailed') ? ` (${sum('connectFailed')} could not)` : ''}  transfers ok ${sum('ok')} failed ${sum('failed')}  reconnects ${sum('reconnects')}${failures.length ? `  ${failures.length} shard(s) failed` : ''}`;
+  };
+  /** Wait for every live shard to reach the phase; a shard that fails instead is reported and dropped. */
+  const reach = async (phase: 'connected' | 'transfers-done' | 'done'): Promise<ShardMessage[]> => {
+    const settled = await Promise.allSettled([...live].map((s) => s.until(phase).then((m) => ({ s, m }))));
+    const reached: ShardMessage[] = [];
+    [...live].forEach((s, i) => {
+      const r = settled[i]!;
+      if (r.status === 'fulfilled') return void reached.push(r.value.m);
+      const why = r.reason instanceof Error ? r.reason.message : String(r.reason);
+      failures.push(why);
+      process.stderr.write(`\nfleet: a shard failed (${phase} not reached): ${why}\n`);
+      live.delete(s);
+      latest.delete(shards.indexOf(s));
+    });
+    return reached;
   };
   const tty = process.stderr.isTTY;
   const ticker = setInterval(() => process.stderr.write(tty ? `\r${line()}\x1b[K` : `${line()}\n`), tty ? 500 : 2000);
   for (const [i, s] of shards.entries()) s.on((m) => m.type === 'progress' && latest.set(i, m));
 
-  const connected = await Promise.all(shards.map((s) => s.until('connected')));
-  const connectS = Math.max(...connected.map((m) => (m.type === 'phase' ? (m.connectMs ?? 0) : 0))) / 1000;
+  const connected = await reach('connected');
+  const connectS = Math.max(0, ...connected.map((m) => (m.type === 'phase' ? (m.connectMs ?? 0) : 0))) / 1000;
   if (json) process.stdout.write(`${JSON.stringify({ phase: 'connected', held: devices })}\n`);
   const t0 = performance.now();
-  for (const s of shards) s.send('transfers');
-  await Promise.all(shards.map((s) => s.until('transfers-done')));
+  for (const s of live) s.send('transfers');
+  await reach('transfers-done');
   const transferS = (performance.now() - t0) / 1000;
   if (json) process.stdout.write(`${JSON.stringify({ phase: 'transfers-done' })}\n`);
   await new Promise((r) => setTimeout(r, holdMs));
-  for (const s of shards) s.send('close');
-  const results = (await Promise.all(shards.map((s) => s.until('done')))).map((m) => (m as Extract<ShardMessage, { type: 'done' }>).result);
+  for (const s of live) s.send('close');
+  const results = (await reach('done')).map((m) => (m as Extract<ShardMessage, { type: 'done' }>).result);
   clearInterval(ticker);
   process.stderr.write(`${tty ? '\r' : ''}${line()}\n`);
-  const summary = summarize(results, opts, processes, connectS, transferS);
+  const summary = summarize(results, opts, processes, connectS, transferS, failures);
   process.stderr.write(describe(summary) + '\n');
   if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-  process.exit(0);
+  process.exit(failures.length ? 1 : 0);
 }
 
-function summarize(results: ShardResult[], o: ShardOptions, processes: number, connectS: number, transferS: number): FleetSummary {
+function summarize(results: ShardResult[], o: ShardOptions, processes: number, connectS: number, transferS: number, failures: string[]): FleetSummary {
   const hub = results.flatMap((r) => r.hubMs);
   const total = results.flatMap((r) => r.totalMs);
   const add = (k: 'sent' | 'ok' | 'failed' | 'held' | 'reconnects' | 'connectFailed') => results.reduce((a, r) => a + r[k], 0);
@@ -161,6 +184,7 @@ function summarize(results: ShardResult[], o: ShardOptions, processes: number, c
     errors,
     reconnects: add('reconnects'),
     connectFailed: add('connectFailed'),
+    failures,
   };
 }
 
@@ -172,78 +196,6 @@ function describe(s: FleetSummary): string {
     ...(Object.keys(s.errors).length ? [`errors: ${JSON.stringify(s.errors)}`] : []),
     ...(s.reconnects ? [`reconnects (fault injection): ${s.reconnects}`] : []),
     ...(s.connectFailed ? [`${s.connectFailed} devices could not connect`] : []),
+    ...s.failures.map((f) => `failed shard: ${f}`),
   ].join('\n');
-}
-
-interface Shard {
-  on(fn: (m: ShardMessage) => void): void;
-  until(phase: 'connected' | 'transfers-done' | 'done'): Promise<ShardMessage>;
-  send(step: 'transfers' | 'close'): void;
-}
-
-/** A shard whose messages arrive on `deliver`, waiting until a phase (or done) is reported. */
-function shardHandle(send: (step: 'transfers' | 'close') => void): Shard & { deliver(m: ShardMessage): void; fail(err: Error): void } {
-  const listeners: Array<(m: ShardMessage) => void> = [];
-  const seen = new Map<string, ShardMessage>();
-  const waiters = new Map<string, { resolve: (m: ShardMessage) => void; reject: (e: Error) => void }>();
-  const key = (m: ShardMessage) => (m.type === 'phase' ? m.phase : m.type);
-  return {
-    on: (fn) => listeners.push(fn),
-    until: (phase) =>
-      seen.has(phase) ? Promise.resolve(seen.get(phase)!) : new Promise((resolve, reject) => waiters.set(phase, { resolve, reject })),
-    send,
-    deliver(m) {
-      for (const l of listeners) l(m);
-      if (m.type === 'progress') return;
-      seen.set(key(m), m);
-      waiters.get(key(m))?.resolve(m);
-    },
-    fail(err) {
-      for (const w of waiters.values()) w.reject(err);
-    },
-  };
-}
-
-function inProcess(opts: ShardOptions): Shard {
-  const gates = new Map<string, () => void>();
-  const opened = new Set<string>();
-  const handle = shardHandle((step) => {
-    opened.add(step);
-    gates.get(step)?.();
-  });
-  const io: ShardIo = {
-    emit: (m) => handle.deliver(m),
-    wait: (step) => (opened.has(step) ? Promise.resolve() : new Promise((r) => gates.set(step, r))),
-  };
-  runShard(opts, io).catch((err: unknown) => handle.fail(err as Error));
-  return handle;
-}
-
-/** Worker i of n: its own process and its own loopback source address. */
-function spawnWorker(argv: string[], i: number, n: number): Shard {
-  const child: ChildProcess = fork(process.argv[1]!, ['fleet', ...argv, '--shard', String(i), '--shards', String(n), '--local-address', `127.0.0.${2 + i}`], {
-    execArgv: process.execArgv,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const handle = shardHandle((step) => child.send(step));
-  child.on('message', (m) => handle.deliver(m as ShardMessage));
-  child.on('exit', (code) => handle.fail(new Error(`fleet worker ${i} exited with ${code}`)));
-  return handle;
-}
-
-async function runWorker(opts: ShardOptions): Promise<void> {
-  // The coordinator is gone: so is this worker.
-  process.once('disconnect', () => process.exit(1));
-  const opened = new Set<string>();
-  const gates = new Map<string, () => void>();
-  process.on('message', (step: string) => {
-    opened.add(step);
-    gates.get(step)?.();
-  });
-  await runShard(opts, {
-    emit: (m) => process.send?.(m),
-    wait: (step) => (opened.has(step) ? Promise.resolve() : new Promise((r) => gates.set(step, r))),
-  });
-  process.removeAllListeners('disconnect');
-  process.disconnect?.();
 }

@@ -29,7 +29,9 @@ export interface ShardOptions {
 export type ShardMessage =
   | { type: 'progress'; connected: number; devices: number; ok: number; failed: number; reconnects: number; connectFailed: number }
   | { type: 'phase'; phase: 'connected' | 'transfers-done'; connectMs?: number }
-  | { type: 'done'; result: ShardResult };
+  | { type: 'done'; result: ShardResult }
+  /** A worker's shard threw: why (the coordinator reports it and goes on with the others). */
+  | { type: 'failed'; message: string };
 
 export interface ShardResult {
   devices: number;

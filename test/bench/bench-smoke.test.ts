@@ -60,8 +60,12 @@ describe('npm run bench (smoke)', () => {
           hubRssPerConnKB: expect.any(Number),
           transfersPerSec: expect.any(Number),
           transferP99Ms: expect.any(Number),
+          failures: [],
         }),
       );
+      // CPU-seconds per side for each phase, so the side that limits is shown.
+      const phase = { wallS: expect.any(Number), hubsCpuS: expect.any(Number), fleetCpuS: expect.any(Number) };
+      expect((results.connections as { phases: unknown }).phases).toEqual({ connect: phase, transfers: phase, close: phase });
       expect(results.env).toEqual(expect.objectContaining({ node: process.version, cpus: expect.any(Number), date: expect.any(String) }));
       const peers = results.peers as { snapcast?: Record<string, number> };
       if (peers.snapcast) expect(peers.snapcast).toEqual({ rttP50Us: expect.any(Number), rttP99Us: expect.any(Number), rttRatioP50: expect.any(Number), rttRatioP99: expect.any(Number) });
