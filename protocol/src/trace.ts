@@ -35,6 +35,11 @@ export const TraceEvent = z.object({
   /** The event that caused this one. */
   parentSeq: z.number().int().optional(),
   payload: z.unknown().optional(),
+  /**
+   * A message sent to several devices at once (a cluster push): the devices it went to, in one
+   * event instead of one per device. `deviceId` is then absent.
+   */
+  recipients: z.array(z.string()).optional(),
   /** For transitions: the state before and after. */
   from: z.string().optional(),
   to: z.string().optional(),

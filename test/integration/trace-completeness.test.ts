@@ -71,7 +71,7 @@ describe('trace completeness', () => {
     }
 
     // What the raw speaker received is exactly what the trace says the hub sent it (clock sync aside).
-    const out = events.filter((e) => e.kind === 'message.out' && e.deviceId === 'raw-speaker');
+    const out = events.filter((e) => e.kind === 'message.out' && (e.deviceId === 'raw-speaker' || e.recipients?.includes('raw-speaker')));
     const wire = speaker.received.filter((m) => m.type !== 'clock.ping' && m.type !== 'clock.sync');
     expect(out.map((e) => e.payload)).toEqual(wire);
     // And what it sent is what the trace says came in from it (pongs aside).
@@ -96,9 +96,11 @@ describe('trace completeness', () => {
       expect(found, `${step} after position ${at} in\n${story.join('\n')}`).toBeGreaterThan(at);
       at = found;
     }
-    // The commit pushes the new cluster to both devices, within the transfer.
-    expect(story).toContain(`message.out cluster.update ${phone.id}`);
-    expect(story).toContain('message.out cluster.update raw-speaker');
+    // The commit pushes the new cluster to both devices, within the transfer: one event naming them both.
+    const pushes = events.filter((e) => e.correlationId === transferId && e.kind === 'message.out' && e.type === 'cluster.update');
+    expect(pushes).toHaveLength(1);
+    expect(pushes[0]!.deviceId).toBeUndefined();
+    expect(pushes[0]!.recipients).toEqual(expect.arrayContaining([phone.id, 'raw-speaker']));
 
     // The command that asked for it: in, the state change, and its result, all under its command id.
     const command = events.filter((e) => e.correlationId === 'move-1');

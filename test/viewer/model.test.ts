@@ -122,6 +122,20 @@ describe('viewer model', () => {
     ]);
   });
 
+  test('a push traced once with its recipients brings each of them to its revision, and a stale one is flagged for that device', () => {
+    const toAll = (ts: number, recipients: string[], c: ReturnType<typeof cluster>) =>
+      at(ts, { kind: 'message.out', type: 'cluster.update', recipients, payload: { type: 'cluster.update', reason: 'x', cluster: c } });
+    const store = load([toAll(1000, ['a', 'b'], cluster(5, 'a', 1)), toAll(2000, ['b'], cluster(3, 'a', 1))]);
+    const w = store.worldAt(0);
+    expect([w.devices['a']?.revision, w.devices['b']?.revision]).toEqual([5, 5]);
+    expect(w.devices['a']?.playing).toBe(true);
+    expect(w.devices['b']?.playing).toBe(false);
+    expect(store.lanes).toEqual(expect.arrayContaining(['a', 'b']));
+    expect(store.anomalies.list.map((a) => [a.kind, a.deviceIds])).toEqual([['stale-revision', ['b']]]);
+    store.setFilter({ ...EMPTY_FILTER, devices: ['a'] });
+    expect(store.filtered).toEqual([0]);
+  });
+
   test('filters: device, kind, type prefix, correlation, text and /regex/', () => {
     const store = load(generateTrace(1000));
     const only = (f: Partial<typeof EMPTY_FILTER>) => {

@@ -10,6 +10,8 @@ export interface Cause {
 
 export interface TraceExtra {
   deviceId?: string;
+  /** A push: the devices the one message went to. */
+  recipients?: string[];
   correlationId?: string;
   payload?: unknown;
   from?: string;

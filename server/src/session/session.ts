@@ -6,7 +6,7 @@ import { initialContext, type Effect, type ReplyTo, type SessionContext } from '
 import type { DeviceLink } from './device-link.ts';
 import type { MachineEvent, SessionEvent } from './events.ts';
 import { stateName, stateValue, type SessionMachine, type SessionStateName } from './session-machine.ts';
-import type { Cause, SessionPort } from './session-port.ts';
+import type { Cause, SessionPort, TraceExtra } from './session-port.ts';
 
 export interface PersistState {
   revision: number;
@@ -170,7 +170,7 @@ export class Session implements SessionPort {
   traceEvent(
     kind: TraceKind,
     type: string,
-    extra: { deviceId?: string; correlationId?: string; payload?: unknown; from?: string; to?: string; size?: number } = {},
+    extra: TraceExtra = {},
   ): number {
     const correlationId = extra.correlationId ?? this.cause.correlationId;
     const parentSeq = this.cause.parentSeq;
@@ -245,12 +245,15 @@ export class Session implements SessionPort {
       case 'send':
         return this.deliver(effect.deviceId, effect.message);
       case 'push': {
+        // Encoded once for every recipient, and traced once, naming them.
         const text = JSON.stringify(effect.message);
+        const recipients: string[] = [];
         for (const [deviceId, link] of this.links) {
           if (effect.exclude?.includes(deviceId)) continue;
           link.send(text, effect.message);
-          this.traceOut(deviceId, effect.message, text.length);
+          recipients.push(deviceId);
         }
+        if (recipients.length) this.traceEvent('message.out', effect.message.type, { recipients, payload: effect.message, size: text.length });
         return;
       }
       case 'reply':

@@ -169,6 +169,7 @@ function phaseSpans(op: Operation, parent: OtlpSpan): OtlpSpan[] {
 function spanEvent(e: TraceEvent): OtlpSpan['events'][number] {
   const attributes: KeyValue[] = [int('trace.seq', e.seq), str('trace.kind', e.kind), str('trace.type', e.type)];
   if (e.deviceId !== undefined) attributes.push(str('device.id', e.deviceId));
+  if (e.recipients !== undefined) attributes.push(str('message.recipients', e.recipients.join(',')));
   if (e.parentSeq !== undefined) attributes.push(int('trace.parent_seq', e.parentSeq));
   if (e.from !== undefined) attributes.push(str('state.from', e.from));
   if (e.to !== undefined) attributes.push(str('state.to', e.to));

@@ -46,18 +46,16 @@ export class AnomalyDetector {
     this.playingTogether = playing.length > 1;
 
     const p = (e.payload ?? {}) as { type?: string; cluster?: { revision?: number }; code?: number; silentMs?: number };
-    if (
-      e.kind === 'message.out' &&
-      e.deviceId &&
-      (p.type === 'cluster.update' || p.type === 'hub.welcome') &&
-      typeof p.cluster?.revision === 'number'
-    ) {
-      const before = this.revisionSent.get(e.deviceId) ?? -1;
-      const now = p.cluster.revision;
-      if (now < before && p.type === 'cluster.update') {
-        this.add(e, 'stale-revision', `${e.deviceId} was sent revision ${now} after ${before}`, [e.deviceId]);
+    const revision = p.cluster?.revision;
+    if (e.kind === 'message.out' && (p.type === 'cluster.update' || p.type === 'hub.welcome') && typeof revision === 'number') {
+      // A push names its recipients; any other message its one device.
+      for (const deviceId of e.recipients ?? (e.deviceId ? [e.deviceId] : [])) {
+        const before = this.revisionSent.get(deviceId) ?? -1;
+        if (revision < before && p.type === 'cluster.update') {
+          this.add(e, 'stale-revision', `${deviceId} was sent revision ${revision} after ${before}`, [deviceId]);
+        }
+        this.revisionSent.set(deviceId, Math.max(before, revision));
       }
-      this.revisionSent.set(e.deviceId, Math.max(before, now));
     }
     if (e.kind === 'presence' && e.type === 'silent' && e.deviceId) {
       this.add(e, 'silent', `${e.deviceId} silent for ${Math.round(p.silentMs ?? 0)} ms (past its heartbeat)`, [e.deviceId]);

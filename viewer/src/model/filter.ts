@@ -53,7 +53,7 @@ export function matcher(f: Filter, textOf: (index: number) => string): (e: Trace
     test = (s) => s.includes(needle);
   }
   return (e, index) => {
-    if (devices && !devices.has(e.deviceId ?? 'hub')) return false;
+    if (devices && !devices.has(e.deviceId ?? 'hub') && !e.recipients?.some((id) => devices.has(id))) return false;
     if (kinds && !kinds.has(e.kind)) return false;
     if (type && !e.type.startsWith(type)) return false;
     if (corr && e.correlationId !== corr) return false;
@@ -63,5 +63,5 @@ export function matcher(f: Filter, textOf: (index: number) => string): (e: Trace
 }
 
 export function searchText(e: TraceEvent): string {
-  return `${e.kind} ${e.type} ${e.deviceId ?? 'hub'} ${e.correlationId ?? ''} ${e.from ?? ''} ${e.to ?? ''} ${e.payload === undefined ? '' : JSON.stringify(e.payload)}`.toLowerCase();
+  return `${e.kind} ${e.type} ${e.deviceId ?? 'hub'} ${e.recipients?.join(' ') ?? ''} ${e.correlationId ?? ''} ${e.from ?? ''} ${e.to ?? ''} ${e.payload === undefined ? '' : JSON.stringify(e.payload)}`.toLowerCase();
 }

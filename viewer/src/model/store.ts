@@ -89,9 +89,10 @@ export class TraceStore {
       const index = this.events.length;
       this.events.push(e);
       this.indexOfSeq.set(e.seq, index);
-      if (e.deviceId && !this.laneSet.has(e.deviceId)) {
-        this.laneSet.add(e.deviceId);
-        this.lanes.push(e.deviceId);
+      for (const lane of e.recipients ?? (e.deviceId ? [e.deviceId] : [])) {
+        if (this.laneSet.has(lane)) continue;
+        this.laneSet.add(lane);
+        this.lanes.push(lane);
       }
       applyEvent(this.world, e);
       this.transfers.apply(e);

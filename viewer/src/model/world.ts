@@ -201,6 +201,8 @@ export function applyEvent(w: World, e: TraceEvent): void {
       }
       break;
     case 'message.out':
+      // A push names its recipients instead of one device.
+      if (e.recipients && p.type === 'cluster.update') for (const id of e.recipients) applyCluster(w, p.cluster as Cluster, id);
       if (!d) break;
       if (p.type === 'hub.welcome') {
         d.heartbeatMs = typeof p.heartbeatMs === 'number' ? p.heartbeatMs : d.heartbeatMs;

@@ -65,7 +65,7 @@ export function Detail({ store, index, onSelect, onFilterCorr }: Props) {
             {e.kind === 'message.in'
               ? `${deviceLabel(store, e.deviceId ?? 'hub').name} → hub`
               : e.kind === 'message.out'
-                ? `hub → ${deviceLabel(store, e.deviceId ?? 'hub').name}`
+                ? `hub → ${e.recipients ? e.recipients.map((id) => deviceLabel(store, id).name).join(', ') : deviceLabel(store, e.deviceId ?? 'hub').name}`
                 : (e.deviceId ?? 'hub')}
           </span>
         </div>

@@ -211,6 +211,24 @@ function Glyph({ e, layout, color }: { e: TraceEvent; layout: LaneLayout; color:
   const y = ROW / 2;
   const hub = layout.x('hub');
   const dev = layout.x(e.deviceId);
+  if (e.kind === 'message.out' && e.recipients) {
+    // A push: one message, an arrow to each device it went to.
+    return (
+      <g stroke={color} fill={color}>
+        <circle cx={hub} cy={y} r={2} />
+        {e.recipients.map((id) => {
+          const x2 = layout.x(id);
+          const dir = x2 > hub ? 1 : -1;
+          return (
+            <g key={id}>
+              <line x1={hub} y1={y} x2={x2 - dir * 5} y2={y} strokeWidth={1.6} />
+              <path d={`M${x2},${y} l${-dir * 6},-3.5 v7 z`} stroke="none" />
+            </g>
+          );
+        })}
+      </g>
+    );
+  }
   if (e.kind === 'message.in' || e.kind === 'message.out') {
     // A message from outside (an HTTP command) comes in from the left edge.
     const from = e.deviceId ? dev : 2;

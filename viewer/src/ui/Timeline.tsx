@@ -188,6 +188,7 @@ function draw(
     const li = laneIndex.get(e.deviceId ?? 'hub') ?? 0;
     density[li]![c]!++;
     if (e.deviceId && (e.kind === 'message.in' || e.kind === 'message.out')) links[c * lanes.length + li] = 1;
+    for (const id of e.recipients ?? []) links[c * lanes.length + (laneIndex.get(id) ?? 0)] = 1;
   }
   g.strokeStyle = 'rgba(92,200,255,0.18)';
   g.beginPath();
