@@ -108,4 +108,33 @@ export async function hubTput(wsUrl: string, traceUrl: string, secret: string, s
   return spec.viewers ? { ...result, viewerFrames: viewerFrames.n - before } : result;
 }
 
+/**
+ * Snapcast, saturated: three control connections each keep `window` `Client.SetVolume` requests in
+ * flight; Snapcast notifies the other control clients of each change (two here, as the hub pushes
+ * to a user's two other devices). A request counts when its response is back.
+ */
+export async function snapcastTput(url: string, clientId: string, spec: TputSpec & { serverPid: number }): Promise<TputResult> {
+  const counter = { n: 0 };
+  const sockets: WebSocket[] = [];
+  let id = 0;
+  const sendOne = (ws: WebSocket) => {
+    id++;
+    ws.send(JSON.stringify({ id, jsonrpc: '2.0', method: 'Client.SetVolume', params: { id: clientId, volume: { muted: false, percent: id % 100 } } }));
+  };
+  for (let c = 0; c < 3; c++) {
+    const ws = await openSocket(url);
+    ws.on('message', (data: Buffer) => {
+      // Responses carry "result"; notifications ("method") only load the other clients.
+      if (!data.toString().includes('"result"')) return;
+      counter.n++;
+      sendOne(ws);
+    });
+    sockets.push(ws);
+  }
+  for (const ws of sockets) for (let i = 0; i < spec.window; i++) sendOne(ws);
+  const result = await measure(spec, counter);
+  for (const ws of sockets) ws.terminate();
+  return result;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,6 @@
 import { handoff } from './load-handoff.ts';
 import { echoRtt, hubRtt, snapcastRtt } from './load-rtt.ts';
-import { echoTput, hubTput } from './load-tput.ts';
+import { echoTput, hubTput, snapcastTput } from './load-tput.ts';
 
 /**
  * A load process: runs one measurement described by the JSON in argv[2] against a server in
@@ -11,6 +11,7 @@ type Spec =
   | ({ mode: 'hub-rtt'; url: string; secret: string } & Parameters<typeof hubRtt>[2])
   | ({ mode: 'snapcast-rtt'; url: string; clientId: string } & Parameters<typeof snapcastRtt>[2])
   | ({ mode: 'echo-tput'; url: string } & Parameters<typeof echoTput>[1])
+  | ({ mode: 'snapcast-tput'; url: string; clientId: string } & Parameters<typeof snapcastTput>[2])
   | ({ mode: 'hub-tput'; url: string; traceUrl: string; secret: string } & Parameters<typeof hubTput>[3])
   | ({ mode: 'handoff'; url: string; secret: string } & Parameters<typeof handoff>[2]);
 
@@ -25,6 +26,8 @@ const result = await (() => {
       return snapcastRtt(spec.url, spec.clientId, spec);
     case 'echo-tput':
       return echoTput(spec.url, spec);
+    case 'snapcast-tput':
+      return snapcastTput(spec.url, spec.clientId, spec);
     case 'hub-tput':
       return hubTput(spec.url, spec.traceUrl, spec.secret, spec);
     case 'handoff':

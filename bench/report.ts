@@ -28,7 +28,7 @@ interface Results {
   viewerCmdsPerSec: number;
   throughputRatioPerCpu: number;
   traceOverheadRatioPerCpu: number;
-  peers: { snapcast?: { rttP50Us: number; rttP99Us: number; rttRatioP50: number; rttRatioP99: number } };
+  peers: { snapcast?: { rttP50Us: number; rttP99Us: number; rttRatioP50: number; rttRatioP99: number; cmdsPerSec?: number; hubThroughput?: number } };
   runs: number;
   env: { node: string; cpus: number; date: string; pinned: boolean; loadAvg1m: number };
   notes: string[];
@@ -47,8 +47,8 @@ export function report(r: Results): string {
     [
       'hub rtt p50 / p99 (us)',
       `${fmt(r.hubRttP50Us)} / ${fmt(r.hubRttP99Us)}`,
-      snap ? '<= snapcast' : '',
-      snap ? verdict(r.hubRttP50Us <= snap.rttP50Us && r.hubRttP99Us <= snap.rttP99Us) : '',
+      snap ? '<= 1.2x / 1x snapcast' : '',
+      snap ? verdict(r.hubRttP50Us <= 1.2 * snap.rttP50Us && r.hubRttP99Us <= snap.rttP99Us) : '',
     ],
     ...(snap
       ? [['snapcast rtt p50 / p99 (us)', `${fmt(snap.rttP50Us)} / ${fmt(snap.rttP99Us)}`, 'peer', ''] as Array<string | number>]
@@ -65,6 +65,12 @@ export function report(r: Results): string {
           ] as Array<string | number>,
         ]
       : []),
+    ...(snap?.cmdsPerSec !== undefined
+      ? [
+          ['snapcast cmds/s', snap.cmdsPerSec, 'peer', ''] as Array<string | number>,
+          ['hub / snapcast cmds/s', snap.hubThroughput ?? NaN, '>= 1', verdict(atLeast(snap.hubThroughput ?? NaN, 1))] as Array<string | number>,
+        ]
+      : []),
     ['echo msgs/s', r.echoMsgsPerSec, 'floor', ''],
     ['hub cmds/s', r.hubCmdsPerSec, '', ''],
     ['throughput ratio', r.throughputRatio, '>= 0.5', verdict(atLeast(r.throughputRatio, 0.5))],
@@ -79,8 +85,8 @@ export function report(r: Results): string {
     [
       '  hub / fan-out: rtt p50, p99, throughput',
       `${fmt(r.fanout.hubRttP50)} / ${fmt(r.fanout.hubRttP99)} / ${fmt(r.fanout.hubThroughput)}`,
-      '',
-      '',
+      'throughput >= 0.6',
+      verdict(atLeast(r.fanout.hubThroughput, 0.6)),
     ],
     ['hub cmds/s, viewer on every user', r.viewerCmdsPerSec, '', ''],
     ['trace overhead ratio', r.traceOverheadRatio, '>= 0.8', verdict(atLeast(r.traceOverheadRatio, 0.8))],

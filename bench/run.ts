@@ -116,6 +116,7 @@ type Run = Partial<{
   /** Share of a core used by server and load during each throughput window. */
   cpu: Record<string, { server: number; load: number }>;
   snapcast: { p50Us: number; p99Us: number };
+  snapcastTput: number;
   handoff: Awaited<ReturnType<typeof handoffScenario>>;
 }>;
 const all: Run[] = [];
@@ -173,8 +174,10 @@ for (let r = 1; r <= runs; r++) {
     });
   if (withSnapcast)
     await step('snapcast', async () => {
-      run.snapcast = await snapcastScenario(sizes);
-      progress(`  snapcast rtt p50 ${round(run.snapcast.p50Us)} us p99 ${round(run.snapcast.p99Us)} us`);
+      const s = await snapcastScenario(sizes);
+      run.snapcast = { p50Us: s.rtt.p50Us, p99Us: s.rtt.p99Us };
+      run.snapcastTput = s.tput.perSec;
+      progress(`  snapcast rtt p50 ${round(s.rtt.p50Us)} us p99 ${round(s.rtt.p99Us)} us; ${round(s.tput.perSec, 0)} cmds/s ${cpu('snapcast', s.tput)}`);
     });
   if (only.has('handoff'))
     await step('handoffs', async () => {
@@ -284,6 +287,9 @@ const results = {
           rttP99Us: med((r) => r.snapcast?.p99Us),
           rttRatioP50: ratio((r) => r.snapcast?.p50Us, (r) => r.echoRtt?.p50Us),
           rttRatioP99: ratio((r) => r.snapcast?.p99Us, (r) => r.echoRtt?.p99Us),
+          cmdsPerSec: med((r) => r.snapcastTput),
+          /** Hub / Snapcast commands per second, within each run. Target: at least 1. */
+          hubThroughput: ratio((r) => r.hubTput, (r) => r.snapcastTput),
         },
       }
     : {},

@@ -136,11 +136,13 @@ export async function viewerScenario(sizes: Sizes, opts: ServerOptions): Promise
   }
 }
 
-/** Snapcast's SetVolume round trip with notifications to two other control clients. */
-export async function snapcastScenario(sizes: Sizes): Promise<RttResult> {
+/** Snapcast's SetVolume with notifications to two other control clients: round trip, and saturated throughput. */
+export async function snapcastScenario(sizes: Sizes): Promise<{ rtt: RttResult; tput: TputResult }> {
   const peer = await startSnapcast();
   try {
-    return await load<RttResult>({ mode: 'snapcast-rtt', url: peer.url, clientId: peer.clientId, ...sizes.rtt });
+    const rtt = await load<RttResult>({ mode: 'snapcast-rtt', url: peer.url, clientId: peer.clientId, ...sizes.rtt });
+    const tput = await load<TputResult>({ mode: 'snapcast-tput', url: peer.url, clientId: peer.clientId, serverPid: peer.serverPid, ...sizes.tput });
+    return { rtt, tput };
   } finally {
     await peer.stop();
   }

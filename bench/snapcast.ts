@@ -16,6 +16,8 @@ export interface SnapcastPeer {
   url: string;
   /** A connected snapclient whose volume the benchmark sets. */
   clientId: string;
+  /** The snapserver process (taskset execs it: same pid), for its CPU. */
+  serverPid: number;
   stop(): Promise<void>;
 }
 
@@ -57,7 +59,7 @@ export async function startSnapcast(): Promise<SnapcastPeer> {
     await stop();
     throw err;
   }
-  return { url: `ws://127.0.0.1:${httpPort}/jsonrpc`, clientId: 'bench-a', stop };
+  return { url: `ws://127.0.0.1:${httpPort}/jsonrpc`, clientId: 'bench-a', serverPid: children[0]!.pid!, stop };
 }
 
 async function rpc(port: number, method: string): Promise<unknown> {

@@ -68,7 +68,15 @@ describe('npm run bench (smoke)', () => {
       expect((results.connections as { phases: unknown }).phases).toEqual({ connect: phase, transfers: phase, close: phase });
       expect(results.env).toEqual(expect.objectContaining({ node: process.version, cpus: expect.any(Number), date: expect.any(String) }));
       const peers = results.peers as { snapcast?: Record<string, number> };
-      if (peers.snapcast) expect(peers.snapcast).toEqual({ rttP50Us: expect.any(Number), rttP99Us: expect.any(Number), rttRatioP50: expect.any(Number), rttRatioP99: expect.any(Number) });
+      if (peers.snapcast)
+        expect(peers.snapcast).toEqual({
+          rttP50Us: expect.any(Number),
+          rttP99Us: expect.any(Number),
+          rttRatioP50: expect.any(Number),
+          rttRatioP99: expect.any(Number),
+          cmdsPerSec: expect.any(Number),
+          hubThroughput: expect.any(Number),
+        });
       else expect(results.notes).toEqual(expect.arrayContaining([expect.stringMatching(/snapcast skipped/)]));
       expect(run.stdout).toContain('rtt ratio p50');
     } finally {
