@@ -100,6 +100,7 @@ export function report(r: Results): string {
     ...(c
       ? ([
           ['fleet connections held', `${c.held} on ${c.hubProcesses} hub(s)`, '100k on request', ''],
+          ['connect storm: devices/s per hub process', c.connectsPerSecPerHub, '>= 2000', verdict(atLeast(c.connectsPerSecPerHub, 2000))],
           ['hub RSS per connection (KB)', c.hubRssPerConnKB, '<= 12', verdict(atMost(c.hubRssPerConnKB, 12))],
           ['fleet transfers/s', c.transfersPerSec, '', ''],
           ['fleet transfer p99, hub path (ms)', c.transferP99Ms, '< 50', verdict(atMost(c.transferP99Ms, 50))],

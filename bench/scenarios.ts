@@ -168,6 +168,8 @@ export interface ConnectionsResult {
   transferP50Ms: number;
   fleetProcesses: number;
   connectS: number;
+  /** New devices (hello and clock burst included) accepted per second per hub process during the connect phase. Target: 2,000. */
+  connectsPerSecPerHub: number;
   errors: Record<string, number>;
   /** Shards of the fleet that failed, with why (the rest of the figures are from the others). */
   failures: string[];
@@ -268,6 +270,7 @@ export async function connectionsScenario(
       transferTotalP99Ms: s.transfers.totalP99Ms,
       fleetProcesses: s.processes,
       connectS: s.connectS,
+      connectsPerSecPerHub: round2((users * devicesPerUser) / hubCount / Math.max(0.001, s.connectS)),
       errors: s.errors,
       failures: s.failures ?? [],
       phases: { connect: phase(t0, t1), transfers: phase(t1, t2), close: phase(t2, t3) },
