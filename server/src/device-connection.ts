@@ -91,11 +91,12 @@ export class DeviceConnection implements DeviceLink {
       return this.error('BAD_REQUEST', `${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`, ref, commandId);
     }
     const message = parsed.data;
-    if (message.type === 'device.hello') return this.hello(message);
+    if (message.type === 'device.hello') return this.hello(message, text.length);
     if (!this.session || !this.deviceId) return this.error('NOT_READY', 'send device.hello first', message.type);
     const seq = message.type === 'clock.pong' ? 0 : this.session.traceEvent('message.in', message.type, {
       deviceId: this.deviceId,
       payload: message,
+      size: text.length,
       ...correlation(message),
     });
     const cause = { parentSeq: seq, ...correlation(message) };
@@ -127,7 +128,7 @@ export class DeviceConnection implements DeviceLink {
     }
   }
 
-  private hello(message: Extract<DeviceMessage, { type: 'device.hello' }>): void {
+  private hello(message: Extract<DeviceMessage, { type: 'device.hello' }>, size: number): void {
     if (this.deviceId) return this.error('BAD_REQUEST', 'device.hello was already sent', message.type);
     if (message.protocolVersion < PROTOCOL_VERSION) return this.close(CloseCode.CLIENT_TOO_OLD, `protocol ${message.protocolVersion} is older than ${PROTOCOL_VERSION}`);
     if (message.protocolVersion > PROTOCOL_VERSION) return this.close(CloseCode.SERVER_TOO_OLD, `protocol ${message.protocolVersion} is newer than ${PROTOCOL_VERSION}`);
@@ -144,7 +145,7 @@ export class DeviceConnection implements DeviceLink {
         this.deviceId = device.id;
         this.session = session;
         session.traceEvent('connection', 'opened', { deviceId: device.id, payload: { connId: this.id } });
-        const seq = session.traceEvent('message.in', message.type, { deviceId: device.id, payload: message });
+        const seq = session.traceEvent('message.in', message.type, { deviceId: device.id, payload: message, size });
         const previous = session.link(device.id, this);
         session.send(
           { type: 'device.join', device, resume: message.resume, connId: this.id, heartbeatMs: this.hub.settings.heartbeatMs },

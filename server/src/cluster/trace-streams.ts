@@ -125,7 +125,7 @@ export class RedisTraceStreams implements TraceStreams {
     const ingest = (entries: Array<[string, string[]]>) => {
       for (const [id, fields] of entries) {
         const json = fields[1];
-        if (json) ring.ingest(JSON.parse(json) as TraceEvent, json);
+        if (json) ring.ingest(JSON.parse(json) as TraceEvent, json.length);
         last = Math.max(last, seqOf(id));
       }
     };

@@ -16,8 +16,7 @@ export interface TraceExtra {
   payload?: unknown;
   from?: string;
   to?: string;
-  /** `payload` already serialized (a frame sent as is): the trace holds this text instead of serializing it again. */
-  payloadJson?: string;
+  size?: number;
 }
 
 /** A device connection on this node: a DeviceLink with its connection id, whose `send` needs only the text. */

@@ -253,7 +253,7 @@ export class Session implements SessionPort {
           link.send(text, effect.message);
           recipients.push(deviceId);
         }
-        if (recipients.length) this.traceEvent('message.out', effect.message.type, { recipients, payload: effect.message, payloadJson: text });
+        if (recipients.length) this.traceEvent('message.out', effect.message.type, { recipients, payload: effect.message, size: text.length });
         return;
       }
       case 'reply':
@@ -276,7 +276,7 @@ export class Session implements SessionPort {
     if (!link) return;
     const text = JSON.stringify(message);
     link.send(text, message);
-    this.traceOut(deviceId, message, text);
+    this.traceOut(deviceId, message, text.length);
   }
 
   private reply(to: ReplyTo, result: CommandResult): void {
@@ -286,13 +286,13 @@ export class Session implements SessionPort {
     else if (to.kind === 'http') this.opts.replyHttp(to.ticket, result);
   }
 
-  private traceOut(deviceId: string, message: HubMessage, text: string): void {
+  private traceOut(deviceId: string, message: HubMessage, size: number): void {
     const correlationId =
       'transferId' in message ? message.transferId : 'commandId' in message ? message.commandId : undefined;
     this.traceEvent('message.out', message.type, {
       deviceId,
       payload: message,
-      payloadJson: text,
+      size,
       ...(correlationId !== undefined ? { correlationId } : {}),
     });
   }

@@ -1,4 +1,4 @@
-import { TRACE_FORMAT_VERSION, type Cluster, type ViewerMessage } from '@handoff/protocol';
+import { TRACE_FORMAT_VERSION, type Cluster, type TraceEvent, type ViewerMessage } from '@handoff/protocol';
 import type { Clock } from '../clock.ts';
 import type { HubSocket } from '../socket.ts';
 import { redactJson } from './redact.ts';
@@ -39,9 +39,7 @@ const BATCHES_PER_TURN = 8;
  */
 export class TraceStream {
   private cursor: number;
-  /** Live events waiting for the next flush, as the texts the ring holds them as, and their seqs. */
-  private pending: string[] = [];
-  private pendingSeqs: number[] = [];
+  private pending: TraceEvent[] = [];
   private unsubscribe: (() => void) | null = null;
   private timer: unknown = null;
   private slow = false;
@@ -77,7 +75,6 @@ export class TraceStream {
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.pending = [];
-    this.pendingSeqs = [];
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
   }
@@ -105,10 +102,9 @@ export class TraceStream {
         });
         this.cursor = first - 1;
       }
-      // After the gap above, the first event read is cursor + 1 and the rest follow it.
-      const texts = this.trace.readTexts(this.userId, this.cursor, this.settings.maxBatch);
-      if (texts.length > 0) this.sendEvents(texts, this.cursor + texts.length);
-      if (texts.length < this.settings.maxBatch) return this.goLive();
+      const events = this.trace.read(this.userId, this.cursor, this.settings.maxBatch);
+      if (events.length > 0) this.sendEvents(events);
+      if (events.length < this.settings.maxBatch) return this.goLive();
     }
     if (!this.stopped) this.schedule(this.catchUp, 0);
   };
@@ -117,13 +113,12 @@ export class TraceStream {
   private goLive(): void {
     if (this.stopped) return;
     this.slow = false;
-    this.unsubscribe = this.trace.subscribe(this.userId, (event, text) => this.onEvent(event.seq, text));
+    this.unsubscribe = this.trace.subscribe(this.userId, (event) => this.onEvent(event));
   }
 
-  private onEvent(seq: number, text: string): void {
-    if (seq <= this.cursor) return;
-    this.pending.push(text);
-    this.pendingSeqs.push(seq);
+  private onEvent(event: TraceEvent): void {
+    if (event.seq <= this.cursor) return;
+    this.pending.push(event);
     if (this.pending.length >= this.settings.maxPending) return this.fallBehind();
     if (this.timer === null) this.schedule(this.flush, this.settings.flushMs);
   }
@@ -132,40 +127,29 @@ export class TraceStream {
     this.timer = null;
     if (this.stopped || this.pending.length === 0) return;
     if (this.socket.bufferedAmount > this.settings.highWaterBytes) return this.fallBehind();
-    const texts = this.pending;
-    const seqs = this.pendingSeqs;
+    const events = this.pending;
     this.pending = [];
-    this.pendingSeqs = [];
-    for (let i = 0; i < texts.length; i += this.settings.maxBatch) {
-      const batch = texts.slice(i, i + this.settings.maxBatch);
-      this.sendEvents(batch, seqs[i + batch.length - 1]!);
-    }
+    for (let i = 0; i < events.length; i += this.settings.maxBatch) this.sendEvents(events.slice(i, i + this.settings.maxBatch));
   };
 
   /** Too slow: hold nothing, listen to nothing, and read the ring again once the socket drains. */
   private fallBehind(): void {
     this.slow = true;
     this.pending = [];
-    this.pendingSeqs = [];
     this.unsubscribe?.();
     this.unsubscribe = null;
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.schedule(this.catchUp, this.settings.pollMs);
   }
 
-  /** A `trace.events` frame of events held as text (ending at `lastSeq`): joined, not serialized again. */
-  private sendEvents(texts: string[], lastSeq: number): void {
-    this.sendText(`{"type":"trace.events","events":[${texts.join(',')}]}`);
-    this.cursor = lastSeq;
+  private sendEvents(events: TraceEvent[]): void {
+    this.send({ type: 'trace.events', events });
+    this.cursor = events[events.length - 1]!.seq;
   }
 
   private send(message: ViewerMessage): void {
-    this.sendText(JSON.stringify(message));
-  }
-
-  private sendText(text: string): void {
     try {
-      this.socket.send(redactJson(text));
+      this.socket.send(redactJson(JSON.stringify(message)));
     } catch {
       // The socket is gone (its close event stops us too); a viewer never takes the hub down.
       this.stop();
