@@ -12,8 +12,8 @@ export function openSocket(url: string): Promise<WebSocket> {
 }
 
 /** The socket URL of a device of `user`, with a token signed with the hub's secret. */
-export function deviceUrl(wsUrl: string, secret: string, user: string, role = 'device'): string {
-  return `${wsUrl}?access_token=${signDeviceToken(secret, user, 3600, role)}`;
+export async function deviceUrl(wsUrl: string, secret: string, user: string, role = 'device'): Promise<string> {
+  return `${wsUrl}?access_token=${await signDeviceToken(secret, user, 3600, role)}`;
 }
 
 /** Connect `count` lean devices of one user and wait for every welcome. */
@@ -24,7 +24,7 @@ export async function connectUser(
   count: number,
   onFrame?: (device: number, type: string, text: string) => void,
 ): Promise<LeanDevice[]> {
-  const url = deviceUrl(wsUrl, secret, user);
+  const url = await deviceUrl(wsUrl, secret, user);
   const devices = Array.from(
     { length: count },
     (_, i) => new LeanDevice({ url, id: `${user}-d${i}`, ...(onFrame ? { onFrame: (type: string, text: string) => onFrame(i, type, text) } : {}) }),

@@ -32,7 +32,7 @@ export async function handoff(wsUrl: string, secret: string, spec: HandoffSpec):
   await Promise.all(
     Array.from({ length: spec.users }, async (_, u) => {
       const user = `handoff-${u}`;
-      const token = signDeviceToken(secret, user);
+      const token = await signDeviceToken(secret, user);
       const devices = (['phone', 'speaker', 'tv'] as const).map(
         (kind) =>
           new SimDevice({

@@ -78,7 +78,7 @@ export async function hubTput(wsUrl: string, traceUrl: string, secret: string, s
   for (let u = 0; u < spec.connections; u++) {
     const user = `tput-${u}`;
     if (spec.viewers) {
-      const viewer = await openSocket(deviceUrl(traceUrl, secret, user, 'viewer') + `&user=${user}`);
+      const viewer = await openSocket((await deviceUrl(traceUrl, secret, user, 'viewer')) + `&user=${user}`);
       viewer.on('message', () => viewerFrames.n++);
       viewers.push(viewer);
     }

@@ -15,7 +15,7 @@ const withDemo = !process.argv.includes('--no-demo');
 const demo = withDemo
   ? await startDemo({
       hub: running.wsUrl,
-      token: signToken(running.secret, { userId: 'demo', role: 'device' }, 7 * 24 * 3600),
+      token: await signToken(running.secret, { userId: 'demo', role: 'device' }, 7 * 24 * 3600),
     })
   : null;
 process.stdout.write(

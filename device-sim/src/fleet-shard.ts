@@ -71,7 +71,7 @@ export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
   const users: User[] = [];
   for (let u = o.shard; u < o.users; u += o.shards) {
     const id = `${o.userPrefix}${u}`;
-    const url = `${o.hubs[u % o.hubs.length]}?access_token=${signDeviceToken(o.secret, id)}`;
+    const url = `${o.hubs[u % o.hubs.length]}?access_token=${await signDeviceToken(o.secret, id)}`;
     const devices = Array.from(
       { length: o.devicesPerUser },
       (_, d) =>

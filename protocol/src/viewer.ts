@@ -44,5 +44,15 @@ export const HubInfo = z.object({
   protocolVersion: z.number().int(),
   traceFormatVersion: z.number().int(),
   nodeId: z.string().optional(),
+  /** With AUTH_ISSUER and AUTH_VIEWER_CLIENT_ID: the viewer offers "Sign in with <issuer>" (Authorization Code with PKCE). */
+  oidc: z
+    .object({
+      issuer: z.string(),
+      clientId: z.string(),
+      /** Asked for as the RFC 8707 `resource`, so the access token's `aud` is the hub. */
+      audience: z.string(),
+      scope: z.string(),
+    })
+    .optional(),
 });
 export type HubInfo = z.infer<typeof HubInfo>;

@@ -10,6 +10,7 @@ export function configErrorMessage(shape: Record<string, z.ZodType>, issues: rea
     const name = String(issue.path[0] ?? '');
     const schema = shape[name];
     if (!schema) return `  ${issue.path.join('.') || 'configuration'}: ${issue.message}`;
+    if (issue.code === 'custom') return `  ${name} ${issue.message}`;
     const { accepts, fallback } = describeSetting(schema);
     const given = shownValue(name, env[name]);
     const what = accepts ?? issue.message;

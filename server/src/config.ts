@@ -11,6 +11,24 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Shared HS256 secret for tokens. Unset: dev mode with a random secret and /v1/dev/token. */
   HUB_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** An OpenID Provider's issuer URL: its tokens (RS256, ES256, EdDSA) are accepted besides HUB_SECRET's. */
+  AUTH_ISSUER: z.url().optional(),
+  /** The `aud` the provider's tokens must carry (required with AUTH_ISSUER). */
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  /** The claim holding device, viewer or admin (a string or a list; a dotted path reaches into objects). */
+  AUTH_ROLE_CLAIM: z.string().min(1).default('handoff_role'),
+  /** The role of a provider token without that claim; `none` refuses such tokens. */
+  AUTH_DEFAULT_ROLE: z.enum(['viewer', 'device', 'admin', 'none']).default('viewer'),
+  /** The claim naming the user. */
+  AUTH_USER_CLAIM: z.string().min(1).default('sub'),
+  /** The viewer's public client at the provider: with it, the viewer offers "Sign in with <issuer>". */
+  AUTH_VIEWER_CLIENT_ID: z.string().min(1).optional(),
+  /** The scopes the viewer asks for. */
+  AUTH_VIEWER_SCOPE: z.string().min(1).default('openid'),
+  /** An unknown key id makes at most one fetch of the provider's keys this often. */
+  AUTH_JWKS_REFETCH_MS: int(0, 3_600_000).default(30_000),
+  /** Cached provider keys older than this are fetched again in the background. */
+  AUTH_JWKS_MAX_AGE_MS: int(1000, 86_400_000).default(600_000),
   REDIS_URL: z.url().optional(),
   NODE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   /** With REDIS_URL: how long a user's lease outlives its node's last renewal (a dead node's users wait this long at most). */
@@ -42,9 +60,15 @@ export const ConfigSchema = z.object({
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
+/** Settings that only make sense together. */
+const checked = ConfigSchema.superRefine((c, ctx) => {
+  if (c.AUTH_ISSUER && !c.AUTH_AUDIENCE) ctx.addIssue({ code: 'custom', path: ['AUTH_AUDIENCE'], message: 'is required with AUTH_ISSUER (the aud the provider puts in tokens for this hub)' });
+  if (!c.AUTH_ISSUER && (c.AUTH_AUDIENCE || c.AUTH_VIEWER_CLIENT_ID)) ctx.addIssue({ code: 'custom', path: ['AUTH_ISSUER'], message: 'is required with AUTH_AUDIENCE or AUTH_VIEWER_CLIENT_ID' });
+});
+
 /** Parse the environment; a bad value throws a message naming the setting and what it accepts. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const result = ConfigSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  const result = checked.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!result.success) throw new Error(configErrorMessage(ConfigSchema.shape, result.error.issues, env));
   return Object.freeze(result.data);
 }

@@ -40,9 +40,9 @@ describe('log', () => {
     expect(records()[0]!.err).toMatchObject({ type: 'Error', message: 'disk on fire', stack: expect.stringContaining('log.test.ts') });
   });
 
-  test('no token or secret reaches a line, wherever a caller put it', () => {
+  test('no token or secret reaches a line, wherever a caller put it', async () => {
     const { log, lines } = capture({ level: 'debug' });
-    const token = signToken(SECRET, { userId: 'alice', role: 'admin' }, 60);
+    const token = await signToken(SECRET, { userId: 'alice', role: 'admin' }, 60);
     log.info({ headers: { authorization: `Bearer ${token}` } }, 'request');
     log.info({ url: `/v1/trace?user=alice&access_token=${token}` }, 'upgrade');
     log.info({ body: { access_token: 'opaque-not-a-jwt-123', token_type: 'Bearer' } }, 'minted');

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { TokenAuthenticator } from './auth/authenticator.ts';
+import { HubTokens } from './auth/hub-tokens.ts';
+import { oidcFromConfig } from './auth/oidc-config.ts';
 import { RedisBus } from './bus/redis-bus.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { Mesh } from './cluster/mesh.ts';
@@ -47,7 +50,8 @@ export interface RunningHub {
 
 /** Build the store, trace log, hub and HTTP server from a config, and listen. The one place that wires real things. */
 export async function startHub(config: Config, deps: { log?: Log; clock?: Clock; store?: Store; viewerDir?: string } = {}): Promise<RunningHub> {
-  const devMode = !config.HUB_SECRET;
+  // Dev mode (anyone may mint a token) only when neither a secret nor an identity provider is configured.
+  const devMode = !config.HUB_SECRET && !config.AUTH_ISSUER;
   const secret = config.HUB_SECRET ?? randomBytes(32).toString('hex');
   const log =
     deps.log ??
@@ -58,6 +62,10 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
       secrets: configSecrets(config, [secret]),
     });
   const clock = deps.clock ?? systemClock;
+  // The provider first: unreachable at start is a startup error, before anything listens.
+  const oidc = oidcFromConfig(config, { clock, log });
+  await oidc?.start();
+  const authenticator = new TokenAuthenticator(new HubTokens(secret, () => clock.now()), oidc);
   const metrics = new PromMetrics();
   const traceSettings = { maxEventsPerUser: config.TRACE_MAX_EVENTS_PER_USER, maxAgeMs: config.TRACE_MAX_AGE_MS, maxBytes: config.TRACE_MAX_BYTES };
   // With REDIS_URL, a node among many: sessions, leases, traces in Redis; the other nodes on its pub/sub.
@@ -99,15 +107,20 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
   });
   addHubGauges(metrics, hub);
   await hub.placement?.start();
+  const oidcViewer =
+    config.AUTH_ISSUER && config.AUTH_AUDIENCE && config.AUTH_VIEWER_CLIENT_ID
+      ? { issuer: config.AUTH_ISSUER, clientId: config.AUTH_VIEWER_CLIENT_ID, audience: config.AUTH_AUDIENCE, scope: config.AUTH_VIEWER_SCOPE }
+      : null;
   const apiLimiter = new RateLimiter({ ratePerSec: config.API_RATE_PER_SEC, burst: config.API_RATE_BURST }, () => clock.now());
   const server = createApp({
     hub,
     log,
+    authenticator,
     secret,
     devMode,
     maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
     routes: (router, auth) => {
-      infoRoute(router, { devMode, nodeId: config.NODE_ID });
+      infoRoute(router, { devMode, nodeId: config.NODE_ID, ...(oidcViewer ? { oidc: oidcViewer } : {}) });
       traceExportRoutes(router, auth, hub, log);
       addPlayerRoutes(router, auth, { hub, limiter: apiLimiter });
       adminRoutes(router, auth, { hub, limiter: apiLimiter, log, nodeId: config.NODE_ID });
@@ -136,7 +149,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     })());
-  log.info({ port, devMode }, devMode ? 'hub listening (dev mode: no HUB_SECRET, /v1/dev/token is open)' : 'hub listening');
+  log.info({ port, devMode, ...(oidc ? { issuer: oidc.settings.issuer } : {}) }, devMode ? 'hub listening (dev mode: no HUB_SECRET, /v1/dev/token is open)' : 'hub listening');
   return {
     hub,
     server,

@@ -23,4 +23,4 @@ if (!secret || secret.length < 16) fail('HUB_SECRET must be set (at least 16 cha
 if (!values.user) fail('--user is required');
 if (!role.success) fail('--role must be device, viewer or admin');
 if (!Number.isInteger(ttl) || ttl <= 0) fail('--ttl-s must be a positive whole number of seconds');
-process.stdout.write(signToken(secret!, { userId: values.user!, role: role.data! }, ttl) + '\n');
+process.stdout.write(`${await signToken(secret!, { userId: values.user!, role: role.data! }, ttl)}\n`);

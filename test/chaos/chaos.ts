@@ -56,6 +56,8 @@ export async function runChaos(hub: RunningHub, opts: ChaosOptions): Promise<Cha
     violations: [],
   };
   const started = performance.now();
+  // Signed before any device is made, so the seeded random numbers are drawn in the same order.
+  const tokens = await Promise.all(Array.from({ length: userCount }, (_, u) => signToken(hub.secret, { userId: `chaos-${opts.seed}-${u}`, role: 'device' }, 3600)));
   const users = Array.from({ length: userCount }, (_, u) => {
     const userId = `chaos-${opts.seed}-${u}`;
     const devices = Array.from({ length: perUser }, (_, d) => {
@@ -66,7 +68,7 @@ export async function runChaos(hub: RunningHub, opts: ChaosOptions): Promise<Cha
         user: userId,
         id: `${userId}-${KINDS[d % KINDS.length]}-${d}`,
         kind: KINDS[d % KINDS.length]!,
-        token: signToken(hub.secret, { userId, role: 'device' }, 3600),
+        token: tokens[u]!,
         skewMs,
         latencyMs: 1 + r.int(8),
         jitterMs: r.int(21),

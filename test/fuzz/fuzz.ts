@@ -52,7 +52,7 @@ class Attacker {
   ) {}
 
   async open(): Promise<void> {
-    const token = signToken(this.target.secret, { userId: this.user, role: 'device' }, 3600);
+    const token = await signToken(this.target.secret, { userId: this.user, role: 'device' }, 3600);
     const ws = new WebSocket(`${this.target.wsUrl}?access_token=${token}`, { perMessageDeflate: false });
     this.ws = ws;
     ws.on('message', (d: Buffer) => ws === this.ws && this.onMessage(d.toString()));
@@ -173,8 +173,9 @@ export async function runFuzz(target: FuzzTarget, opts: FuzzOptions): Promise<Fu
     hubAlive: false,
   };
 
+  const victimToken = await signToken(target.secret, { userId: 'fuzz-victim', role: 'device' }, 3600);
   const victims = ['phone', 'speaker', 'tv'].map(
-    (kind) => new SimDevice({ hub: target.wsUrl, user: 'fuzz-victim', kind: kind as 'phone', id: `victim-${kind}`, token: signToken(target.secret, { userId: 'fuzz-victim', role: 'device' }, 3600) }),
+    (kind) => new SimDevice({ hub: target.wsUrl, user: 'fuzz-victim', kind: kind as 'phone', id: `victim-${kind}`, token: victimToken }),
   );
   await Promise.all(victims.map((v) => v.connect()));
   await victims[0]!.command({ type: 'command.play', deviceId: victims[0]!.id, contextUri: 'demo:playlist:everything' });

@@ -92,7 +92,7 @@ export interface TestCluster extends AsyncDisposable {
   nodes: HubProcess[];
   /** Every node's device URL, starting with `first` (a device's `hub` list: it moves on when one is gone). */
   urls(first?: number): string[];
-  token(user: string, role?: 'device' | 'viewer' | 'admin'): string;
+  token(user: string, role?: 'device' | 'viewer' | 'admin'): Promise<string>;
   /** A simulated device connected to node `at` first (and the others after it). */
   device(user: string, at: number, opts: Partial<SimDeviceOptions> & { kind: NonNullable<SimDeviceOptions['kind']> }): Promise<SimDevice>;
   close(): Promise<void>;
@@ -114,7 +114,7 @@ export async function startCluster(count: number, env: Record<string, string>): 
     urls,
     token,
     async device(user, at, opts) {
-      const d = new SimDevice({ hub: urls(at), user, token: token(user), maxBackoffMs: 400, id: `${opts.kind}-${devices.length}`, ...opts });
+      const d = new SimDevice({ hub: urls(at), user, token: await token(user), maxBackoffMs: 400, id: `${opts.kind}-${devices.length}`, ...opts });
       devices.push(d);
       await d.connect();
       return d;

@@ -10,22 +10,22 @@ export interface ApiResponse {
 type Role = 'device' | 'viewer' | 'admin';
 
 /** A token for `user` signed with the hub's secret; a negative ttl makes an expired one. */
-export const tokenFor = (hub: RunningHub, user: string, role: Role = 'viewer', ttlSeconds = 600): string =>
+export const tokenFor = (hub: RunningHub, user: string, role: Role = 'viewer', ttlSeconds = 600): Promise<string> =>
   signToken(hub.secret, { userId: user, role }, ttlSeconds);
 
 /**
  * A bare Web API client, as a script would use one: fetch with a bearer token. `token: null`
- * sends no Authorization header. Requests other than GET carry `Content-Type: application/json`,
+ * sends no Authorization header (a promised token, as `tokenFor` gives, is awaited per request). Requests other than GET carry `Content-Type: application/json`,
  * with or without a body, as many client libraries send them.
  */
-export function webApi(hub: RunningHub, token: string | null, defaults: Record<string, string> = {}) {
+export function webApi(hub: RunningHub, token: string | Promise<string> | null, defaults: Record<string, string> = {}) {
   const call = async (
     method: string,
     path: string,
     opts: { body?: unknown; raw?: string; headers?: Record<string, string> } = {},
   ): Promise<ApiResponse> => {
     const headers: Record<string, string> = { ...defaults, ...opts.headers };
-    if (token !== null) headers.authorization = `Bearer ${token}`;
+    if (token !== null) headers.authorization = `Bearer ${await token}`;
     const body = opts.body !== undefined ? JSON.stringify(opts.body) : opts.raw;
     if (method !== 'GET') headers['content-type'] ??= 'application/json';
     const res = await fetch(`${hub.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });

@@ -12,8 +12,8 @@ describe('HTTP player API: who may act on whom', () => {
     const tokens: Array<[string, string | null, RegExp]> = [
       ['no token', null, /missing bearer token/],
       ['malformed', 'not-a-token', /malformed token/],
-      ['forged', signToken('some-other-secret-0123456789', { userId: 'alice', role: 'admin' }, 600), /bad token signature/],
-      ['expired', tokenFor(hub, 'alice', 'viewer', -10), /token expired/],
+      ['forged', await signToken('some-other-secret-0123456789', { userId: 'alice', role: 'admin' }, 600), /bad token signature/],
+      ['expired', await tokenFor(hub, 'alice', 'viewer', -10), /token expired/],
     ];
     for (const [what, token, message] of tokens) {
       for (const res of [await webApi(hub, token).get('/v1/me/player'), await webApi(hub, token).put('/v1/me/player/pause')]) {

@@ -7,7 +7,7 @@ import { startFleet } from '../helpers/fleet.ts';
 import { startTestHub } from '../helpers/start-hub.ts';
 
 async function open(hub: RunningHub, user: string) {
-  const ws = new WebSocket(`${hub.wsUrl}?access_token=${signToken(hub.secret, { userId: user, role: 'device' }, 60)}`);
+  const ws = new WebSocket(`${hub.wsUrl}?access_token=${await signToken(hub.secret, { userId: user, role: 'device' }, 60)}`);
   const messages: Array<Record<string, unknown>> = [];
   ws.on('message', (d: Buffer) => messages.push(JSON.parse(d.toString()) as Record<string, unknown>));
   const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));

@@ -13,7 +13,8 @@ describe('logs', () => {
     const lines: string[] = [];
     const log = createLog({ level: 'debug', base: { node: 'node-7' }, secrets: [SECRET], write: (l) => lines.push(l) });
     await using hub = await startHub(parseConfig({ PORT: '0', HOST: '127.0.0.1', HUB_SECRET: SECRET }), { log });
-    await using fleet = await startFleet(hub, 'alice', ['phone', 'speaker'], (i) => ({ failLoad: i === 1, token: signToken(SECRET, { userId: 'alice', role: 'device' }, 60) }));
+    const token = await signToken(SECRET, { userId: 'alice', role: 'device' }, 60);
+    await using fleet = await startFleet(hub, 'alice', ['phone', 'speaker'], (i) => ({ failLoad: i === 1, token }));
     const [phone, speaker] = fleet.devices as [SimDevice, SimDevice];
     const records = () => lines.map((l) => JSON.parse(l) as Line);
 
@@ -36,8 +37,8 @@ describe('logs', () => {
 
   test('a hub process writes JSON lines with its node id, and no token or secret in any of them', async () => {
     await using proc = await startMain({ HUB_SECRET: SECRET, LOG_LEVEL: 'debug', NODE_ID: 'node-logs' });
-    const deviceToken = signToken(SECRET, { userId: 'alice', role: 'device' }, 60);
-    const adminToken = signToken(SECRET, { userId: 'ops', role: 'admin' }, 60);
+    const deviceToken = await signToken(SECRET, { userId: 'alice', role: 'device' }, 60);
+    const adminToken = await signToken(SECRET, { userId: 'ops', role: 'admin' }, 60);
     const events: string[] = [];
     const device = new SimDevice({ hub: `${proc.url.replace('http', 'ws')}/v1/connect`, user: 'alice', token: deviceToken, kind: 'speaker', onEvent: (l) => events.push(l) });
     await device.connect();

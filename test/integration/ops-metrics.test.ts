@@ -91,7 +91,7 @@ describe('GET /metrics', () => {
 
   test('viewer sockets are counted on their endpoint and leave the count when they close', async () => {
     await using hub = await startTestHub();
-    const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/v1/trace?access_token=${tokenFor(hub, 'alice', 'viewer')}`);
+    const ws = new WebSocket(`${hub.url.replace('http', 'ws')}/v1/trace?access_token=${await tokenFor(hub, 'alice', 'viewer')}`);
     await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
     await sleep(50);
     expect((await scrape(hub)).value('handoff_sockets_open{endpoint="/v1/trace"}')).toBe(1);

@@ -53,7 +53,7 @@ describe('readiness', () => {
     const device = new SimDevice({
       hub: `${proc.url.replace('http', 'ws')}/v1/connect`,
       user: 'alice',
-      token: signToken(secret, { userId: 'alice', role: 'device' }, 60),
+      token: await signToken(secret, { userId: 'alice', role: 'device' }, 60),
       kind: 'speaker',
       onEvent: (line) => events.push(line),
     });

@@ -55,9 +55,9 @@ describe('trace access', () => {
     await using hub = await startHub(parseConfig({ PORT: '0', HOST: '127.0.0.1', HUB_SECRET: secret }), {
       log: recordingLog(lines),
     });
-    const deviceToken = signToken(secret, { userId: 'bob', role: 'device' }, 60);
+    const deviceToken = await signToken(secret, { userId: 'bob', role: 'device' }, 60);
     await using fleet = await startFleet(hub, 'bob', ['speaker'], { token: deviceToken });
-    const admin = signToken(secret, { userId: 'ops', role: 'admin' }, 60);
+    const admin = await signToken(secret, { userId: 'ops', role: 'admin' }, 60);
     await using viewer = openTrace(hub, admin, { user: 'bob' });
     const hello = await viewer.hello;
     expect(hello.userId).toBe('bob');

@@ -39,10 +39,11 @@ export function splitDevices(ctx: () => ClusterContext): void {
       const { cluster } = ctx();
       const phone = await cluster.device('http-split', 0, { kind: 'phone' });
       const speaker = await cluster.device('http-split', 1, { kind: 'speaker' });
+      const bearer = `Bearer ${await cluster.token('http-split', 'viewer')}`;
       const put = (path: string, body?: unknown) =>
         fetch(`${cluster.nodes[2]!.url}${path}`, {
           method: 'PUT',
-          headers: { authorization: `Bearer ${cluster.token('http-split', 'viewer')}`, 'content-type': 'application/json' },
+          headers: { authorization: bearer, 'content-type': 'application/json' },
           ...(body ? { body: JSON.stringify(body) } : {}),
         });
       expect((await put('/v1/me/player', { device_ids: [speaker.id], play: false })).status).toBe(204);
@@ -57,7 +58,7 @@ export function splitDevices(ctx: () => ClusterContext): void {
       const { cluster } = ctx();
       const phone = await cluster.device('traced', 0, { kind: 'phone' });
       const viewerNode = { url: cluster.nodes[2]!.url } as RunningHub;
-      const token = cluster.token('traced', 'viewer');
+      const token = await cluster.token('traced', 'viewer');
       let lastSeq: number;
       {
         await using viewer = openTrace(viewerNode, token);

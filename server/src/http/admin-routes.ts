@@ -32,7 +32,7 @@ const DEFAULT_REASON = 'disconnected by an operator';
  * - `DELETE /v1/admin/users/:userId/devices/:deviceId?reason=...`: disconnect the device; its
  *   socket closes with 4040 KICKED and the reason (the client library does not reconnect).
  */
-export function adminRoutes(router: Router, auth: (ctx: RouteContext) => Principal, deps: AdminDeps): void {
+export function adminRoutes(router: Router, auth: (ctx: RouteContext) => Promise<Principal>, deps: AdminDeps): void {
   const { hub, log } = deps;
   const admin = (handle: (call: ApiCall, userId: string) => void) =>
     apiHandler({ auth, limiter: deps.limiter, metrics: hub.metrics }, (call) => {

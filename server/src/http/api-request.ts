@@ -34,7 +34,7 @@ export interface ApiCall extends RouteContext {
 }
 
 export interface ApiDeps {
-  auth: (ctx: RouteContext) => Principal;
+  auth: (ctx: RouteContext) => Promise<Principal>;
   limiter: RateLimiter;
   /** Counts the refusals (rate limit, validation, auth). */
   metrics?: Metrics;
@@ -50,7 +50,7 @@ export function apiHandler(deps: ApiDeps, handle: (call: ApiCall) => Promise<voi
     let correlationId = `http-${randomUUID()}`;
     res.setHeader(CORRELATION_HEADER, correlationId);
     try {
-      const principal = deps.auth(ctx);
+      const principal = await deps.auth(ctx);
       const userId = actingUser(principal, header(req.headers[ACT_AS_HEADER]));
       const decision = deps.limiter.take(userId);
       if (!decision.ok) {

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import { CloseCode } from '@handoff/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
-import { bearerToken, Role, signToken, verifyToken, type Principal } from '../auth/token.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import { bearerToken, Role, signToken, type Principal } from '../auth/token.ts';
 import { toHubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
 import type { Log } from '../log.ts';
@@ -14,12 +15,15 @@ import { Router, type Handler, type RouteContext } from './router.ts';
 export interface AppOptions {
   hub: Hub;
   log: Log;
+  /** Checks every bearer token: the hub's HS256 ones and, with AUTH_ISSUER, the identity provider's. */
+  authenticator: Authenticator;
+  /** Signs dev-mode tokens. */
   secret: string;
   /** No secret configured: `POST /v1/dev/token` mints tokens for anyone. */
   devMode: boolean;
   maxPayloadBytes: number;
   /** Extra routes (HTTP API, trace export, viewer files), added by later layers. */
-  routes?: (router: Router, auth: (ctx: RouteContext) => Principal) => void;
+  routes?: (router: Router, auth: (ctx: RouteContext) => Promise<Principal>) => void;
   /** Extra WebSocket endpoints (e.g. the trace socket). */
   sockets?: SocketRoute[];
   /** Answers requests no route matched (the viewer's files); without it they get a JSON 404. */
@@ -38,13 +42,13 @@ const TOKEN_TTL_S = 3600;
 
 /** The HTTP server: health, dev tokens, the device socket at /v1/connect, and whatever `routes` adds. */
 export function createApp(opts: AppOptions): Server {
-  const { hub, log, secret } = opts;
+  const { hub, log, secret, authenticator } = opts;
   const router = new Router();
-  const auth = (ctx: RouteContext): Principal => {
+  const auth = async (ctx: RouteContext): Promise<Principal> => {
     const token = bearerToken(ctx.req.headers, ctx.url);
     if (!token) throw new BodyError(401, 'missing bearer token');
     try {
-      return verifyToken(secret, token);
+      return await authenticator.verify(token);
     } catch (err) {
       throw new BodyError(401, toHubError(err).message);
     }
@@ -55,7 +59,7 @@ export function createApp(opts: AppOptions): Server {
     router.add('POST', '/v1/dev/token', async ({ req, res }) => {
       const body = DevTokenRequest.safeParse((await readJson(req)) ?? {});
       if (!body.success) return apiError(res, 400, `user: letters, digits and . _ @ - only; role: device, viewer or admin`);
-      const access_token = signToken(secret, { userId: body.data.user, role: body.data.role }, TOKEN_TTL_S);
+      const access_token = await signToken(secret, { userId: body.data.user, role: body.data.role }, TOKEN_TTL_S);
       json(res, 200, { access_token, token_type: 'Bearer', expires_in: TOKEN_TTL_S });
     });
   }
@@ -90,25 +94,30 @@ export function createApp(opts: AppOptions): Server {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    let principal: Principal | null = null;
-    let refusal: { code: number; reason: string } | null = null;
-    const token = bearerToken(req.headers, url);
-    try {
-      if (!token) throw new Error('missing token');
-      principal = verifyToken(secret, token);
-      if (!route.roles.includes(principal.role)) {
-        refusal = { code: CloseCode.FORBIDDEN, reason: `a ${route.roles.join(' or ')} token is needed here` };
-      }
-    } catch (err) {
-      refusal = { code: CloseCode.UNAUTHORIZED, reason: token ? toHubError(err).message : 'missing token' };
-    }
-    // Accept, then close with a code: browsers cannot read the status of a refused upgrade.
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      if (refusal || !principal) return ws.close(refusal?.code ?? CloseCode.UNAUTHORIZED, refusal?.reason ?? 'unauthorized');
-      countSocket(hub, ws, route.path);
-      route.attach(ws, principal, url, req);
+    // A reset while the token is checked must not reach the process as an unhandled 'error'.
+    const early = () => socket.destroy();
+    socket.on('error', early);
+    void admit(route, bearerToken(req.headers, url)).then((admitted) => {
+      socket.off('error', early);
+      if (socket.destroyed) return;
+      // Accept, then close with a code: browsers cannot read the status of a refused upgrade.
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        if ('refusal' in admitted) return ws.close(admitted.refusal.code, admitted.refusal.reason);
+        countSocket(hub, ws, route.path);
+        route.attach(ws, admitted.principal, url, req);
+      });
     });
   });
+  const admit = async (route: SocketRoute, token: string | null): Promise<{ principal: Principal } | { refusal: { code: number; reason: string } }> => {
+    if (!token) return { refusal: { code: CloseCode.UNAUTHORIZED, reason: 'missing token' } };
+    try {
+      const principal = await authenticator.verify(token);
+      if (!route.roles.includes(principal.role)) return { refusal: { code: CloseCode.FORBIDDEN, reason: `a ${route.roles.join(' or ')} token is needed here` } };
+      return { principal };
+    } catch (err) {
+      return { refusal: { code: CloseCode.UNAUTHORIZED, reason: toHubError(err).message } };
+    }
+  };
   return server;
 }
 

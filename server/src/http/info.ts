@@ -3,12 +3,13 @@ import { json } from './respond.ts';
 import type { Router } from './router.ts';
 
 /** `GET /v1/info`, public: dev mode or not (the viewer offers a user picker only in dev mode), versions, node. */
-export function infoRoute(router: Router, info: { devMode: boolean; nodeId?: string }): void {
+export function infoRoute(router: Router, info: { devMode: boolean; nodeId?: string; oidc?: HubInfo['oidc'] }): void {
   const body: HubInfo = {
     devMode: info.devMode,
     protocolVersion: PROTOCOL_VERSION,
     traceFormatVersion: TRACE_FORMAT_VERSION,
     ...(info.nodeId ? { nodeId: info.nodeId } : {}),
+    ...(info.oidc ? { oidc: info.oidc } : {}),
   };
   router.add('GET', '/v1/info', ({ res }) => json(res, 200, body, { 'cache-control': 'no-store' }));
 }

@@ -35,7 +35,7 @@ type CommandInput = Command extends infer C ? (C extends Command ? Omit<C, 'comm
  * session; every command runs through the same session machine as a device's command and is
  * answered (204, or an error with the reason) only once it is committed or refused.
  */
-export function addPlayerRoutes(router: Router, auth: (ctx: RouteContext) => Principal, deps: PlayerRouteDeps): void {
+export function addPlayerRoutes(router: Router, auth: (ctx: RouteContext) => Promise<Principal>, deps: PlayerRouteDeps): void {
   const { hub } = deps;
   const api = (handle: (call: ApiCall) => Promise<void> | void) => apiHandler({ auth, limiter: deps.limiter, metrics: hub.metrics }, handle);
   /** The user's cluster as it is now, from whichever node owns the session (never opening one). */

@@ -17,9 +17,9 @@ type Format = (typeof FORMATS)[number];
  * user's trace (after seq N), as the project's NDJSON (one event per line in seq order), OTLP JSON
  * (Jaeger) or Chrome trace-event JSON (Perfetto). Same access rules as the trace socket.
  */
-export function traceExportRoutes(router: Router, auth: (ctx: RouteContext) => Principal, hub: Hub, log: Log): void {
-  router.add('GET', '/v1/users/:userId/trace', ({ req, res, url, params }) => {
-    const principal = auth({ req, res, url, params });
+export function traceExportRoutes(router: Router, auth: (ctx: RouteContext) => Promise<Principal>, hub: Hub, log: Log): void {
+  router.add('GET', '/v1/users/:userId/trace', async ({ req, res, url, params }) => {
+    const principal = await auth({ req, res, url, params });
     const userId = params.userId!;
     const refusal = traceRefusal(principal, userId);
     if (refusal) throw new BodyError(403, refusal);
