@@ -13,7 +13,7 @@ import type { Config } from './config.ts';
 import { fileURLToPath } from 'node:url';
 import { adminRoutes } from './http/admin-routes.ts';
 import { createApp } from './http/app.ts';
-import { infoRoute } from './http/info.ts';
+import { infoRoute, whoamiRoute } from './http/info.ts';
 import { opsRoutes } from './http/ops-routes.ts';
 import { addPlayerRoutes } from './http/player-routes.ts';
 import { viewerFiles } from './http/viewer-files.ts';
@@ -121,6 +121,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
     maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
     routes: (router, auth) => {
       infoRoute(router, { devMode, nodeId: config.NODE_ID, ...(oidcViewer ? { oidc: oidcViewer } : {}) });
+      whoamiRoute(router, auth);
       traceExportRoutes(router, auth, hub, log);
       addPlayerRoutes(router, auth, { hub, limiter: apiLimiter });
       adminRoutes(router, auth, { hub, limiter: apiLimiter, log, nodeId: config.NODE_ID });

@@ -20,6 +20,10 @@ export interface TestProvider extends AsyncDisposable {
    * comes back in `handoff_role`; `edit` changes the claims just before the provider signs.
    */
   token(user: string, opts?: { role?: Role; alg?: Alg; edit?: (payload: Payload) => void }): Promise<string>;
+  /** Change every token the provider signs from now on (those of browser sign-ins too); null stops. */
+  editTokens(edit: ((payload: Payload) => void) | null): void;
+  /** How many authorization requests (sign-ins started by a browser) it has answered. */
+  authorizations(): number;
   /** The public signing keys the provider publishes now. */
   publicKeys(): JWK[];
   /** New signing keys; the old ones stay published unless `dropOld`. */
@@ -60,6 +64,8 @@ export async function startTestProvider(opts: { viewerRedirectUris?: string[]; p
   const viewerClientId = 'handoff-viewer';
   let signWith: Alg = 'RS256';
   let edit: ((payload: Payload) => void) | null = null;
+  let editAll: ((payload: Payload) => void) | null = null;
+  let authorizations = 0;
   let down = false;
   let fetches = 0;
   let generation = 0;
@@ -72,6 +78,7 @@ export async function startTestProvider(opts: { viewerRedirectUris?: string[]; p
       return;
     }
     if (req.url?.startsWith('/jwks')) fetches++;
+    if (req.url?.startsWith('/auth?')) authorizations++;
     void handle(req, res);
   });
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
@@ -128,7 +135,7 @@ export async function startTestProvider(opts: { viewerRedirectUris?: string[]; p
     formats: {
       customizers: {
         jwt: (_ctx, _token, jwt) => {
-          edit?.(jwt.payload);
+          (edit ?? editAll)?.(jwt.payload);
         },
       },
     },
@@ -171,6 +178,8 @@ export async function startTestProvider(opts: { viewerRedirectUris?: string[]; p
       keys = r.dropOld ? fresh : [...fresh, ...keys];
       build();
     },
+    editTokens: (e) => void (editAll = e),
+    authorizations: () => authorizations,
     jwksFetches: () => fetches,
     setDown: (d) => void (down = d),
     close,

@@ -1,3 +1,5 @@
+import { decodeJwt } from 'jose';
+
 /** The signed-in viewer: a bearer token and what it says about itself (decoded, not verified: the hub verifies). */
 export interface Session {
   token: string;
@@ -7,20 +9,29 @@ export interface Session {
   role: string;
   /** Seconds since the epoch. */
   exp: number;
+  /** From the identity provider: kept in memory only, and renewed by signing in again before it expires. */
+  oidc?: boolean;
 }
 
 const KEY = 'handoff.viewer.token';
 
+/** A hub token (HUB_SECRET) read for its user, role and expiry. */
 export function decodeToken(token: string): Session | null {
-  const part = token.trim().split('.')[1];
-  if (!part) return null;
   try {
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
-    const claims = JSON.parse(json) as { sub?: unknown; role?: unknown; exp?: unknown };
-    if (typeof claims.sub !== 'string' || typeof claims.role !== 'string') return null;
-    return { token: token.trim(), sub: claims.sub, role: claims.role, exp: Number(claims.exp ?? 0) };
+    const claims = decodeJwt(token.trim());
+    if (typeof claims.sub !== 'string' || typeof claims['role'] !== 'string') return null;
+    return { token: token.trim(), sub: claims.sub, role: claims['role'], exp: Number(claims.exp ?? 0) };
   } catch {
     return null;
+  }
+}
+
+/** The expiry (seconds since the epoch) a JWT states, 0 when it states none. */
+export function expiryOf(token: string): number {
+  try {
+    return Number(decodeJwt(token).exp ?? 0);
+  } catch {
+    return 0;
   }
 }
 
@@ -31,7 +42,8 @@ export function loadSession(): Session | null {
   return s;
 }
 
+/** Remember a pasted or dev token across reloads; an identity provider's token is never written to storage. */
 export function saveSession(s: Session | null): void {
-  if (s) localStorage.setItem(KEY, s.token);
+  if (s && !s.oidc) localStorage.setItem(KEY, s.token);
   else localStorage.removeItem(KEY);
 }

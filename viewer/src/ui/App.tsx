@@ -4,6 +4,7 @@ import { TraceStore } from '../model/store.ts';
 import type { HubInfo } from '../model/types.ts';
 import { devToken, fetchInfo, fetchTrace } from '../net/api.ts';
 import { decodeToken, loadSession, saveSession, type Session } from '../net/auth.ts';
+import { useRenewal } from '../net/use-renewal.ts';
 import { LiveTrace, type LiveStatus } from '../net/live.ts';
 import { download, parseTraceFile, toNdjson } from '../net/trace-file.ts';
 import { Detail } from './Detail.tsx';
@@ -95,6 +96,7 @@ export function App() {
   }, [info, session, initial, openLive, store]);
 
   useEffect(() => () => live.current?.close(), []);
+  useRenewal(info, session, viewUser, setSignInError);
 
   const signIn = (s: Session, userId: string) => {
     saveSession(s);

@@ -1,7 +1,8 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { HubInfo } from '../model/types.ts';
 import { devToken } from '../net/api.ts';
 import { decodeToken, type Session } from '../net/auth.ts';
+import { beginSignIn, finishSignIn, isCallback } from '../net/oidc.ts';
 import { Logo } from './Icon.tsx';
 
 interface Props {
@@ -15,8 +16,9 @@ interface Props {
 }
 
 /**
- * Sign in: in dev mode pick a user (and role); with a secret, paste a viewer or admin token (an
- * admin names the user to look up). Or open a trace file: that needs no hub at all.
+ * Sign in: in dev mode pick a user (and role); with an identity provider, "Sign in with <issuer>"
+ * (the role comes from the provider's token; an admin then names the user to look up); with a
+ * secret, paste a viewer or admin token. Or open a trace file: that needs no hub at all.
  */
 export function SignIn({ info, session, defaultUser, error, onSignIn, onImport, onError }: Props) {
   const [user, setUser] = useState(defaultUser ?? session?.sub ?? 'demo');
@@ -25,6 +27,36 @@ export function SignIn({ info, session, defaultUser, error, onSignIn, onImport, 
   const [lookup, setLookup] = useState(defaultUser ?? '');
   const [dragging, setDragging] = useState(false);
   const decoded = token ? decodeToken(token) : null;
+  const oidc = info && info !== 'loading' ? info.oidc : undefined;
+  // Signed in with the provider as an admin: the token is here, the user to look up is not yet.
+  const [provided, setProvided] = useState<Session | null>(null);
+  const [redirecting, setRedirecting] = useState(false);
+
+  // Back from the provider (once per page load): finish the sign-in with the address the page was
+  // loaded at, read at the first render, before the viewer's own URL state rewrites it.
+  const [landing] = useState(() => new URL(location.href));
+  const finishing = useRef(false);
+  useEffect(() => {
+    if (!oidc || finishing.current || !isCallback(landing)) return;
+    finishing.current = true;
+    finishSignIn(oidc, landing).then(
+      ({ session: s, user: wanted }) => {
+        if (s.role === 'admin' && !wanted) return setProvided(s);
+        onSignIn(s, s.role === 'admin' && wanted ? wanted : s.sub);
+      },
+      (err: Error) => onError(`Sign-in with ${oidc.issuer} failed: ${err.message}`),
+    );
+  }, [oidc, landing, onSignIn, onError]);
+
+  const providerSignIn = () => {
+    if (!oidc) return;
+    onError(null);
+    setRedirecting(true);
+    beginSignIn(oidc, defaultUser).catch((err: Error) => {
+      setRedirecting(false);
+      onError(`${oidc.issuer} cannot be reached: ${err.message}`);
+    });
+  };
 
   const devSignIn = async () => {
     onError(null);
@@ -66,8 +98,39 @@ export function SignIn({ info, session, defaultUser, error, onSignIn, onImport, 
               ? 'No hub answers here. You can still open a trace file.'
               : info.devMode
                 ? `Hub in dev mode (protocol ${info.protocolVersion}${info.nodeId ? `, node ${info.nodeId}` : ''}): any user, no secret.`
-                : `Hub with a secret (protocol ${info.protocolVersion}): sign in with a token.`}
+                : info.oidc
+                  ? `Hub signing in with ${info.oidc.issuer} (protocol ${info.protocolVersion}).`
+                  : `Hub with a secret (protocol ${info.protocolVersion}): sign in with a token.`}
         </div>
+
+        {oidc && !provided && (
+          <div className="signin-form">
+            <button className="primary" type="button" onClick={providerSignIn} disabled={redirecting}>
+              Sign in with {oidc.issuer}
+            </button>
+          </div>
+        )}
+
+        {provided && (
+          <form
+            className="signin-form"
+            onSubmit={(ev) => {
+              ev.preventDefault();
+              onSignIn(provided, lookup.trim() || provided.sub);
+            }}
+          >
+            <div className="muted small">
+              Signed in as <b>{provided.sub}</b> (admin): whose interactions do you want to watch?
+            </div>
+            <label>
+              User to look up
+              <input autoFocus value={lookup} onChange={(ev) => setLookup(ev.target.value)} placeholder={provided.sub} aria-label="User to look up" />
+            </label>
+            <button className="primary" type="submit">
+              Watch {lookup.trim() || provided.sub} live
+            </button>
+          </form>
+        )}
 
         {info && info !== 'loading' && info.devMode && (
           <form
@@ -97,7 +160,7 @@ export function SignIn({ info, session, defaultUser, error, onSignIn, onImport, 
           </form>
         )}
 
-        {info && info !== 'loading' && !info.devMode && (
+        {info && info !== 'loading' && !info.devMode && !provided && (
           <form
             className="signin-form"
             onSubmit={(ev) => {
