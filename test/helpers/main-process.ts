@@ -12,9 +12,15 @@ export interface MainProcess {
   exited: Promise<number | null>;
 }
 
-/** `server/src/main.ts` as its own process, as an operator runs it; `env` is all the environment it gets (plus PATH). */
-export function runMain(env: Record<string, string>): MainProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+/** How the hub is started: its TypeScript through tsx (as `npm start` does), or compiled JavaScript run by plain node. */
+const FROM_SOURCE = ['--import', 'tsx', 'server/src/main.ts'];
+
+/**
+ * `server/src/main.ts` as its own process, as an operator runs it; `env` is all the environment it
+ * gets (plus PATH). `args` replaces node's arguments, e.g. the path of a compiled hub.
+ */
+export function runMain(env: Record<string, string>, args: readonly string[] = FROM_SOURCE): MainProcess {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -31,8 +37,8 @@ export interface ListeningMain extends MainProcess, AsyncDisposable {
 }
 
 /** `runMain` on a free loopback port with JSON logs, once it listens (the port read from its `hub listening` line); dispose to kill it. */
-export async function startMain(env: Record<string, string> = {}, timeoutMs = 20_000): Promise<ListeningMain> {
-  const run = runMain({ PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', ...env });
+export async function startMain(env: Record<string, string> = {}, timeoutMs = 20_000, args: readonly string[] = FROM_SOURCE): Promise<ListeningMain> {
+  const run = runMain({ PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', ...env }, args);
   const start = Date.now();
   for (;;) {
     const listening = run.stderr().find((l) => l.includes('"msg":"hub listening'));
