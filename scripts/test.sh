@@ -30,6 +30,16 @@ if ! /usr/bin/python3 -c 'import websockets' >/dev/null 2>&1; then
 fi
 /usr/bin/python3 -c 'import websockets; print("websockets", websockets.__version__)' >&2
 
+step "alert rules (promtool, from Debian's prometheus package)"
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "promtool is missing: installing prometheus through apt" >&2
+  apt_get() { if [ "$(id -u)" -eq 0 ]; then apt-get "$@"; else sudo apt-get "$@"; fi; }
+  apt_get update -qq
+  DEBIAN_FRONTEND=noninteractive apt_get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+promtool check rules ops/prometheus/alerts.yml
+promtool test rules ops/prometheus/alerts.test.yml
+
 step "unit and integration tests"
 npx vitest run
 

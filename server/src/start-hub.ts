@@ -106,6 +106,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
     },
   });
   addHubGauges(metrics, hub);
+  if (redis) metrics.gauge('handoff_redis_connected', "1 while this node's Redis connection is ready, else 0 (only with Redis).", () => (redis.status === 'ready' ? 1 : 0));
   await hub.placement?.start();
   const oidcViewer =
     config.AUTH_ISSUER && config.AUTH_AUDIENCE && config.AUTH_VIEWER_CLIENT_ID

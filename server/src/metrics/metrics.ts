@@ -35,6 +35,8 @@ export interface Metrics {
   redisRtt(ms: number): void;
   /** This node's lease on a user's session changed (for the cluster code to call). */
   leaseChanged(change: LeaseChange): void;
+  /** A viewer's trace socket could not keep up: the stream dropped what it held and reads the ring again once it drains. */
+  viewerFellBehind(): void;
 }
 
 /** Metrics that go nowhere: the default for hubs built without `/metrics` (unit tests, benchmarks). */
@@ -49,4 +51,5 @@ export const noopMetrics: Metrics = {
   socketClosed: () => {},
   redisRtt: () => {},
   leaseChanged: () => {},
+  viewerFellBehind: () => {},
 };

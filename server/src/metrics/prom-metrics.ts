@@ -48,6 +48,7 @@ export class PromMetrics implements Metrics {
   private readonly rtt: HistogramSeries;
   private readonly leases: Record<string, CounterSeries>;
   private readonly sockets = new Map<string, number>();
+  private readonly behind: CounterSeries;
 
   constructor() {
     const commands = this.counter('handoff_commands_total', 'Commands answered, by result code (ok or the refusal).');
@@ -81,6 +82,8 @@ export class PromMetrics implements Metrics {
     const leases = this.counter('handoff_lease_changes_total', "Changes of this node's leases on user sessions (only with Redis).");
     this.leases = Object.fromEntries(LEASE_CHANGES.map((change) => [change, leases.series({ change })]));
 
+    this.behind = this.counter('handoff_trace_viewers_behind_total', 'Times a viewer could not keep up with its trace socket (its queue passed the high-water mark): the stream fell back to reading the ring.').series();
+
     const sockets = this.sockets;
     new Gauge({
       name: 'handoff_sockets_open',
@@ -104,6 +107,10 @@ export class PromMetrics implements Metrics {
         this.set(read());
       },
     });
+  }
+
+  viewerFellBehind(): void {
+    this.behind.inc();
   }
 
   /** Everything, in the Prometheus text format. */

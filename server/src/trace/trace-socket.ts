@@ -44,7 +44,7 @@ export function traceSocket(hub: Hub, log: Log, settings: TraceStreamSettings = 
       ws.on('error', stop);
       const begin = (cluster: Cluster | null) => {
         if (gone) return;
-        stream = new TraceStream(socket, hub.trace, hub.clock, userId, since, settings);
+        stream = new TraceStream(socket, hub.trace, hub.clock, userId, since, settings, () => hub.metrics.viewerFellBehind());
         stream.start(cluster);
       };
       if (watch) void Promise.all([hub.readCluster(userId), watch.ready]).then(([cluster]) => begin(cluster), () => begin(null));

@@ -38,7 +38,8 @@ function setup(maxEventsPerUser = 10_000) {
   const record = (n: number) => {
     for (let i = 0; i < n; i++) log.record('u', { kind: 'message.in', type: 'command.volume' });
   };
-  return { clock, log, socket, record, stream: (since = 0) => new TraceStream(socket, log, clock, 'u', since, SETTINGS) };
+  const behind = { count: 0 };
+  return { clock, log, socket, record, behind, stream: (since = 0) => new TraceStream(socket, log, clock, 'u', since, SETTINGS, () => behind.count++) };
 }
 
 describe('TraceStream', () => {
@@ -56,7 +57,7 @@ describe('TraceStream', () => {
   });
 
   test('a slow viewer holds nothing: it stops being sent to, then reads the ring from where it was, with no gap if nothing was evicted', () => {
-    const { clock, log, socket, record, stream } = setup();
+    const { clock, log, socket, record, stream, behind } = setup();
     stream().start(null);
     record(10);
     clock.advance(16);
@@ -73,6 +74,8 @@ describe('TraceStream', () => {
     expect(socket.events.map((e) => e.seq)).toEqual(Array.from({ length: 1010 }, (_, i) => i + 1));
     expect(socket.gaps).toEqual([]);
     expect(log.hasListeners('u')).toBe(true);
+    // Counted once per falling behind (for handoff_trace_viewers_behind_total), not per poll while behind.
+    expect(behind.count).toBe(1);
   });
 
   test('a viewer slower than the ring gets a slow-viewer gap for what was evicted, then catches up', () => {

@@ -52,6 +52,8 @@ export class TraceStream {
     private readonly userId: string,
     sinceSeq: number,
     private readonly settings: TraceStreamSettings = DEFAULT_TRACE_STREAM_SETTINGS,
+    /** Called each time the viewer starts falling behind (for `handoff_trace_viewers_behind_total`). */
+    private readonly onBehind: () => void = () => {},
   ) {
     // A cursor past the end (the hub restarted and its seqs began again) resumes from the start.
     this.cursor = sinceSeq > trace.lastSeq(userId) ? 0 : sinceSeq;
@@ -89,6 +91,7 @@ export class TraceStream {
     if (this.stopped) return;
     for (let i = 0; i < BATCHES_PER_TURN && !this.stopped; i++) {
       if (this.socket.bufferedAmount > this.settings.highWaterBytes) {
+        if (!this.slow) this.onBehind();
         this.slow = true;
         return this.schedule(this.catchUp, this.settings.pollMs);
       }
@@ -134,6 +137,7 @@ export class TraceStream {
 
   /** Too slow: hold nothing, listen to nothing, and read the ring again once the socket drains. */
   private fallBehind(): void {
+    if (!this.slow) this.onBehind();
     this.slow = true;
     this.pending = [];
     this.unsubscribe?.();
