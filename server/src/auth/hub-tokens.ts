@@ -1,33 +1,48 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { z } from 'zod';
 import { refuse, refusalOf } from './refusal.ts';
 import { Role, type Principal } from './token.ts';
 
-const Claims = z.object({ sub: z.string().min(1).max(128), role: Role });
+const Claims = z.object({ sub: z.string().min(1).max(128), role: Role, exp: z.number() });
+
+/** Tokens verified and not yet expired, kept so a user's other devices and reconnects skip the HMAC. */
+const VERIFIED_MAX = 10_000;
 
 /**
  * The hub's own HS256 tokens, made from HUB_SECRET (devices, development, `npm run token`),
  * checked by jose. No clock tolerance: the hub signs them with its own clock.
+ *
+ * jose checks HMACs through WebCrypto, which costs a few times what a synchronous HMAC did; since
+ * a user's devices share one token and reconnect with it, a verified token is remembered (by its
+ * exact text, so a changed byte is a different token) until it expires, up to VERIFIED_MAX of
+ * them, the oldest forgotten first.
  */
 export class HubTokens {
-  readonly #key: KeyObject;
+  readonly #key: Promise<CryptoKey>;
   readonly #now: () => number;
+  readonly #verified = new Map<string, { principal: Principal; expMs: number }>();
 
   constructor(secret: string, now: () => number) {
-    this.#key = createSecretKey(Buffer.from(secret));
+    this.#key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
     this.#now = now;
   }
 
   async verify(token: string): Promise<Principal> {
+    const now = this.#now();
+    const known = this.#verified.get(token);
+    if (known && known.expMs > now) return known.principal;
+    if (known) this.#verified.delete(token);
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.#key, { algorithms: ['HS256'], requiredClaims: ['exp'], currentDate: new Date(this.#now()) }));
+      ({ payload } = await jwtVerify(token, await this.#key, { algorithms: ['HS256'], requiredClaims: ['exp'], currentDate: new Date(now) }));
     } catch (err) {
       throw refusalOf(err);
     }
     const claims = Claims.safeParse(payload);
     if (!claims.success) throw refuse('malformed token claims');
-    return { userId: claims.data.sub, role: claims.data.role };
+    const principal: Principal = { userId: claims.data.sub, role: claims.data.role };
+    if (this.#verified.size >= VERIFIED_MAX) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(token, { principal, expMs: claims.data.exp * 1000 });
+    return principal;
   }
 }
