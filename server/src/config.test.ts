@@ -37,6 +37,12 @@ describe('configuration', () => {
     expect(text).not.toContain('tooshort-secret');
   });
 
+  test('identity provider settings that need each other are refused apart, saying what is missing', () => {
+    expect(message({ AUTH_ISSUER: 'https://login.example.com' })).toContain('AUTH_AUDIENCE is required with AUTH_ISSUER');
+    expect(message({ AUTH_VIEWER_CLIENT_ID: 'handoff-viewer' })).toContain('AUTH_ISSUER is required with AUTH_AUDIENCE or AUTH_VIEWER_CLIENT_ID');
+    expect(parseConfig({ AUTH_ISSUER: 'https://login.example.com', AUTH_AUDIENCE: 'urn:handoff:hub' })).toMatchObject({ AUTH_ROLE_CLAIM: 'handoff_role', AUTH_USER_CLAIM: 'sub', AUTH_DEFAULT_ROLE: 'viewer' });
+  });
+
   test('docs/CONFIG.md lists every setting', () => {
     const doc = readFileSync(new URL('../../docs/CONFIG.md', import.meta.url), 'utf8');
     const missing = Object.keys(ConfigSchema.shape).filter((name) => !doc.includes(`| \`${name}\``));
