@@ -1,4 +1,5 @@
-import { expect, test } from '@playwright/test';
+import { fileURLToPath } from 'node:url';
+import { expect, test, type Page } from '@playwright/test';
 import { startMain, type ListeningMain } from '../helpers/main-process.ts';
 import { startTestProvider, type TestProvider } from '../helpers/oidc-provider.ts';
 import { freePort } from '../helpers/redis.ts';
@@ -32,11 +33,14 @@ test.beforeEach(async ({ context }) => {
   await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/])/, (route) => route.abort());
 });
 
-const tokenKept = (page: import('@playwright/test').Page) => page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+const SCREENS = fileURLToPath(new URL('../../test-results/screens/', import.meta.url));
+const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENS}${name}.png` });
+const tokenKept = (page: Page) => page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
 
 test('an engineer signs in with the identity provider and watches their own user live; the token is in no storage', async ({ page }) => {
   await page.goto(`${hub.url}/`);
   await expect(page.getByTestId('hub-state')).toContainText(`signing in with ${idp.issuer}`);
+  await shot(page, 'sign-in-oidc');
   await page.getByRole('button', { name: `Sign in with ${idp.issuer}` }).click();
   // The provider's own login page.
   await expect(page).toHaveURL(new RegExp(`^${idp.issuer}/interaction/`));
@@ -57,6 +61,7 @@ test('an admin from the provider picks the user to look up', async ({ page }) =>
   await page.locator('input[name=password]').fill('any password');
   await page.getByRole('button', { name: 'Sign-in' }).click();
   await expect(page.getByText('Signed in as')).toContainText('admin-ann');
+  await shot(page, 'sign-in-oidc-admin');
   await page.getByLabel('User to look up').fill('bob');
   await page.getByRole('button', { name: 'Watch bob live' }).click();
   await expect(page.getByTestId('live-state')).toHaveText('LIVE');

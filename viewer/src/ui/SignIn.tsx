@@ -172,7 +172,7 @@ export function SignIn({ info, session, defaultUser, error, onSignIn, onImport, 
             }}
           >
             <label>
-              Token
+              {oidc ? 'Or paste a hub token' : 'Token'}
               <textarea
                 rows={3}
                 value={token}
