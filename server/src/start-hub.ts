@@ -122,7 +122,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
     maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
     routes: (router, auth) => {
       infoRoute(router, { devMode, nodeId: config.NODE_ID, ...(oidcViewer ? { oidc: oidcViewer } : {}) });
-      whoamiRoute(router, auth);
+      whoamiRoute(router, { auth, limiter: apiLimiter, metrics: hub.metrics });
       traceExportRoutes(router, auth, hub, log);
       addPlayerRoutes(router, auth, { hub, limiter: apiLimiter });
       adminRoutes(router, auth, { hub, limiter: apiLimiter, log, nodeId: config.NODE_ID });

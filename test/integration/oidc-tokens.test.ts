@@ -66,9 +66,12 @@ describe('tokens from the identity provider', () => {
   });
 
   test('an admin role from the provider may act on another user; without the role claim the token is a viewer', async () => {
+    expect((await webApi(hub, idp.token('ops', { role: 'admin' })).get('/v1/whoami')).body).toEqual({ user: 'ops', role: 'admin' });
+    expect((await webApi(hub, null).get('/v1/whoami')).status).toBe(401);
     const asAdmin = await webApi(hub, idp.token('ops', { role: 'admin' }), { 'x-handoff-user': 'alice' }).get('/v1/me');
     expect(asAdmin.body).toMatchObject({ id: 'alice' });
     const noRole = idp.token('mallory');
+    expect((await webApi(hub, noRole).get('/v1/whoami')).body).toEqual({ user: 'mallory', role: 'viewer' });
     expect((await webApi(hub, noRole).get('/v1/me')).body).toMatchObject({ id: 'mallory' });
     expect((await webApi(hub, noRole, { 'x-handoff-user': 'alice' }).get('/v1/me')).status).toBe(403);
     expect(await socketOutcome('/v1/trace?', await noRole)).toBe('open');

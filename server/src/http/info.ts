@@ -1,7 +1,7 @@
 import { PROTOCOL_VERSION, TRACE_FORMAT_VERSION, type HubInfo } from '@handoff/protocol';
 import { json } from './respond.ts';
-import type { Principal } from '../auth/token.ts';
-import type { RouteContext, Router } from './router.ts';
+import { apiHandler, type ApiDeps } from './api-request.ts';
+import type { Router } from './router.ts';
 
 /** `GET /v1/info`, public: dev mode or not (the viewer offers a user picker only in dev mode), versions, node. */
 export function infoRoute(router: Router, info: { devMode: boolean; nodeId?: string; oidc?: HubInfo['oidc'] }): void {
@@ -16,9 +16,6 @@ export function infoRoute(router: Router, info: { devMode: boolean; nodeId?: str
 }
 
 /** `GET /v1/whoami`: who a token is to this hub, as it verified it (the viewer asks after an identity provider sign-in). */
-export function whoamiRoute(router: Router, auth: (ctx: RouteContext) => Promise<Principal>): void {
-  router.add('GET', '/v1/whoami', async (ctx) => {
-    const principal = await auth(ctx);
-    json(ctx.res, 200, { user: principal.userId, role: principal.role }, { 'cache-control': 'no-store' });
-  });
+export function whoamiRoute(router: Router, deps: ApiDeps): void {
+  router.add('GET', '/v1/whoami', apiHandler(deps, (call) => json(call.res, 200, { user: call.principal.userId, role: call.principal.role }, { 'cache-control': 'no-store' })));
 }
