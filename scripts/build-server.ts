@@ -13,7 +13,10 @@ const PROGRAMS = [
 
 /** The npm dependencies of a workspace and of the workspaces it uses, which stay imports: node_modules has them at run time. */
 function externals(workspace: string, seen = new Set<string>()): string[] {
-  const deps = Object.keys((JSON.parse(readFileSync(join(ROOT, workspace, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
+  const deps = Object.keys(
+    (JSON.parse(readFileSync(join(ROOT, workspace, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> })
+      .dependencies ?? {},
+  );
   const out: string[] = [];
   for (const dep of deps) {
     if (!dep.startsWith('@handoff/')) out.push(dep);

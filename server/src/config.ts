@@ -62,8 +62,14 @@ export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
 /** Settings that only make sense together. */
 const checked = ConfigSchema.superRefine((c, ctx) => {
-  if (c.AUTH_ISSUER && !c.AUTH_AUDIENCE) ctx.addIssue({ code: 'custom', path: ['AUTH_AUDIENCE'], message: 'is required with AUTH_ISSUER (the aud the provider puts in tokens for this hub)' });
-  if (!c.AUTH_ISSUER && (c.AUTH_AUDIENCE || c.AUTH_VIEWER_CLIENT_ID)) ctx.addIssue({ code: 'custom', path: ['AUTH_ISSUER'], message: 'is required with AUTH_AUDIENCE or AUTH_VIEWER_CLIENT_ID' });
+  if (c.AUTH_ISSUER && !c.AUTH_AUDIENCE)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['AUTH_AUDIENCE'],
+      message: 'is required with AUTH_ISSUER (the aud the provider puts in tokens for this hub)',
+    });
+  if (!c.AUTH_ISSUER && (c.AUTH_AUDIENCE || c.AUTH_VIEWER_CLIENT_ID))
+    ctx.addIssue({ code: 'custom', path: ['AUTH_ISSUER'], message: 'is required with AUTH_AUDIENCE or AUTH_VIEWER_CLIENT_ID' });
 });
 
 /** Parse the environment; a bad value throws a message naming the setting and what it accepts. */

@@ -35,9 +35,12 @@ test.beforeEach(async ({ context }) => {
 
 const SCREENS = fileURLToPath(new URL('../../test-results/screens/', import.meta.url));
 const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENS}${name}.png` });
-const tokenKept = (page: Page) => page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+const tokenKept = (page: Page) =>
+  page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
 
-test('an engineer signs in with the identity provider and watches their own user live; the token is in no storage', async ({ page }) => {
+test('an engineer signs in with the identity provider and watches their own user live; the token is in no storage', async ({
+  page,
+}) => {
   await page.goto(`${hub.url}/`);
   await expect(page.getByTestId('hub-state')).toContainText(`signing in with ${idp.issuer}`);
   await shot(page, 'sign-in-oidc');

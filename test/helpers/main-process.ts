@@ -37,7 +37,11 @@ export interface ListeningMain extends MainProcess, AsyncDisposable {
 }
 
 /** `runMain` on a free loopback port with JSON logs, once it listens (the port read from its `hub listening` line); dispose to kill it. */
-export async function startMain(env: Record<string, string> = {}, timeoutMs = 20_000, args: readonly string[] = FROM_SOURCE): Promise<ListeningMain> {
+export async function startMain(
+  env: Record<string, string> = {},
+  timeoutMs = 20_000,
+  args: readonly string[] = FROM_SOURCE,
+): Promise<ListeningMain> {
   const run = runMain({ PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', ...env }, args);
   const start = Date.now();
   for (;;) {

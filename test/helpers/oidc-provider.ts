@@ -86,7 +86,13 @@ export async function startTestProvider(opts: { viewerRedirectUris?: string[]; p
 
   const configuration = (): Configuration => ({
     clients: [
-      ...USERS.map((user) => ({ client_id: user, client_secret: `secret-of-${user}`, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] })),
+      ...USERS.map((user) => ({
+        client_id: user,
+        client_secret: `secret-of-${user}`,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      })),
       {
         client_id: viewerClientId,
         token_endpoint_auth_method: 'none',
@@ -128,7 +134,8 @@ export async function startTestProvider(opts: { viewerRedirectUris?: string[]; p
       return grant;
     },
     extraTokenClaims: (_ctx, token) => {
-      if ('accountId' in token && typeof token.accountId === 'string') return { handoff_role: token.accountId.startsWith('admin') ? 'admin' : 'viewer' };
+      if ('accountId' in token && typeof token.accountId === 'string')
+        return { handoff_role: token.accountId.startsWith('admin') ? 'admin' : 'viewer' };
       const asked = (token.scope ?? '').split(' ').find((s) => s.startsWith('role:'));
       return asked ? { handoff_role: asked.slice('role:'.length) } : undefined;
     },
@@ -157,11 +164,19 @@ export async function startTestProvider(opts: { viewerRedirectUris?: string[]; p
       try {
         const res = await fetch(`${issuer}/token`, {
           method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${user}:secret-of-${user}`).toString('base64')}` },
-          body: new URLSearchParams({ grant_type: 'client_credentials', resource: audience, ...(t.role ? { scope: `role:${t.role}` } : {}) }),
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: `Basic ${Buffer.from(`${user}:secret-of-${user}`).toString('base64')}`,
+          },
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            resource: audience,
+            ...(t.role ? { scope: `role:${t.role}` } : {}),
+          }),
         });
         const body = (await res.json()) as { access_token?: string; error?: string; error_description?: string };
-        if (!body.access_token) throw new Error(`the provider refused a token for ${user}: ${body.error} ${body.error_description}`);
+        if (!body.access_token)
+          throw new Error(`the provider refused a token for ${user}: ${body.error} ${body.error_description}`);
         return body.access_token;
       } finally {
         edit = null;

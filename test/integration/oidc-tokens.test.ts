@@ -13,7 +13,17 @@ let idp: TestProvider;
 let hub: RunningHub;
 
 const hubFor = (env: Record<string, string> = {}, deps: { log?: Log; clock?: Clock } = {}) =>
-  startHub(parseConfig({ PORT: '0', HOST: '127.0.0.1', HUB_SECRET: SECRET, AUTH_ISSUER: idp.issuer, AUTH_AUDIENCE: idp.audience, ...env }), { log: silentLog, ...deps });
+  startHub(
+    parseConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      HUB_SECRET: SECRET,
+      AUTH_ISSUER: idp.issuer,
+      AUTH_AUDIENCE: idp.audience,
+      ...env,
+    }),
+    { log: silentLog, ...deps },
+  );
 const now = () => Math.floor(Date.now() / 1000);
 /** The close code a socket at `path` with `token` gets, or 'open' when it was let in. */
 const socketOutcome = (path: string, token: string) =>
@@ -34,17 +44,28 @@ afterAll(async () => {
 });
 
 describe('tokens from the identity provider', () => {
-  test.each(['RS256', 'ES256', 'EdDSA'] as const)('a %s access token from the provider is accepted on the HTTP API as its sub', async (alg) => {
-    const res = await webApi(hub, idp.token('alice', { alg, role: 'viewer' })).get('/v1/me');
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: 'alice' });
-  });
+  test.each(['RS256', 'ES256', 'EdDSA'] as const)(
+    'a %s access token from the provider is accepted on the HTTP API as its sub',
+    async (alg) => {
+      const res = await webApi(hub, idp.token('alice', { alg, role: 'viewer' })).get('/v1/me');
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ id: 'alice' });
+    },
+  );
 
   test('a provider device token opens a device socket, and a provider viewer token watches that user over the trace socket', async () => {
-    const device = new SimDevice({ hub: hub.wsUrl, user: 'alice', kind: 'speaker', id: 'oidc-speaker', token: await idp.token('alice', { role: 'device', alg: 'ES256' }) });
+    const device = new SimDevice({
+      hub: hub.wsUrl,
+      user: 'alice',
+      kind: 'speaker',
+      id: 'oidc-speaker',
+      token: await idp.token('alice', { role: 'device', alg: 'ES256' }),
+    });
     await device.connect();
     try {
-      expect(await device.command({ type: 'command.play', deviceId: device.id, contextUri: 'demo:album:night-drive' })).toMatchObject({ ok: true });
+      expect(
+        await device.command({ type: 'command.play', deviceId: device.id, contextUri: 'demo:album:night-drive' }),
+      ).toMatchObject({ ok: true });
       await using viewer = openTrace(hub, await idp.token('alice', { role: 'viewer', alg: 'EdDSA' }));
       expect(await viewer.hello).toMatchObject({ userId: 'alice' });
       // Another user's provider token reaches nothing of alice's.
@@ -55,7 +76,13 @@ describe('tokens from the identity provider', () => {
   });
 
   test('HUB_SECRET device tokens and provider tokens work on one hub at once, for the same user', async () => {
-    const device = new SimDevice({ hub: hub.wsUrl, user: 'bob', kind: 'phone', id: 'fleet-phone', token: await signToken(SECRET, { userId: 'bob', role: 'device' }, 60) });
+    const device = new SimDevice({
+      hub: hub.wsUrl,
+      user: 'bob',
+      kind: 'phone',
+      id: 'fleet-phone',
+      token: await signToken(SECRET, { userId: 'bob', role: 'device' }, 60),
+    });
     await device.connect();
     try {
       const devices = await webApi(hub, idp.token('bob', { role: 'viewer' })).get('/v1/me/player/devices');
@@ -66,7 +93,10 @@ describe('tokens from the identity provider', () => {
   });
 
   test('an admin role from the provider may act on another user; without the role claim the token is a viewer', async () => {
-    expect((await webApi(hub, idp.token('ops', { role: 'admin' })).get('/v1/whoami')).body).toEqual({ user: 'ops', role: 'admin' });
+    expect((await webApi(hub, idp.token('ops', { role: 'admin' })).get('/v1/whoami')).body).toEqual({
+      user: 'ops',
+      role: 'admin',
+    });
     expect((await webApi(hub, null).get('/v1/whoami')).status).toBe(401);
     const asAdmin = await webApi(hub, idp.token('ops', { role: 'admin' }), { 'x-handoff-user': 'alice' }).get('/v1/me');
     expect(asAdmin.body).toMatchObject({ id: 'alice' });
@@ -85,7 +115,9 @@ describe('tokens from the identity provider', () => {
 
   test('AUTH_USER_CLAIM and AUTH_ROLE_CLAIM name other claims, a dotted path reaching into objects', async () => {
     await using custom = await hubFor({ AUTH_USER_CLAIM: 'email', AUTH_ROLE_CLAIM: 'realm_access.roles' });
-    const token = idp.token('alice', { edit: (p) => Object.assign(p, { email: 'alice@example.com', realm_access: { roles: ['offline', 'admin'] } }) });
+    const token = idp.token('alice', {
+      edit: (p) => Object.assign(p, { email: 'alice@example.com', realm_access: { roles: ['offline', 'admin'] } }),
+    });
     const res = await webApi(custom, token, { 'x-handoff-user': 'bob' }).get('/v1/me');
     expect(res.body).toMatchObject({ id: 'bob' });
     expect((await webApi(custom, token).get('/v1/me')).body).toMatchObject({ id: 'alice@example.com' });
@@ -96,7 +128,11 @@ describe('provider tokens the hub refuses', () => {
   const refusal = async (token: string | Promise<string>) => {
     const t = await token;
     const res = await webApi(hub, t).get('/v1/me');
-    return { status: res.status, message: (res.body as { error?: { message?: string } }).error?.message, socket: await socketOutcome('/v1/connect?', t) };
+    return {
+      status: res.status,
+      message: (res.body as { error?: { message?: string } }).error?.message,
+      socket: await socketOutcome('/v1/connect?', t),
+    };
   };
 
   test.each([
@@ -115,12 +151,23 @@ describe('provider tokens the hub refuses', () => {
   });
 
   test('a token for another audience or from another issuer is refused', async () => {
-    expect(await refusal(idp.token('alice', { role: 'device', edit: (p) => (p.aud = 'urn:some-other-api') }))).toMatchObject({ status: 401, message: 'token audience not accepted', socket: 4001 });
-    expect(await refusal(idp.token('alice', { role: 'device', edit: (p) => (p.iss = 'http://127.0.0.1:1/evil') }))).toMatchObject({ status: 401, message: 'token issuer not accepted', socket: 4001 });
+    expect(await refusal(idp.token('alice', { role: 'device', edit: (p) => (p.aud = 'urn:some-other-api') }))).toMatchObject({
+      status: 401,
+      message: 'token audience not accepted',
+      socket: 4001,
+    });
+    expect(await refusal(idp.token('alice', { role: 'device', edit: (p) => (p.iss = 'http://127.0.0.1:1/evil') }))).toMatchObject(
+      { status: 401, message: 'token issuer not accepted', socket: 4001 },
+    );
   });
 
   test('alg none is refused', async () => {
-    const token = new UnsecuredJWT({ handoff_role: 'admin' }).setIssuer(idp.issuer).setAudience(idp.audience).setSubject('alice').setExpirationTime('5m').encode();
+    const token = new UnsecuredJWT({ handoff_role: 'admin' })
+      .setIssuer(idp.issuer)
+      .setAudience(idp.audience)
+      .setSubject('alice')
+      .setExpirationTime('5m')
+      .encode();
     expect(await refusal(token)).toEqual({ status: 401, message: 'unsupported token algorithm', socket: 4001 });
   });
 
@@ -128,7 +175,13 @@ describe('provider tokens the hub refuses', () => {
     const rsa = idp.publicKeys().find((k) => k.alg === 'RS256')!;
     const pem = createPublicKey({ key: rsa, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
     for (const secret of [Buffer.from(pem), Buffer.from(JSON.stringify(rsa))]) {
-      const token = await new SignJWT({ handoff_role: 'admin' }).setProtectedHeader({ alg: 'HS256', kid: rsa.kid! }).setIssuer(idp.issuer).setAudience(idp.audience).setSubject('alice').setExpirationTime('5m').sign(secret);
+      const token = await new SignJWT({ handoff_role: 'admin' })
+        .setProtectedHeader({ alg: 'HS256', kid: rsa.kid! })
+        .setIssuer(idp.issuer)
+        .setAudience(idp.audience)
+        .setSubject('alice')
+        .setExpirationTime('5m')
+        .sign(secret);
       expect(await refusal(token)).toEqual({ status: 401, message: 'bad token signature', socket: 4001 });
     }
   });
@@ -137,8 +190,16 @@ describe('provider tokens the hub refuses', () => {
     const { privateKey } = await generateKeyPair('ES256');
     const fetchesBefore = idp.jwksFetches();
     for (let i = 0; i < 20; i++) {
-      const token = await new SignJWT({ handoff_role: 'admin' }).setProtectedHeader({ alg: 'ES256', kid: `forged-${i}` }).setIssuer(idp.issuer).setAudience(idp.audience).setSubject('alice').setExpirationTime('5m').sign(privateKey);
-      expect((await webApi(hub, token).get('/v1/me')).body).toMatchObject({ error: { status: 401, message: 'unknown token key' } });
+      const token = await new SignJWT({ handoff_role: 'admin' })
+        .setProtectedHeader({ alg: 'ES256', kid: `forged-${i}` })
+        .setIssuer(idp.issuer)
+        .setAudience(idp.audience)
+        .setSubject('alice')
+        .setExpirationTime('5m')
+        .sign(privateKey);
+      expect((await webApi(hub, token).get('/v1/me')).body).toMatchObject({
+        error: { status: 401, message: 'unknown token key' },
+      });
     }
     // The hub fetched its keys at start, moments ago: the rate limit allows no other fetch yet.
     expect(idp.jwksFetches()).toBe(fetchesBefore);
@@ -161,10 +222,19 @@ describe('the provider keys', () => {
     const clock = shiftedClock();
     await using limited = await hubFor({ AUTH_JWKS_REFETCH_MS: '30000' }, { clock });
     const { privateKey } = await generateKeyPair('ES256');
-    const forged = (i: number) => new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: `forged-${i}` }).setIssuer(idp.issuer).setAudience(idp.audience).setSubject('alice').setExpirationTime('5m').sign(privateKey);
+    const forged = (i: number) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'ES256', kid: `forged-${i}` })
+        .setIssuer(idp.issuer)
+        .setAudience(idp.audience)
+        .setSubject('alice')
+        .setExpirationTime('5m')
+        .sign(privateKey);
     const before = idp.jwksFetches();
     clock.shiftMs += 31_000;
-    const answers = await Promise.all(Array.from({ length: 20 }, async (_, i) => (await webApi(limited, forged(i)).get('/v1/me')).status));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => (await webApi(limited, forged(i)).get('/v1/me')).status),
+    );
     expect(answers).toEqual(Array(20).fill(401));
     expect(idp.jwksFetches()).toBe(before + 1);
     for (let i = 20; i < 30; i++) await webApi(limited, forged(i)).get('/v1/me');
@@ -174,8 +244,13 @@ describe('the provider keys', () => {
   test('a provider unreachable at start is a startup error naming AUTH_ISSUER', async () => {
     idp.setDown(true);
     try {
-      const start = startHub(parseConfig({ PORT: '0', HOST: '127.0.0.1', AUTH_ISSUER: idp.issuer, AUTH_AUDIENCE: idp.audience }), { log: silentLog });
-      await expect(start).rejects.toThrow(`AUTH_ISSUER=${idp.issuer}: identity provider unreachable or misconfigured (${idp.issuer}/.well-known/openid-configuration answered 503)`);
+      const start = startHub(
+        parseConfig({ PORT: '0', HOST: '127.0.0.1', AUTH_ISSUER: idp.issuer, AUTH_AUDIENCE: idp.audience }),
+        { log: silentLog },
+      );
+      await expect(start).rejects.toThrow(
+        `AUTH_ISSUER=${idp.issuer}: identity provider unreachable or misconfigured (${idp.issuer}/.well-known/openid-configuration answered 503)`,
+      );
     } finally {
       idp.setDown(false);
     }

@@ -8,7 +8,9 @@ import { scrape } from '../helpers/scrape.ts';
 const OPS = fileURLToPath(new URL('../../ops/', import.meta.url));
 const alerts = readFileSync(`${OPS}prometheus/alerts.yml`, 'utf8');
 const alertTests = readFileSync(`${OPS}prometheus/alerts.test.yml`, 'utf8');
-const dashboard = JSON.parse(readFileSync(`${OPS}grafana/handoff-hub.json`, 'utf8')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+const dashboard = JSON.parse(readFileSync(`${OPS}grafana/handoff-hub.json`, 'utf8')) as {
+  panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+};
 
 /** Metric names in PromQL (and prose): the hub's own, prom-client's process and Node.js ones. `up` is Prometheus's own. */
 const metricNames = (text: string) => new Set(text.match(/\b(?:handoff|nodejs|process)_[a-z0-9_]+\b/g) ?? []);
@@ -18,14 +20,18 @@ describe('the operations kit (ops/)', () => {
   test('every metric the alert rules and the dashboard name is one the hub exports', async () => {
     // With Redis, so the Redis-only series are there too.
     await using redis = await startRedis({ aof: false });
-    await using hub = await startHub(parseConfig({ PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url, NODE_ID: 'ops-kit' }), { log: silentLog });
+    await using hub = await startHub(parseConfig({ PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url, NODE_ID: 'ops-kit' }), {
+      log: silentLog,
+    });
     const { text } = await scrape(hub);
     const families = new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
-    const exported = (name: string) => families.has(name) || (HISTOGRAM_PARTS.test(name) && families.get(name.replace(HISTOGRAM_PARTS, '')) === 'histogram');
+    const exported = (name: string) =>
+      families.has(name) || (HISTOGRAM_PARTS.test(name) && families.get(name.replace(HISTOGRAM_PARTS, '')) === 'histogram');
 
     const named = new Map<string, string>();
     for (const name of metricNames(alerts)) named.set(name, 'ops/prometheus/alerts.yml');
-    for (const panel of dashboard.panels) for (const t of panel.targets) for (const name of metricNames(t.expr)) named.set(name, `dashboard panel "${panel.title}"`);
+    for (const panel of dashboard.panels)
+      for (const t of panel.targets) for (const name of metricNames(t.expr)) named.set(name, `dashboard panel "${panel.title}"`);
     // The check reads what it should: the rules and the panels name many metrics.
     expect(named.size).toBeGreaterThan(15);
     const unknown = [...named].filter(([name]) => !exported(name)).map(([name, where]) => `${name} (${where})`);
@@ -36,6 +42,8 @@ describe('the operations kit (ops/)', () => {
     const rules = [...alerts.matchAll(/^\s+- alert: (\S+)$/gm)].map((m) => m[1]!);
     expect(rules.length).toBeGreaterThanOrEqual(8);
     expect(rules.filter((r) => !alertTests.includes(`alertname: ${r}`))).toEqual([]);
-    expect(dashboard.panels.filter((p) => p.targets.length === 0 || p.targets.some((t) => !t.expr.trim())).map((p) => p.title)).toEqual([]);
+    expect(
+      dashboard.panels.filter((p) => p.targets.length === 0 || p.targets.some((t) => !t.expr.trim())).map((p) => p.title),
+    ).toEqual([]);
   });
 });

@@ -23,10 +23,15 @@ describe('the production build', () => {
     expect(hub.child.spawnargs).toEqual([process.execPath, main]);
     const wsUrl = `${hub.url.replace('http', 'ws')}/v1/connect`;
     const token = await signToken(SECRET, { userId: 'prod', role: 'device' }, 60);
-    const [phone, speaker] = [new SimDevice({ hub: wsUrl, user: 'prod', kind: 'phone', token }), new SimDevice({ hub: wsUrl, user: 'prod', kind: 'speaker', token })];
+    const [phone, speaker] = [
+      new SimDevice({ hub: wsUrl, user: 'prod', kind: 'phone', token }),
+      new SimDevice({ hub: wsUrl, user: 'prod', kind: 'speaker', token }),
+    ];
     try {
       await Promise.all([phone.connect(), speaker.connect()]);
-      expect(await phone.command({ type: 'command.play', deviceId: phone.id, contextUri: 'demo:album:night-drive' })).toMatchObject({ ok: true });
+      expect(
+        await phone.command({ type: 'command.play', deviceId: phone.id, contextUri: 'demo:album:night-drive' }),
+      ).toMatchObject({ ok: true });
       expect(await phone.command({ type: 'command.transfer', deviceId: speaker.id })).toMatchObject({ ok: true });
       await speaker.waitFor(() => speaker.player.playing, 5000, 'speaker playing');
       expect(phone.player.playing).toBe(false);

@@ -7,8 +7,13 @@ const SECRET = 'unit-test-hub-secret-0123456789';
 describe('HubTokens', () => {
   test('a token signed with the secret gives its user and role; one signed with another secret is refused', async () => {
     const tokens = new HubTokens(SECRET, () => Date.now());
-    expect(await tokens.verify(await signToken(SECRET, { userId: 'alice', role: 'viewer' }, 60))).toEqual({ userId: 'alice', role: 'viewer' });
-    await expect(tokens.verify(await signToken('another-secret-0123456789', { userId: 'alice', role: 'admin' }, 60))).rejects.toThrow('bad token signature');
+    expect(await tokens.verify(await signToken(SECRET, { userId: 'alice', role: 'viewer' }, 60))).toEqual({
+      userId: 'alice',
+      role: 'viewer',
+    });
+    await expect(
+      tokens.verify(await signToken('another-secret-0123456789', { userId: 'alice', role: 'admin' }, 60)),
+    ).rejects.toThrow('bad token signature');
   });
 
   test('a token verified before is still refused once it expires', async () => {

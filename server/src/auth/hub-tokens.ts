@@ -23,7 +23,9 @@ export class HubTokens {
   readonly #verified = new Map<string, { principal: Principal; expMs: number }>();
 
   constructor(secret: string, now: () => number) {
-    this.#key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    this.#key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'verify',
+    ]);
     this.#now = now;
   }
 
@@ -34,7 +36,11 @@ export class HubTokens {
     if (known) this.#verified.delete(token);
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(token, await this.#key, { algorithms: ['HS256'], requiredClaims: ['exp'], currentDate: new Date(now) }));
+      ({ payload } = await jwtVerify(token, await this.#key, {
+        algorithms: ['HS256'],
+        requiredClaims: ['exp'],
+        currentDate: new Date(now),
+      }));
     } catch (err) {
       throw refusalOf(err);
     }

@@ -1,4 +1,11 @@
-import { createLocalJWKSet, errors, type JSONWebKeySet, type JWSHeaderParameters, type FlattenedJWSInput, type CryptoKey } from 'jose';
+import {
+  createLocalJWKSet,
+  errors,
+  type JSONWebKeySet,
+  type JWSHeaderParameters,
+  type FlattenedJWSInput,
+  type CryptoKey,
+} from 'jose';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
 
@@ -78,7 +85,10 @@ export class JwksCache {
   }
 
   async #get(): Promise<JSONWebKeySet> {
-    const res = await (this.deps.fetch ?? fetch)(this.uri, { signal: AbortSignal.timeout(this.deps.settings.timeoutMs), headers: { accept: 'application/json' } });
+    const res = await (this.deps.fetch ?? fetch)(this.uri, {
+      signal: AbortSignal.timeout(this.deps.settings.timeoutMs),
+      headers: { accept: 'application/json' },
+    });
     if (!res.ok) throw new Error(`${this.uri} answered ${res.status}`);
     const body = (await res.json()) as unknown;
     if (!isKeySet(body)) throw new Error(`${this.uri} did not answer a JSON Web Key Set`);
@@ -86,4 +96,5 @@ export class JwksCache {
   }
 }
 
-const isKeySet = (v: unknown): v is JSONWebKeySet => typeof v === 'object' && v !== null && Array.isArray((v as { keys?: unknown }).keys);
+const isKeySet = (v: unknown): v is JSONWebKeySet =>
+  typeof v === 'object' && v !== null && Array.isArray((v as { keys?: unknown }).keys);

@@ -25,7 +25,11 @@ export interface OidcSettings {
 }
 
 const Discovery = z.object({ issuer: z.string(), jwks_uri: z.url() });
-const UserId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._@-]+$/);
+const UserId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._@-]+$/);
 /** When a role claim lists several, the strongest wins. */
 const BY_STRENGTH: readonly Role[] = ['admin', 'viewer', 'device'];
 
@@ -46,7 +50,10 @@ export class OidcVerifier {
     const { issuer } = this.settings;
     const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
     try {
-      const res = await (this.deps.fetch ?? fetch)(url, { signal: AbortSignal.timeout(this.settings.jwks.timeoutMs), headers: { accept: 'application/json' } });
+      const res = await (this.deps.fetch ?? fetch)(url, {
+        signal: AbortSignal.timeout(this.settings.jwks.timeoutMs),
+        headers: { accept: 'application/json' },
+      });
       if (!res.ok) throw new Error(`${url} answered ${res.status}`);
       const doc = Discovery.safeParse(await res.json());
       if (!doc.success) throw new Error(`${url} is not an OpenID Provider configuration (no jwks_uri)`);
@@ -56,7 +63,8 @@ export class OidcVerifier {
       this.#keys = keys;
       this.deps.log.info({ issuer, jwksUri: keys.uri }, 'identity provider reached');
     } catch (err) {
-      const why = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+      const why =
+        err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
       throw new Error(`AUTH_ISSUER=${issuer}: identity provider unreachable or misconfigured (${why})`, { cause: err });
     }
   }

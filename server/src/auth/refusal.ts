@@ -15,7 +15,8 @@ export function refusalOf(err: unknown): HubError {
     return refuse(`token claim ${err.claim} not accepted`, err);
   }
   if (err instanceof errors.JWSSignatureVerificationFailed) return refuse('bad token signature', err);
-  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) return refuse('unsupported token algorithm', err);
+  if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported)
+    return refuse('unsupported token algorithm', err);
   if (err instanceof errors.JWKSNoMatchingKey) return refuse('unknown token key', err);
   if (err instanceof errors.JOSEError) return refuse('malformed token', err);
   return refuse('token could not be checked', err);

@@ -17,5 +17,11 @@ export function infoRoute(router: Router, info: { devMode: boolean; nodeId?: str
 
 /** `GET /v1/whoami`: who a token is to this hub, as it verified it (the viewer asks after an identity provider sign-in). */
 export function whoamiRoute(router: Router, deps: ApiDeps): void {
-  router.add('GET', '/v1/whoami', apiHandler(deps, (call) => json(call.res, 200, { user: call.principal.userId, role: call.principal.role }, { 'cache-control': 'no-store' })));
+  router.add(
+    'GET',
+    '/v1/whoami',
+    apiHandler(deps, (call) =>
+      json(call.res, 200, { user: call.principal.userId, role: call.principal.role }, { 'cache-control': 'no-store' }),
+    ),
+  );
 }

@@ -39,7 +39,14 @@ function setup(maxEventsPerUser = 10_000) {
     for (let i = 0; i < n; i++) log.record('u', { kind: 'message.in', type: 'command.volume' });
   };
   const behind = { count: 0 };
-  return { clock, log, socket, record, behind, stream: (since = 0) => new TraceStream(socket, log, clock, 'u', since, SETTINGS, () => behind.count++) };
+  return {
+    clock,
+    log,
+    socket,
+    record,
+    behind,
+    stream: (since = 0) => new TraceStream(socket, log, clock, 'u', since, SETTINGS, () => behind.count++),
+  };
 }
 
 describe('TraceStream', () => {

@@ -52,7 +52,8 @@ export async function beginSignIn(info: OidcInfo, user: string | null): Promise<
 }
 
 /** True when `landing` (the address this page was loaded at) is the provider sending the browser back. */
-export const isCallback = (landing: URL): boolean => sessionStorage.getItem(PENDING) !== null && (landing.searchParams.has('code') || landing.searchParams.has('error'));
+export const isCallback = (landing: URL): boolean =>
+  sessionStorage.getItem(PENDING) !== null && (landing.searchParams.has('code') || landing.searchParams.has('error'));
 
 /**
  * Back from the provider (`landing` is the address the page was loaded at, read before anything

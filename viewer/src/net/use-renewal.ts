@@ -8,7 +8,12 @@ import { beginSignIn, RENEW_BEFORE_MS } from './oidc.ts';
  * the provider's own session usually makes that a round of redirects with no form, and the
  * viewer comes back to the user it was showing.
  */
-export function useRenewal(info: HubInfo | null | 'loading', session: Session | null, viewUser: string | null, onError: (message: string) => void): void {
+export function useRenewal(
+  info: HubInfo | null | 'loading',
+  session: Session | null,
+  viewUser: string | null,
+  onError: (message: string) => void,
+): void {
   const oidc = info && info !== 'loading' ? info.oidc : undefined;
   useEffect(() => {
     if (!oidc || !session?.oidc) return;

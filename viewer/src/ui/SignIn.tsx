@@ -124,7 +124,13 @@ export function SignIn({ info, session, defaultUser, error, onSignIn, onImport, 
             </div>
             <label>
               User to look up
-              <input autoFocus value={lookup} onChange={(ev) => setLookup(ev.target.value)} placeholder={provided.sub} aria-label="User to look up" />
+              <input
+                autoFocus
+                value={lookup}
+                onChange={(ev) => setLookup(ev.target.value)}
+                placeholder={provided.sub}
+                aria-label="User to look up"
+              />
             </label>
             <button className="primary" type="submit">
               Watch {lookup.trim() || provided.sub} live
