@@ -97,16 +97,22 @@ export function createApp(opts: AppOptions): Server {
     // A reset while the token is checked must not reach the process as an unhandled 'error'.
     const early = () => socket.destroy();
     socket.on('error', early);
-    void admit(route, bearerToken(req.headers, url)).then((admitted) => {
-      socket.off('error', early);
-      if (socket.destroyed) return;
-      // Accept, then close with a code: browsers cannot read the status of a refused upgrade.
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        if ('refusal' in admitted) return ws.close(admitted.refusal.code, admitted.refusal.reason);
-        countSocket(hub, ws, route.path);
-        route.attach(ws, admitted.principal, url, req);
+    admit(route, bearerToken(req.headers, url))
+      .then((admitted) => {
+        socket.off('error', early);
+        if (socket.destroyed) return;
+        // Accept, then close with a code: browsers cannot read the status of a refused upgrade.
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          if ('refusal' in admitted) return ws.close(admitted.refusal.code, admitted.refusal.reason);
+          countSocket(hub, ws, route.path);
+          route.attach(ws, admitted.principal, url, req);
+        });
+      })
+      // Never let one upgrade take the process down.
+      .catch((err: unknown) => {
+        log.error({ err, path: url.pathname }, 'socket upgrade failed');
+        socket.destroy();
       });
-    });
   });
   const admit = async (route: SocketRoute, token: string | null): Promise<{ principal: Principal } | { refusal: { code: number; reason: string } }> => {
     if (!token) return { refusal: { code: CloseCode.UNAUTHORIZED, reason: 'missing token' } };
