@@ -94,7 +94,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
   const listen = 'listen' in opts.device ? opts.device.listen : null;
   const tap = await Tap.start(hub.wsUrl, now, listen?.host, listen?.port);
   const probe = await Probe.start(now, listen?.host);
-  const token = signToken(hub.secret, { userId, role: 'device' }, 3600);
+  const token = await signToken(hub.secret, { userId, role: 'device' }, 3600);
   const partner = new Partner('kit-partner', hub.wsUrl, token, now);
   const kit = new Kit(hub, tap, probe, partner, userId, settings, now);
   let proc: DeviceProcess | null = null;

@@ -138,7 +138,7 @@ export const replaced: Scenario = {
     const v = new Verdict('identity.replaced');
     const conn = kit.tap.current;
     if (!v.check(conn !== null, 'connected')) return [v.result()];
-    const token = signToken(kit.hub.secret, { userId: kit.userId, role: 'device' }, 600);
+    const token = await signToken(kit.hub.secret, { userId: kit.userId, role: 'device' }, 600);
     const impostor = new WebSocket(`${kit.hub.wsUrl}?access_token=${token}`);
     await new Promise<void>((resolve, reject) => (impostor.once('open', () => resolve()), impostor.once('error', reject)));
     impostor.send(
