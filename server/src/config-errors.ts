@@ -9,6 +9,8 @@ export function configErrorMessage(shape: Record<string, z.ZodType>, issues: rea
   const lines = issues.map((issue) => {
     const name = String(issue.path[0] ?? '');
     const schema = shape[name];
+    // A rule of its own (a format, or settings that exclude each other) says everything itself.
+    if (issue.code === 'custom') return `  ${issue.message}`;
     if (!schema) return `  ${issue.path.join('.') || 'configuration'}: ${issue.message}`;
     if (issue.code === 'custom') return `  ${name} ${issue.message}`;
     const { accepts, fallback } = describeSetting(schema);

@@ -5,6 +5,20 @@ import { DEFAULT_RATE_LIMIT } from './limits/rate-limit.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** `host:port,host:port,...`: a Redis Cluster's seed nodes. */
+const seedNodes = z.string().transform((text, ctx) => {
+  const nodes = text.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
+    const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(entry);
+    const port = Number(m?.[2]);
+    return m && port > 0 && port < 65536 ? { host: m[1]!.replace(/^\[|\]$/g, ''), port } : null;
+  });
+  if (nodes.length === 0 || nodes.some((n) => n === null)) {
+    ctx.addIssue({ code: 'custom', message: `REDIS_CLUSTER_NODES=${JSON.stringify(text)} is not valid: REDIS_CLUSTER_NODES takes seed nodes as host:port,host:port,... (any of the cluster's nodes; the rest are discovered)` });
+    return z.NEVER;
+  }
+  return nodes as Array<{ host: string; port: number }>;
+});
+
 /** Every setting, from the environment, parsed once at start. */
 export const ConfigSchema = z.object({
   PORT: int(0, 65535).default(8080),
@@ -30,6 +44,10 @@ export const ConfigSchema = z.object({
   /** Cached provider keys older than this are fetched again in the background. */
   AUTH_JWKS_MAX_AGE_MS: int(1000, 86_400_000).default(600_000),
   REDIS_URL: z.url().optional(),
+  /** A Redis Cluster instead of one Redis: its seed nodes. Not together with REDIS_URL. */
+  REDIS_CLUSTER_NODES: seedNodes.optional(),
+  /** With Redis: how many replicas must hold a change before it counts as committed (WAIT). Unset: 1 when the Redis has replicas, else 0. */
+  REDIS_MIN_REPLICAS: int(0, 16).optional(),
   NODE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   /** With REDIS_URL: how long a user's lease outlives its node's last renewal (a dead node's users wait this long at most). */
   LEASE_TTL_MS: int(500, 600_000).default(5000),
@@ -57,6 +75,14 @@ export const ConfigSchema = z.object({
   /** HTTP API rate limit per user: sustained requests per second, and the burst allowed at once. */
   API_RATE_PER_SEC: int(1, 1_000_000).default(DEFAULT_RATE_LIMIT.ratePerSec),
   API_RATE_BURST: int(1, 1_000_000).default(DEFAULT_RATE_LIMIT.burst),
+}).superRefine((config, ctx) => {
+  if (config.REDIS_URL !== undefined && config.REDIS_CLUSTER_NODES !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['REDIS_CLUSTER_NODES'],
+      message: 'REDIS_URL and REDIS_CLUSTER_NODES are both set: set REDIS_URL for one Redis, or REDIS_CLUSTER_NODES for a Redis Cluster, not both',
+    });
+  }
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 

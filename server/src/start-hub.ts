@@ -24,12 +24,19 @@ import { createLog, type Log } from './log.ts';
 import { configSecrets } from './log-redact.ts';
 import { addHubGauges, PromMetrics } from './metrics/prom-metrics.ts';
 import { MemoryStore } from './store/memory-store.ts';
-import { connectRedis, reachRedis } from './store/redis-connect.ts';
+import { connectRedis, describeTarget, reachRedis, type RedisTarget } from './store/redis-connect.ts';
+import { defaultMinReplicas, slotsServed } from './store/redis-health.ts';
+import type { Replication } from './store/redis-script.ts';
 import { RedisStore } from './store/redis-store.ts';
 import type { Store } from './store/store.ts';
 import { traceExportRoutes } from './trace/export-routes.ts';
 import { TraceLog } from './trace/trace-log.ts';
 import { traceSocket } from './trace/trace-socket.ts';
+
+/** How long a change waits for its replicas (REDIS_MIN_REPLICAS) before the write counts as failed. */
+const REPLICA_WAIT_MS = 2000;
+/** A readiness probe slower than this counts as failing, so /readyz answers within 1 s even when Redis does not. */
+const READY_PROBE_MS = 800;
 
 /** The built viewer, served at `/`. */
 const VIEWER_DIST = fileURLToPath(new URL('../../viewer/dist', import.meta.url));
@@ -68,15 +75,28 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
   const authenticator = new TokenAuthenticator(new HubTokens(secret, () => clock.now()), oidc);
   const metrics = new PromMetrics();
   const traceSettings = { maxEventsPerUser: config.TRACE_MAX_EVENTS_PER_USER, maxAgeMs: config.TRACE_MAX_AGE_MS, maxBytes: config.TRACE_MAX_BYTES };
-  // With REDIS_URL, a node among many: sessions, leases, traces in Redis; the other nodes on its pub/sub.
-  const redisUrl = config.REDIS_URL;
-  const redis = redisUrl ? connectRedis(redisUrl, log, `${config.NODE_ID}:store`) : null;
-  if (redis) await reachRedis(redis, redisUrl!);
-  const store = deps.store ?? (redis ? new RedisStore(redis, { ttlMs: config.SESSION_TTL_MS }) : new MemoryStore());
-  const bus = redisUrl
-    ? new RedisBus({ publisher: connectRedis(redisUrl, log, `${config.NODE_ID}:pub`), subscriber: connectRedis(redisUrl, log, `${config.NODE_ID}:sub`), log, probeMs: config.BUS_PROBE_MS, probeTimeoutMs: 3 * config.BUS_PROBE_MS })
-    : null;
-  const streams = redisUrl ? new RedisTraceStreams({ redis: connectRedis(redisUrl, log, `${config.NODE_ID}:trace`), log, settings: traceSettings }) : null;
+  // With REDIS_URL or REDIS_CLUSTER_NODES, a node among many: sessions, leases, traces in Redis; the other nodes on its sharded pub/sub.
+  const target: RedisTarget | null = config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : config.REDIS_URL ? { url: config.REDIS_URL } : null;
+  const redis = target ? connectRedis(target, log, `${config.NODE_ID}:store`) : null;
+  let replication: Replication | undefined;
+  if (redis && target) {
+    await reachRedis(redis, target);
+    const replicas = config.REDIS_MIN_REPLICAS ?? (await defaultMinReplicas(redis));
+    replication = { replicas, timeoutMs: REPLICA_WAIT_MS };
+    log.info({ redis: describeTarget(target), minReplicas: replicas }, 'redis reachable');
+  }
+  const store = deps.store ?? (redis ? new RedisStore(redis, { ttlMs: config.SESSION_TTL_MS, ...(replication ? { replication } : {}) }) : new MemoryStore());
+  const bus =
+    target
+      ? new RedisBus({
+          publisher: connectRedis(target, log, `${config.NODE_ID}:pub`),
+          subscriber: connectRedis(target, log, `${config.NODE_ID}:sub`, { subscriber: true }),
+          log,
+          probeMs: config.BUS_PROBE_MS,
+          probeTimeoutMs: 3 * config.BUS_PROBE_MS,
+        })
+      : null;
+  const streams = target ? new RedisTraceStreams({ redis: connectRedis(target, log, `${config.NODE_ID}:trace`), log, settings: traceSettings }) : null;
   const trace = streams ? new StreamedTraceLog(() => clock.now(), traceSettings, streams) : new TraceLog(() => clock.now(), traceSettings);
   const hub = new Hub({
     clock,
@@ -85,7 +105,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
     log,
     metrics,
     ...(redis && bus && streams
-      ? { placement: (h: Hub) => new Mesh(h, { nodeId: config.NODE_ID, bus, leases: new RedisLeases(redis), log, leaseTtlMs: config.LEASE_TTL_MS, traces: streams }) }
+      ? { placement: (h: Hub) => new Mesh(h, { nodeId: config.NODE_ID, bus, leases: new RedisLeases(redis, replication), log, leaseTtlMs: config.LEASE_TTL_MS, traces: streams, clock }) }
       : {}),
     settings: {
       ...DEFAULT_HUB_SETTINGS,
@@ -126,12 +146,18 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
       traceExportRoutes(router, auth, hub, log);
       addPlayerRoutes(router, auth, { hub, limiter: apiLimiter });
       adminRoutes(router, auth, { hub, limiter: apiLimiter, log, nodeId: config.NODE_ID });
-      // The store answers a load (of a key no user can have) when reachable. With Redis, the bus joins here.
+      // The store answers a load (of a key no user can have) when reachable. With Redis, the bus
+      // joins here, and every slot must be served (on a cluster: a master for each, answering).
       opsRoutes(router, {
         metrics,
         hub,
         log,
-        probes: [{ name: 'store', check: () => store.load('#readyz') }, ...(bus ? [{ name: 'bus', check: () => bus.publish('probe:readyz', '') }] : [])],
+        probeTimeoutMs: READY_PROBE_MS,
+        probes: [
+          { name: 'store', check: () => store.load('#readyz') },
+          ...(bus ? [{ name: 'bus', check: () => bus.publish('probe:readyz', '') }] : []),
+          ...(redis ? [{ name: 'redis slots', check: () => slotsServed(redis) }] : []),
+        ],
       });
     },
     sockets: [traceSocket(hub, log)],

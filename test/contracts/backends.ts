@@ -7,9 +7,11 @@ import { MemoryLeases } from '../../server/src/cluster/memory-leases.ts';
 import { RedisLeases } from '../../server/src/cluster/redis-leases.ts';
 import { silentLog } from '../../server/src/log.ts';
 import { MemoryStore } from '../../server/src/store/memory-store.ts';
+import { connectRedis, type RedisClient } from '../../server/src/store/redis-connect.ts';
 import { RedisStore } from '../../server/src/store/redis-store.ts';
 import type { Store } from '../../server/src/store/store.ts';
 import type { TestRedis } from '../helpers/redis.ts';
+import type { TestRedisCluster } from '../helpers/redis-cluster.ts';
 
 /** Several nodes' views of one backend: each call of `bus()` or `node()` is another node. */
 export interface Backend {
@@ -49,6 +51,37 @@ export function redisBackend(redis: TestRedis): Backend {
     node: () => {
       const c = client();
       return { store: new RedisStore(c), leases: new RedisLeases(c) };
+    },
+    close: async () => {
+      for (const o of opened.splice(0)) await ('disconnect' in o ? Promise.resolve(o.disconnect()) : o.close());
+    },
+  };
+}
+
+/**
+ * A real Redis Cluster (3 masters, 3 replicas): every node's connections are cluster clients,
+ * the bus subscribes with sharded subscribers, and every write waits for one replica (WAIT), as
+ * a hub with REDIS_CLUSTER_NODES does.
+ */
+export function clusterBackend(cluster: TestRedisCluster): Backend {
+  const opened: Array<RedisClient | Bus> = [];
+  const target = { clusterNodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })) };
+  const client = (subscriber = false) => {
+    const c = connectRedis(target, silentLog, 'contract', { subscriber });
+    opened.push(c);
+    return c;
+  };
+  const replication = { replicas: 1, timeoutMs: 2000 };
+  return {
+    name: 'redis cluster',
+    bus: () => {
+      const bus = new RedisBus({ publisher: client(), subscriber: client(true), log: silentLog, probeMs: 100, probeTimeoutMs: 600 });
+      opened.push(bus);
+      return bus;
+    },
+    node: () => {
+      const c = client();
+      return { store: new RedisStore(c, { ttlMs: 86_400_000, replication }), leases: new RedisLeases(c, replication) };
     },
     close: async () => {
       for (const o of opened.splice(0)) await ('disconnect' in o ? Promise.resolve(o.disconnect()) : o.close());

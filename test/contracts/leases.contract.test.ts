@@ -1,11 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
-import { freshUser, memoryBackend, redisBackend, type Backend } from './backends.ts';
+import { sharedRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.ts';
+import { clusterBackend, freshUser, memoryBackend, redisBackend, type Backend } from './backends.ts';
 
 let redis: TestRedis;
+let cluster: TestRedisCluster;
 beforeAll(async () => {
-  redis = await startRedis({ aof: false });
-});
+  [redis, cluster] = await Promise.all([startRedis({ aof: false }), sharedRedisCluster(inject('redisClusterDir'))]);
+}, 60_000);
 afterAll(async () => {
   await redis?.stop();
 });
@@ -13,6 +15,7 @@ afterAll(async () => {
 const backends: Array<[string, () => Backend]> = [
   ['memory', memoryBackend],
   ['redis', () => redisBackend(redis)],
+  ['redis cluster', () => clusterBackend(cluster)],
 ];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,14 +1,16 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { redisKeys } from '../../server/src/store/redis-keys.ts';
 import { RedisStore } from '../../server/src/store/redis-store.ts';
 import { FencedWriteError, PERSISTED_SESSION_VERSION, readPersisted, type PersistedSession } from '../../server/src/store/store.ts';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
-import { freshUser, memoryBackend, redisBackend, type Backend } from './backends.ts';
+import { sharedRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.ts';
+import { clusterBackend, freshUser, memoryBackend, redisBackend, type Backend } from './backends.ts';
 
 let redis: TestRedis;
+let cluster: TestRedisCluster;
 beforeAll(async () => {
-  redis = await startRedis({ aof: false });
-});
+  [redis, cluster] = await Promise.all([startRedis({ aof: false }), sharedRedisCluster(inject('redisClusterDir'))]);
+}, 60_000);
 afterAll(async () => {
   await redis?.stop();
 });
@@ -16,6 +18,7 @@ afterAll(async () => {
 const backends: Array<[string, () => Backend]> = [
   ['memory', memoryBackend],
   ['redis', () => redisBackend(redis)],
+  ['redis cluster', () => clusterBackend(cluster)],
 ];
 
 const session = (revision: number, note = ''): PersistedSession => ({

@@ -15,13 +15,13 @@ export class MemoryBus implements Bus {
 
   constructor(private readonly broker: MemoryBroker = new MemoryBroker()) {}
 
-  publish(channel: string, message: string): Promise<number> {
+  publish(channel: string, message: string): Promise<void> {
     if (this.closed) return Promise.reject(new Error('bus is closed'));
     const buses = [...(this.broker.channels.get(channel) ?? [])];
     queueMicrotask(() => {
       for (const bus of buses) bus.deliver(channel, message);
     });
-    return Promise.resolve(buses.length);
+    return Promise.resolve();
   }
 
   subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>> {

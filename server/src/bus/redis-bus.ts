@@ -1,12 +1,13 @@
-import type { Redis } from 'ioredis';
 import type { Log } from '../log.ts';
+import { closeRedis, type RedisClient } from '../store/redis-connect.ts';
+import { settleWithin } from '../with-timeout.ts';
 import type { Bus, BusHandler } from './bus.ts';
 
 export interface RedisBusOptions {
   /** Publishes (and probes). Owned by the bus: closed with it. */
-  publisher: Redis;
-  /** Used for nothing but subscriptions. Owned by the bus: closed with it. */
-  subscriber: Redis;
+  publisher: RedisClient;
+  /** Used for nothing but subscriptions (on a cluster: built with sharded subscribers). Owned by the bus: closed with it. */
+  subscriber: RedisClient;
   log: Log;
   /** How often every subscribed channel is probed. @default 1000 */
   probeMs?: number;
@@ -18,13 +19,17 @@ export interface RedisBusOptions {
 const PROBE = '\u0000probe:';
 
 /**
- * Redis pub/sub as a Bus: one connection publishes, a dedicated one subscribes.
+ * Redis sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`, Redis 7) as a Bus: one connection publishes,
+ * a dedicated one subscribes. A channel lives on its hash slot's master (a node's inbox is
+ * tagged with the node's id), so on a Redis Cluster each message crosses one shard rather than
+ * being broadcast to every node of the cluster, and the subscription moves with its slot when a
+ * replica takes over. On one Redis the same commands work unchanged.
  *
  * A subscription can go silent with every connection looking healthy (after a failover the
  * subscriber may be connected to a node that knows nothing of it: centrifugo #1189). So the bus
- * publishes a probe to each of its channels every `probeMs` and expects it back; a probe that
- * finds no subscriber, or does not come back in `probeTimeoutMs`, makes it reconnect the
- * subscriber and subscribe again.
+ * publishes a probe to each of its channels every `probeMs` and expects it back; a probe not
+ * back in `probeTimeoutMs` makes it reconnect the subscriber and subscribe again. How many
+ * receivers a publish counted is never read: on a cluster it counts one shard's connections.
  */
 export class RedisBus implements Bus {
   private readonly handlers = new Map<string, Set<BusHandler>>();
@@ -39,20 +44,19 @@ export class RedisBus implements Bus {
   resubscribes = 0;
 
   constructor(private readonly opts: RedisBusOptions) {
-    const { subscriber, log } = opts;
-    subscriber.on('message', (channel: string, message: string) => this.deliver(channel, message));
+    const { subscriber } = opts;
+    subscriber.on('smessage', (channel: string, message: string) => this.deliver(channel, message));
     // After any reconnect, make sure every channel is subscribed (ioredis resubscribes what it
     // knows of; this also covers what it may have lost).
     subscriber.on('ready', () => {
-      const channels = [...this.handlers.keys()];
-      if (channels.length && !this.closed) subscriber.subscribe(...channels).catch((err: unknown) => log.warn({ err }, 'bus: resubscribe failed'));
+      if (!this.closed) for (const channel of this.handlers.keys()) this.subscribeOn(channel);
     });
     this.timer = setInterval(() => this.probe(), opts.probeMs ?? 1000);
     this.timer.unref();
   }
 
-  async publish(channel: string, message: string): Promise<number> {
-    return this.opts.publisher.publish(channel, message);
+  async publish(channel: string, message: string): Promise<void> {
+    await this.opts.publisher.spublish(channel, message);
   }
 
   async subscribe(channel: string, handler: BusHandler): Promise<() => Promise<void>> {
@@ -60,7 +64,8 @@ export class RedisBus implements Bus {
     if (!handlers) {
       handlers = new Set();
       this.handlers.set(channel, handlers);
-      await this.opts.subscriber.subscribe(channel);
+      // Sharded channels are subscribed one by one: each may live on another master.
+      await this.opts.subscriber.ssubscribe(channel);
     }
     const entry: BusHandler = (m) => handler(m);
     handlers.add(entry);
@@ -69,7 +74,7 @@ export class RedisBus implements Bus {
       if (!set?.delete(entry) || set.size > 0) return;
       this.handlers.delete(channel);
       this.probes.delete(channel);
-      if (!this.closed) await this.opts.subscriber.unsubscribe(channel);
+      if (!this.closed) await this.opts.subscriber.sunsubscribe(channel);
     };
   }
 
@@ -78,10 +83,11 @@ export class RedisBus implements Bus {
     this.closed = true;
     clearInterval(this.timer);
     this.handlers.clear();
-    const quit = Promise.allSettled([this.opts.subscriber.quit(), this.opts.publisher.quit()]);
-    await Promise.race([quit, new Promise((r) => setTimeout(r, 1000))]);
-    this.opts.subscriber.disconnect();
-    this.opts.publisher.disconnect();
+    await settleWithin(1500, Promise.allSettled([closeRedis(this.opts.subscriber), closeRedis(this.opts.publisher)]));
+  }
+
+  private subscribeOn(channel: string): void {
+    this.opts.subscriber.ssubscribe(channel).catch((err: unknown) => this.opts.log.warn({ err, channel }, 'bus: resubscribe failed'));
   }
 
   private deliver(channel: string, message: string): void {
@@ -110,12 +116,7 @@ export class RedisBus implements Bus {
       if (out) continue;
       const id = `${PROBE}${this.nonce}:${++this.probeCount}`;
       this.probes.set(channel, { id, sentAt: now });
-      this.opts.publisher.publish(channel, id).then(
-        (receivers) => {
-          if (receivers === 0 && this.handlers.has(channel) && this.probes.get(channel)?.id === id) this.recover(`no subscriber on ${channel}`);
-        },
-        () => this.probes.delete(channel),
-      );
+      this.opts.publisher.spublish(channel, id).catch(() => this.probes.delete(channel));
     }
   }
 

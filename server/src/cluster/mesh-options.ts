@@ -1,4 +1,5 @@
 import type { Bus } from '../bus/bus.ts';
+import type { Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
 import type { Leases } from './leases.ts';
 import type { TraceStreams } from './trace-streams.ts';
@@ -20,8 +21,10 @@ export interface MeshOptions {
   livenessMs?: number;
   /**
    * An owner silent this long (no answer to pings: dead, frozen or cut off) is looked past: its
-   * users' owner is found again, which waits for its lease to lapse. A device's node that nobody
-   * listens for this long is taken as gone: its devices start their grace period. @default 1500
+   * users' owner is found again, which waits for its lease to lapse; its devices linked to sessions
+   * here start their grace period; events it did not acknowledge go to the new owner. @default 1500
    */
   nodeGoneAfterMs?: number;
+  /** Time for liveness and calls. @default systemClock */
+  clock?: Clock;
 }

@@ -1,4 +1,5 @@
 import type { Cluster, Command, CommandResult } from '@handoff/protocol';
+import { systemClock } from '../clock.ts';
 import { HubError, toHubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
 import type { Log } from '../log.ts';
@@ -13,7 +14,8 @@ import { Outbox } from './outbox.ts';
 import type { Placement, TraceWatch } from './placement.ts';
 import { RemoteDevices } from './remote-devices.ts';
 import { RoutedSession, type Route, type RouteHost } from './routed-session.ts';
-import { inbox, type Envelope, type EventItem, type Item } from './wire.ts';
+import { settleWithin } from '../with-timeout.ts';
+import { inbox, WIRE_VERSION, type Envelope, type EventItem, type Item } from './wire.ts';
 
 export type { MeshOptions } from './mesh-options.ts';
 
@@ -22,7 +24,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const HANDOVER_WAIT_MS = 3000;
 /** How long draining and closing may wait on Redis (unreachable: the leases lapse on their own instead). */
 const SHUTDOWN_WAIT_MS = 10_000;
-const within = (ms: number, work: Promise<unknown>) => Promise.race([work, sleep(ms)]);
 
 /**
  * This node among many, on a Bus and Leases. Each user's session runs on the node that holds the
@@ -69,8 +70,14 @@ export class Mesh implements Placement, RouteHost {
       route: (userId) => this.route(userId),
       apply: (session, from, items) => this.remote.apply(session, from, items, this.hub.settings.session.maxDevices),
     });
-    this.calls = new Calls(opts.nodeId, this.outbox);
-    this.liveness = new Liveness(opts, this.outbox, this.calls, this.routed, this.remote, (userId) => this.ownedSession(userId));
+    const clock = opts.clock ?? systemClock;
+    this.calls = new Calls(opts.nodeId, this.outbox, (node) => this.liveness.isGone(node), clock);
+    this.liveness = new Liveness(opts, () => clock.now(), this.outbox, this.calls, {
+      routed: this.routed,
+      remote: this.remote,
+      sessionOf: (userId) => this.ownedSession(userId),
+      resend: (node, items) => this.undelivered(node, items),
+    });
   }
 
   /** Listen on this node's inbox and start renewing leases and watching other nodes. */
@@ -161,19 +168,19 @@ export class Mesh implements Placement, RouteHost {
     this.draining = true;
     const users = [...this.owned.keys()];
     this.log.info({ sessions: users.length }, 'mesh: draining, handing sessions over');
-    await within(SHUTDOWN_WAIT_MS, Promise.allSettled(users.map((userId) => this.handOver(userId))));
-    await within(2000, this.outbox.drained());
+    await settleWithin(SHUTDOWN_WAIT_MS, Promise.allSettled(users.map((userId) => this.handOver(userId))));
+    await settleWithin(2000, this.outbox.drained());
   }
 
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    await within(2000, this.outbox.drained());
+    await settleWithin(2000, this.outbox.drained());
     this.calls.abandonAll();
-    await within(1000, this.unsubscribe?.().catch(() => {}) ?? Promise.resolve());
-    await within(2000, this.opts.traces?.close() ?? Promise.resolve());
-    await within(2000, this.opts.bus.close());
+    await settleWithin(1000, this.unsubscribe?.() ?? Promise.resolve());
+    await settleWithin(2000, this.opts.traces?.close() ?? Promise.resolve());
+    await settleWithin(2000, this.opts.bus.close());
   }
 
   // ---- RouteHost: what RoutedSessions ask ----
@@ -323,7 +330,11 @@ export class Mesh implements Placement, RouteHost {
     } catch {
       return this.log.error({}, 'mesh: unreadable message on the inbox');
     }
+    if (envelope.v !== WIRE_VERSION) {
+      return this.log.warn({ from: envelope.from, version: envelope.v, expected: WIRE_VERSION }, 'mesh: dropped a message of another wire version');
+    }
     const { from, items } = envelope;
+    this.outbox.received(envelope);
     this.liveness.heardFrom(from);
     let run: EventItem[] = [];
     const flush = () => {
@@ -377,8 +388,8 @@ export class Mesh implements Placement, RouteHost {
 
   // ---- other nodes' life ----
 
-  /** A publish to `node` reached nobody: its items go back where they came from, and the node is suspect. */
-  private undelivered(node: string, items: Item[]): void {
+  /** Items `node` never got (the publish failed, or the node is gone): events go to the owner found again, calls fail now. */
+  private undelivered(_node: string, items: Item[]): void {
     if (this.stopped) return;
     const byUser = new Map<string, EventItem[]>();
     for (const item of items) {
@@ -391,6 +402,5 @@ export class Mesh implements Placement, RouteHost {
       }
     }
     for (const [userId, list] of byUser) this.routedFor(userId).retry(list);
-    this.liveness.absent(node);
   }
 }

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../store/redis-connect.ts';
 import { redisKeys } from '../store/redis-keys.ts';
-import { RedisScript } from '../store/redis-script.ts';
+import { RedisScript, type Replication } from '../store/redis-script.ts';
 import type { Claim, Lease, Leases } from './leases.ts';
 
 // The lease's value is `token:holder`. Scripts take KEYS = [lease, fence].
@@ -37,12 +37,20 @@ if redis.call('GET', KEYS[1]) == ARGV[2] .. ':' .. ARGV[1] then redis.call('DEL'
 return 1
 `);
 
-/** Leases in Redis: `SET NX PX` semantics with a fencing counter, every step one Lua script. */
+/**
+ * Leases in Redis (one server or a cluster): `SET NX PX` semantics with a fencing counter, every
+ * step one Lua script on the user's slot. With `replication`, an acquisition counts only once
+ * that many replicas hold it: a fencing token handed out is never handed out again after the
+ * master fails over to a replica.
+ */
 export class RedisLeases implements Leases {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly replication?: Replication,
+  ) {}
 
   async acquire(userId: string, holder: string, ttlMs: number): Promise<Claim> {
-    const [token, who] = (await ACQUIRE.run(this.redis, this.keys(userId), [holder, ttlMs])) as [number, string];
+    const [token, who] = (await ACQUIRE.run(this.redis, this.keys(userId), [holder, ttlMs], this.replication)) as [number, string];
     return token > 0 ? { lease: { userId, holder, token } } : { holder: who };
   }
 

@@ -1,6 +1,6 @@
 import type { TraceEvent } from '@handoff/protocol';
-import type { Redis } from 'ioredis';
 import type { Log } from '../log.ts';
+import { closeRedis, duplicateRedis, type RedisClient } from '../store/redis-connect.ts';
 import { redisKeys } from '../store/redis-keys.ts';
 import { TraceLog, type TraceInput, type TraceSettings } from '../trace/trace-log.ts';
 import type { TraceWatch } from './placement.ts';
@@ -24,7 +24,7 @@ export interface TraceStreams {
 
 export interface RedisTraceStreamsOptions {
   /** For writes and reads; owned (closed with it). Watchers use duplicates of it. */
-  redis: Redis;
+  redis: RedisClient;
   log: Log;
   settings: TraceSettings;
   /** Appended events wait at most this long to be written together. @default 20 */
@@ -34,7 +34,7 @@ export interface RedisTraceStreamsOptions {
 interface Mirror {
   watchers: number;
   stopped: boolean;
-  conn: Redis;
+  conn: RedisClient;
   ready: Promise<void>;
 }
 
@@ -68,7 +68,7 @@ export class RedisTraceStreams implements TraceStreams {
   watch(userId: string, ring: TraceLog): TraceWatch {
     let mirror = this.mirrors.get(userId);
     if (!mirror) {
-      const conn = this.opts.redis.duplicate();
+      const conn = duplicateRedis(this.opts.redis);
       conn.on('error', () => {});
       const created: Mirror = { watchers: 0, stopped: false, conn, ready: Promise.resolve() };
       created.ready = this.follow(userId, ring, created);
@@ -97,24 +97,32 @@ export class RedisTraceStreams implements TraceStreams {
       m.conn.disconnect();
     }
     this.mirrors.clear();
-    await Promise.race([this.opts.redis.quit().catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
-    this.opts.redis.disconnect();
+    await closeRedis(this.opts.redis);
   }
 
+  /**
+   * One pipeline per user: a user's stream sits in the user's slot, and on a Redis Cluster a
+   * pipeline may only touch keys of one slot group. (On one Redis the pipelines of one turn still
+   * go out together, by auto-pipelining.)
+   */
   private async write(batch: TraceEvent[]): Promise<void> {
     const { maxEventsPerUser, maxAgeMs } = this.opts.settings;
-    const pipe = this.opts.redis.pipeline();
-    const users = new Set<string>();
+    const byUser = new Map<string, TraceEvent[]>();
     for (const event of batch) {
-      users.add(event.userId);
-      pipe.xadd(redisKeys.trace(event.userId), 'MAXLEN', '~', maxEventsPerUser, `${event.seq}-0`, 'e', JSON.stringify(event));
+      let list = byUser.get(event.userId);
+      if (!list) byUser.set(event.userId, (list = []));
+      list.push(event);
     }
-    for (const userId of users) pipe.pexpire(redisKeys.trace(userId), maxAgeMs);
-    try {
+    const writes = [...byUser].map(async ([userId, events]) => {
+      const key = redisKeys.trace(userId);
+      const pipe = this.opts.redis.pipeline();
+      for (const event of events) pipe.xadd(key, 'MAXLEN', '~', maxEventsPerUser, `${event.seq}-0`, 'e', JSON.stringify(event));
+      pipe.pexpire(key, maxAgeMs);
       // An entry refused as older than the stream's last (a stale owner) is dropped on purpose.
       await pipe.exec();
-    } catch (err) {
-      this.opts.log.warn({ err }, 'trace: could not write to the stream');
+    });
+    for (const outcome of await Promise.allSettled(writes)) {
+      if (outcome.status === 'rejected') this.opts.log.warn({ err: outcome.reason as unknown }, 'trace: could not write to the stream');
     }
   }
 

@@ -43,8 +43,20 @@ export type Item =
   | { t: 'ping'; id: string }
   | { t: 'pong'; id: string };
 
+/** The version of the node-to-node wire: an inbox drops envelopes of another version (a rolling restart across a change). */
+export const WIRE_VERSION = 2;
+
+/**
+ * One publish to a node's inbox: the items, numbered per destination (`seq`, within the sender's
+ * incarnation `inc`), with the last envelope the sender received from that node (`ack`), so the
+ * destination knows which of its events arrived (outbox.ts).
+ */
 export interface Envelope {
+  v: number;
   from: string;
+  inc: string;
+  seq: number;
+  ack?: { inc: string; seq: number };
   items: Item[];
 }
 

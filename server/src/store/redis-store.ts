@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { RESULT_MEMORY } from '../session/context.ts';
 import { redisKeys } from './redis-keys.ts';
-import { RedisScript } from './redis-script.ts';
+import { closeRedis, type RedisClient } from './redis-connect.ts';
+import { RedisScript, type Replication } from './redis-script.ts';
 import { FencedWriteError, type PersistedSession, type Store } from './store.ts';
 
 /**
@@ -43,10 +43,15 @@ export class RedisStore implements Store {
   /** Result entries this node has written (by identity: contexts share them from one change to the next). */
   private readonly written = new WeakSet<object>();
 
-  /** `redis` is shared with RedisLeases; the store closes it. A session not written for `ttlMs` is deleted by Redis. */
+  /**
+   * `redis` (one server or a cluster) is shared with RedisLeases; the store closes it. A session
+   * not written for `ttlMs` is deleted by Redis. With `replication`, a write counts only once that
+   * many replicas hold it too (WAIT), so a master killed and replaced by its replica loses nothing
+   * that was reported stored.
+   */
   constructor(
-    private readonly redis: Redis,
-    private readonly opts: { ttlMs: number } = { ttlMs: 30 * 86_400_000 },
+    private readonly redis: RedisClient,
+    private readonly opts: { ttlMs: number; replication?: Replication } = { ttlMs: 30 * 86_400_000 },
   ) {}
 
   async load(userId: string): Promise<PersistedSession | null> {
@@ -78,7 +83,7 @@ export class RedisStore implements Store {
     }
     const keys = [redisKeys.session(userId), redisKeys.fence(userId), redisKeys.results(userId)];
     const args = [json, session.revision, fence === undefined ? '' : String(fence), reset, RESULT_MEMORY, this.opts.ttlMs, ...fresh.map((r) => JSON.stringify(r))];
-    const result = await SAVE.run(this.redis, keys, args);
+    const result = await SAVE.run(this.redis, keys, args, this.opts.replication);
     if (result === -1) throw new FencedWriteError(userId, fence!);
   }
 
@@ -86,10 +91,7 @@ export class RedisStore implements Store {
     await this.redis.del(redisKeys.session(userId), redisKeys.results(userId));
   }
 
-  async close(): Promise<void> {
-    if (this.redis.status === 'end') return;
-    // QUIT waits for what is queued; an unreachable Redis gets a second, then the connection is dropped.
-    await Promise.race([this.redis.quit().catch(() => {}), new Promise((r) => setTimeout(r, 1000))]);
-    this.redis.disconnect();
+  close(): Promise<void> {
+    return closeRedis(this.redis);
   }
 }
