@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
+import { Cluster } from 'ioredis';
 import type { RedisClient } from './redis-connect.ts';
+
+/** How long a write waiting for replicas keeps retrying through a failover (slots moving, cluster down). */
+const FAILOVER_RETRY_MS = 10_000;
+/** Errors that mean "not on this node, or not now": the script did not run, or running it again is harmless. */
+const RETRYABLE = /^(MOVED|ASK|CLUSTERDOWN|TRYAGAIN|LOADING|READONLY)|Connection is closed/;
 
 /**
  * How many replicas must hold a write before it counts (`WAIT`), and how long to wait for them.
@@ -53,8 +59,17 @@ export class RedisScript {
       const [ran, waited] = (await pipe.exec()) ?? [];
       return { ran: ran ?? [new Error('no reply'), null], waited: waited ?? [new Error('no reply'), null] };
     };
+    // A pipeline is not redirected by the client when only part of it fails (WAIT answers on the
+    // wrong node too), so slot moves and a cluster down during a failover are retried here.
+    const giveUpAt = Date.now() + FAILOVER_RETRY_MS;
     let { ran, waited } = await attempt(true);
-    if (ran[0] && isNoScript(ran[0])) ({ ran, waited } = await attempt(false));
+    for (;;) {
+      if (ran[0] && isNoScript(ran[0])) ({ ran, waited } = await attempt(false));
+      if (!ran[0] || !RETRYABLE.test(String((ran[0] as Error).message)) || Date.now() > giveUpAt) break;
+      if (redis instanceof Cluster) redis.refreshSlotsCache();
+      await new Promise((r) => setTimeout(r, 200));
+      ({ ran, waited } = await attempt(true));
+    }
     if (ran[0]) throw ran[0];
     if (waited[0]) throw waited[0];
     const acked = Number(waited[1]);
