@@ -31,6 +31,25 @@ describe('configuration', () => {
     expect(text).toContain('docs/CONFIG.md');
   });
 
+  test('REDIS_CLUSTER_NODES takes seed nodes as host:port, and is refused together with REDIS_URL', () => {
+    expect(parseConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001,[::1]:7002' }).REDIS_CLUSTER_NODES).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-b', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(message({ REDIS_CLUSTER_NODES: 'redis-a' })).toContain('REDIS_CLUSTER_NODES takes seed nodes as host:port,host:port,...');
+    expect(message({ REDIS_CLUSTER_NODES: 'redis-a:99999' })).toContain('REDIS_CLUSTER_NODES="redis-a:99999" is not valid');
+    expect(message({ REDIS_CLUSTER_NODES: 'redis-a:7000', REDIS_URL: 'redis://redis-a:6379' })).toContain(
+      'REDIS_URL and REDIS_CLUSTER_NODES are both set: set REDIS_URL for one Redis, or REDIS_CLUSTER_NODES for a Redis Cluster, not both',
+    );
+  });
+
+  test('REDIS_MIN_REPLICAS is unset by default (decided at start from the replicas Redis has) and takes 0 to 16', () => {
+    expect(parseConfig({}).REDIS_MIN_REPLICAS).toBeUndefined();
+    expect(parseConfig({ REDIS_MIN_REPLICAS: '2' }).REDIS_MIN_REPLICAS).toBe(2);
+    expect(message({ REDIS_MIN_REPLICAS: '-1' })).toContain('REDIS_MIN_REPLICAS="-1" is not valid: REDIS_MIN_REPLICAS takes an integer from 0 to 16');
+  });
+
   test('a secret is never echoed back', () => {
     const text = message({ HUB_SECRET: 'tooshort-secret' });
     expect(text).toContain('HUB_SECRET=(hidden) is not valid: HUB_SECRET takes text of at least 16 characters');

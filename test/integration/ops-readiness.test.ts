@@ -1,9 +1,12 @@
 import { SimDevice } from '@handoff/device-sim';
 import { parseConfig, signToken, silentLog, startHub } from '@handoff/server';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import { MemoryStore } from '../../server/src/store/memory-store.ts';
 import { startFleet } from '../helpers/fleet.ts';
 import { startMain } from '../helpers/main-process.ts';
+import { startRedis } from '../helpers/redis.ts';
+import { sharedRedisCluster } from '../helpers/redis-cluster.ts';
+import { startTcpProxy } from '../helpers/tcp-proxy.ts';
 import { scrape } from '../helpers/scrape.ts';
 import { startTestHub } from '../helpers/start-hub.ts';
 
@@ -39,11 +42,28 @@ describe('readiness', () => {
 
   test.each([
     ['refuses connections', 'refuses' as const, 'store unreachable: connect ECONNREFUSED 127.0.0.1:6379'],
-    ['does not answer', 'hangs' as const, 'store unreachable: no answer in 2000 ms'],
+    ['does not answer', 'hangs' as const, 'store unreachable: no answer in 800 ms'],
   ])('a store that %s makes /readyz 503 naming it, while /healthz stays 200', async (_what, how, reason) => {
     await using hub = await startHub(parseConfig({ PORT: '0', HOST: '127.0.0.1' }), { log: silentLog, store: new BrokenStore(how) });
     expect(await get(`${hub.url}/readyz`)).toEqual({ status: 503, body: { status: 'not ready', reason } });
     expect((await get(`${hub.url}/healthz`)).status).toBe(200);
+  });
+
+  test('on a Redis Cluster (REDIS_CLUSTER_NODES), /readyz is ready once every slot has a master that answers', async () => {
+    const cluster = await sharedRedisCluster(inject('redisClusterDir'));
+    await using hub = await startHub(parseConfig({ PORT: '0', HOST: '127.0.0.1', REDIS_CLUSTER_NODES: cluster.seeds, NODE_ID: 'ready-cluster' }), { log: silentLog });
+    await expect.poll(async () => (await get(`${hub.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
+  });
+
+  test('a Redis that stops answering (connections open, nothing comes back) makes /readyz 503 at the probe deadline instead of hanging', async () => {
+    await using redis = await startRedis({ aof: false });
+    await using proxy = await startTcpProxy(redis.port);
+    await using hub = await startHub(parseConfig({ PORT: '0', HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${proxy.port}`, NODE_ID: 'ready-silent' }), { log: silentLog });
+    expect(await get(`${hub.url}/readyz`)).toEqual({ status: 200, body: { status: 'ready' } });
+    proxy.silenceExisting();
+    const answer = await get(`${hub.url}/readyz`);
+    expect(answer.status).toBe(503);
+    expect((answer.body as { reason: string }).reason).toMatch(/unreachable: no answer in 800 ms/);
   });
 
   test('SIGTERM drains the process: it says it is not ready, asks devices to reconnect elsewhere and exits 0', async () => {

@@ -27,7 +27,6 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  if (process.env.I12_DUMP) for (const n of hubs?.nodes ?? []) (await import('node:fs')).writeFileSync(`/tmp/i12s/${n.nodeId}.log`, n.log);
   await hubs?.close();
   redis?.disconnectClients();
 }, 30_000);
@@ -118,18 +117,26 @@ describe('hub nodes on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     const seenBeforeKill = Math.max(...all.map((d) => d.revision));
     const killedAt = Date.now();
     await redis.kill(master);
+    // While a master is gone, hubs say they are not ready (and say so within their probe deadline).
+    let notReady: { status: number; reason?: string } = { status: 0 };
+    while (notReady.status !== 503 && Date.now() - killedAt < 10_000) {
+      const res = await fetch(`${hubs.nodes[1]!.url}/readyz`);
+      const { reason } = (await res.json()) as { reason?: string };
+      notReady = { status: res.status, ...(reason !== undefined ? { reason } : {}) };
+    }
+    expect(notReady.reason).toMatch(/redis slots|unreachable/);
     // The replica is promoted; the killed node comes back (as a supervisor would restart it) and rejoins as its replica.
     await redis.healthy(30_000);
     const failoverMs = Date.now() - killedAt;
     expect(await redis.masters()).not.toContain(master);
     await redis.revive(master);
     await redis.healthy(30_000);
+    await expect.poll(async () => (await fetch(`${hubs.nodes[1]!.url}/readyz`)).status, { timeout: 15_000 }).toBe(200);
     await sleep(2500);
     stopping = true;
     await volumeLoop;
     const records = await transfers.stop();
 
-    if (process.env.I12_DUMP) (await import('node:fs')).writeFileSync('/tmp/i12s/records.json', JSON.stringify({ killedAt, failoverMs, records, volumes }, null, 1));
     // Commands resumed after the failover.
     const okAfter = records.filter((r) => r.result?.ok && r.sentAt > killedAt + failoverMs);
     expect(okAfter.length).toBeGreaterThan(0);

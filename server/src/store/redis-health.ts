@@ -17,15 +17,20 @@ export async function slotsServed(redis: RedisClient): Promise<void> {
     await redis.ping();
     return;
   }
-  let known = 0;
-  for (let slot = 0; slot < SLOTS; slot++) if (redis.slots[slot]?.[0]) known++;
-  if (known < SLOTS) throw new Error(`${SLOTS - known} of ${SLOTS} slots have no known master`);
-  const masters = redis.nodes('master');
-  if (masters.length === 0) throw new Error('no master is known');
+  // The master of every slot, as this client routes commands.
+  const masters = new Map<string, number>();
+  for (let slot = 0; slot < SLOTS; slot++) {
+    const key = redis.slots[slot]?.[0];
+    if (!key) throw new Error(`slot ${slot} has no known master`);
+    masters.set(key, (masters.get(key) ?? 0) + 1);
+  }
+  const connected = new Map(redis.nodes('master').map((node) => [`${node.options.host}:${node.options.port}`, node]));
   await Promise.all(
-    masters.map(async (node) => {
+    [...masters].map(async ([key, slots]) => {
+      const node = connected.get(key);
+      if (!node || node.status !== 'ready') throw new Error(`the master of ${slots} slots (${key}) is not connected`);
       const info = fields(String(await node.call('CLUSTER', 'INFO')));
-      if (info.get('cluster_state') !== 'ok') throw new Error(`master ${node.options.host}:${node.options.port} says cluster_state:${info.get('cluster_state')}`);
+      if (info.get('cluster_state') !== 'ok') throw new Error(`master ${key} says cluster_state:${info.get('cluster_state')}`);
     }),
   );
 }

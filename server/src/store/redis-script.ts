@@ -65,7 +65,7 @@ export class RedisScript {
     let { ran, waited } = await attempt(true);
     for (;;) {
       if (ran[0] && isNoScript(ran[0])) ({ ran, waited } = await attempt(false));
-      if (!ran[0] || !RETRYABLE.test(String((ran[0] as Error).message)) || Date.now() > giveUpAt) break;
+      if (!ran[0] || !RETRYABLE.test(String((ran[0]).message)) || Date.now() > giveUpAt) break;
       if (redis instanceof Cluster) redis.refreshSlotsCache();
       await new Promise((r) => setTimeout(r, 200));
       ({ ran, waited } = await attempt(true));
