@@ -17,6 +17,8 @@ export const ErrorCode = {
   TOO_MANY_DEVICES: 'TOO_MANY_DEVICES',
   /** No outcome within the hub's command timeout; the command may still take effect (retry with the same id). */
   COMMAND_TIMEOUT: 'COMMAND_TIMEOUT',
+  /** The user's session could not be reached in time (its node gone, Redis not answering); nothing was done: try again. */
+  UNAVAILABLE: 'UNAVAILABLE',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -15,3 +15,6 @@ export function toHubError(err: unknown): HubError {
   if (err instanceof HubError) return err;
   return new HubError({ code: ErrorCode.INTERNAL, message: 'internal error', cause: err });
 }
+
+/** What a command with no outcome in time is told (COMMAND_TIMEOUT): it may have taken effect, and how to find out. */
+export const mayHaveCommitted = (ms: number) => `no outcome within ${ms} ms; it may still take effect: send it again with the same commandId for its outcome`;

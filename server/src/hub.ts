@@ -3,7 +3,7 @@ import type { Principal } from './auth/token.ts';
 import type { Clock } from './clock.ts';
 import type { Placement, SessionOwner, TraceWatch } from './cluster/placement.ts';
 import { DeviceConnection } from './device-connection.ts';
-import { HubError } from './errors.ts';
+import { HubError, mayHaveCommitted } from './errors.ts';
 import { HeartbeatWheel } from './heartbeat-wheel.ts';
 import type { HubSettings } from './hub-settings.ts';
 import { RateLimiter, type RateDecision } from './limits/rate-limit.ts';
@@ -220,14 +220,18 @@ export class Hub {
     return this.commandOn(await this.sessionFor(userId), command, origin);
   }
 
-  /** Run a command on a session open here; resolves once it is committed or refused. */
-  commandOn(session: Session, command: Command, origin: string): Promise<CommandResult> {
+  /**
+   * Run a command on a session open here; resolves once it is committed or refused, or after
+   * `timeoutMs` with COMMAND_TIMEOUT, which says the command may still take effect (a write can be
+   * under way): the same commandId sent again answers with its real outcome.
+   */
+  commandOn(session: Session, command: Command, origin: string, timeoutMs = this.settings.commandTimeoutMs): Promise<CommandResult> {
     const ticket = `h${++this.tickets}`;
     return new Promise<CommandResult>((resolve) => {
       const timer = setTimeout(() => {
         this.httpWaiters.delete(ticket);
-        resolve({ type: 'command.result', commandId: command.commandId, ok: false, code: 'COMMAND_TIMEOUT', message: `no outcome within ${this.settings.commandTimeoutMs} ms` });
-      }, this.settings.commandTimeoutMs);
+        resolve({ type: 'command.result', commandId: command.commandId, ok: false, code: 'COMMAND_TIMEOUT', message: mayHaveCommitted(timeoutMs) });
+      }, timeoutMs);
       this.httpWaiters.set(ticket, (result) => {
         clearTimeout(timer);
         resolve(result);

@@ -1,6 +1,6 @@
-import type { Cluster, Command, CommandResult } from '@handoff/protocol';
-import { systemClock } from '../clock.ts';
-import { HubError, toHubError } from '../errors.ts';
+import type { Cluster, Command, CommandResult, ErrorCode } from '@handoff/protocol';
+import { systemClock, type Clock } from '../clock.ts';
+import { HubError, mayHaveCommitted, toHubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
 import type { Log } from '../log.ts';
 import { toCluster } from '../session/context.ts';
@@ -14,7 +14,8 @@ import { Outbox } from './outbox.ts';
 import type { Placement, TraceWatch } from './placement.ts';
 import { RemoteDevices } from './remote-devices.ts';
 import { RoutedSession, type Route, type RouteHost } from './routed-session.ts';
-import { settleWithin } from '../with-timeout.ts';
+import { settleWithin, TimeoutError, withTimeout } from '../with-timeout.ts';
+import { commandDeadlineMs, READ_DEADLINE_MS, unreachable } from './deadlines.ts';
 import { inbox, WIRE_VERSION, type Envelope, type EventItem, type Item } from './wire.ts';
 
 export type { MeshOptions } from './mesh-options.ts';
@@ -53,6 +54,7 @@ export class Mesh implements Placement, RouteHost {
   private readonly calls: Calls;
   private readonly liveness: Liveness;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly clock: Clock;
   private draining = false;
   private stopped = false;
   private unsubscribe: (() => Promise<void>) | null = null;
@@ -70,7 +72,7 @@ export class Mesh implements Placement, RouteHost {
       route: (userId) => this.route(userId),
       apply: (session, from, items) => this.remote.apply(session, from, items, this.hub.settings.session.maxDevices),
     });
-    const clock = opts.clock ?? systemClock;
+    const clock = (this.clock = opts.clock ?? systemClock);
     this.calls = new Calls(opts.nodeId, this.outbox, (node) => this.liveness.isGone(node), clock);
     this.liveness = new Liveness(opts, () => clock.now(), this.outbox, this.calls, {
       routed: this.routed,
@@ -105,40 +107,56 @@ export class Mesh implements Placement, RouteHost {
     return routed;
   }
 
+  /**
+   * Run a command wherever the session runs, within a deadline (deadlines.ts): UNAVAILABLE when
+   * the session could not be reached at all (nothing was done), COMMAND_TIMEOUT when it was sent
+   * and no outcome came back (it may still take effect; the same commandId answers for real).
+   * An owner found gone on the way is left at once, and the command goes to the next owner with
+   * its id, where a change that did commit is answered from the session's results.
+   */
   async command(userId: string, command: Command, origin: string): Promise<CommandResult> {
-    const deadline = Date.now() + this.hub.settings.commandTimeoutMs;
-    const failed = (message: string, code: 'INTERNAL' | 'COMMAND_TIMEOUT' = 'INTERNAL'): CommandResult => ({ type: 'command.result', commandId: command.commandId, ok: false, code, message });
+    const timeoutMs = commandDeadlineMs(command, this.hub.settings);
+    const deadline = this.clock.now() + timeoutMs;
+    let reached = false;
+    const failed = (code: ErrorCode, message: string): CommandResult => ({ type: 'command.result', commandId: command.commandId, ok: false, code, message });
     try {
       for (;;) {
-        const route = await this.route(userId);
-        if (route.kind === 'local') return await this.hub.commandOn(route.session, command, origin);
-        const answer = await this.calls.call(route.node, { t: 'cmd', u: userId, id: '', command, origin }, deadline - Date.now());
+        const left = deadline - this.clock.now();
+        if (left <= 0) break;
+        const route = await withTimeout(this.route(userId), left, undefined, this.clock);
+        if (route.kind === 'local') return await this.hub.commandOn(route.session, command, origin, Math.max(1, deadline - this.clock.now()));
+        const gone = this.liveness.isGone(route.node);
+        const answer = await this.calls.call(route.node, { t: 'cmd', u: userId, id: '', command, origin }, deadline - this.clock.now());
+        reached ||= !gone;
         if (answer !== null && answer !== 'undelivered' && answer.t === 'res') return answer.result;
-        if (answer === null || Date.now() > deadline) return failed(`no outcome within ${this.hub.settings.commandTimeoutMs} ms`, 'COMMAND_TIMEOUT');
+        if (answer === null) break;
         await sleep(100);
       }
     } catch (err) {
-      return failed(toHubError(err).message);
+      if (!(err instanceof TimeoutError)) return failed(toHubError(err).code, toHubError(err).message);
     }
+    return reached ? failed('COMMAND_TIMEOUT', mayHaveCommitted(timeoutMs)) : failed('UNAVAILABLE', unreachable(userId, timeoutMs));
   }
 
   async cluster(userId: string): Promise<Cluster> {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const route = await this.route(userId);
-      if (route.kind === 'local') return toCluster(route.session.context);
-      const answer = await this.calls.call(route.node, { t: 'read', u: userId, id: '' }, this.hub.settings.commandTimeoutMs);
-      if (answer !== null && answer !== 'undelivered' && answer.t === 'cluster' && answer.cluster) return answer.cluster;
-      await sleep(100);
-    }
-    throw new HubError({ code: 'INTERNAL', message: `could not read the session of ${userId}` });
+    const read = async (): Promise<Cluster> => {
+      for (;;) {
+        const route = await this.route(userId);
+        if (route.kind === 'local') return toCluster(route.session.context);
+        const answer = await this.calls.call(route.node, { t: 'read', u: userId, id: '' }, READ_DEADLINE_MS);
+        if (answer !== null && answer !== 'undelivered' && answer.t === 'cluster' && answer.cluster) return answer.cluster;
+        await sleep(100);
+      }
+    };
+    return withTimeout(read(), READ_DEADLINE_MS, () => new HubError({ code: 'UNAVAILABLE', message: unreachable(userId, READ_DEADLINE_MS) }), this.clock);
   }
 
   async peekCluster(userId: string): Promise<Cluster | null> {
     const own = this.ownedSession(userId);
     if (own) return toCluster(own.context);
-    const holder = await this.opts.leases.holder(userId);
+    const holder = await withTimeout(this.opts.leases.holder(userId), READ_DEADLINE_MS, undefined, this.clock).catch(() => null);
     if (!holder || holder === this.nodeId) return null;
-    const answer = await this.calls.call(holder, { t: 'read', u: userId, id: '' }, 2000);
+    const answer = await this.calls.call(holder, { t: 'read', u: userId, id: '' }, READ_DEADLINE_MS);
     return answer !== null && answer !== 'undelivered' && answer.t === 'cluster' ? answer.cluster : null;
   }
 
@@ -217,19 +235,21 @@ export class Mesh implements Placement, RouteHost {
 
   /** Take the session if its lease is free (not while draining); else route to its live holder; wait out a dead one. */
   private async resolve(userId: string): Promise<Route> {
-    const giveUpAt = Date.now() + this.opts.leaseTtlMs + 5000;
+    const giveUpAt = this.clock.now() + this.opts.leaseTtlMs + 5000;
+    // Every Redis wait on the way has the same deadline: a stalled Redis fails the lookup, it does not hang it.
+    const bounded = <T>(work: Promise<T>) => withTimeout(work, giveUpAt - this.clock.now(), () => new HubError({ code: 'UNAVAILABLE', message: `Redis did not answer for the session of ${userId}` }), this.clock);
     for (;;) {
-      if (this.stopped) throw new HubError({ code: 'INTERNAL', message: 'hub shutting down' });
+      if (this.stopped) throw new HubError({ code: 'UNAVAILABLE', message: 'hub shutting down' });
       let holder: string | null;
       if (!this.draining) {
-        const claim = await this.opts.leases.acquire(userId, this.nodeId, this.opts.leaseTtlMs);
+        const claim = await bounded(this.opts.leases.acquire(userId, this.nodeId, this.opts.leaseTtlMs));
         if (claim.lease) return this.take(claim.lease);
         holder = claim.holder;
       } else {
-        holder = await this.opts.leases.holder(userId);
+        holder = await bounded(this.opts.leases.holder(userId));
       }
       if (holder && holder !== this.nodeId && (await this.liveness.answers(holder))) return { kind: 'remote', node: holder };
-      if (Date.now() > giveUpAt) throw new HubError({ code: 'INTERNAL', message: `no node could take the session of ${userId}` });
+      if (this.clock.now() > giveUpAt) throw new HubError({ code: 'UNAVAILABLE', message: `no node could take the session of ${userId}` });
       await sleep(150 + Math.random() * 100);
     }
   }

@@ -6,7 +6,8 @@ import type { ErrorCode } from '@handoff/protocol';
  * merely sent), the status that says what happened:
  * - TRANSFER_FAILED 502: the target device (our upstream) answered that it cannot play.
  * - TRANSFER_TIMEOUT 504: the target did not get ready, or confirm the switch, in time.
- * - COMMAND_TIMEOUT 504: the session gave no outcome in time (busy, or its node unreachable).
+ * - COMMAND_TIMEOUT 504: the session gave no outcome in time (busy, or its node unreachable); it may still take effect.
+ * - UNAVAILABLE 503: the session could not be reached at all (its node gone, Redis stalled); nothing was done.
  * - SUPERSEDED 409: a newer transfer or command won the race; this one did not happen.
  * - DEVICE_OFFLINE 404: the reference drops idle devices from its list and answers 404 for them.
  */
@@ -26,6 +27,7 @@ export const STATUS_OF = {
   INTERNAL: 500,
   TRANSFER_FAILED: 502,
   NOT_READY: 503,
+  UNAVAILABLE: 503,
   TRANSFER_TIMEOUT: 504,
   COMMAND_TIMEOUT: 504,
 } as const satisfies Record<ErrorCode, number>;

@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { LeanDevice } from '@handoff/device-sim';
+import { signToken } from '@handoff/server';
+import { Redis } from 'ioredis';
+import { clusterDir, clusterOf, createRedisCluster, destroyRedisCluster } from '../test/helpers/redis-cluster.ts';
+import { startRedis } from '../test/helpers/redis.ts';
+
+/**
+ * Redis work at idle: `hubs` hub processes on one Redis or a Redis Cluster (3 masters, 3
+ * replicas), N users with one idle device each; then every Redis command counted for a while
+ * (INFO commandstats on every master, commands run inside scripts included).
+ *
+ *   npx tsx bench/idle-redis.ts --users 1000,5000 --hubs 3 --redis cluster --seconds 10
+ *   npx tsx bench/idle-redis.ts --root /path/to/another/checkout ...   (its hubs, this harness)
+ */
+const { values } = parseArgs({
+  options: {
+    users: { type: 'string', default: '1000,5000' },
+    hubs: { type: 'string', default: '3' },
+    redis: { type: 'string', default: 'cluster' },
+    seconds: { type: 'string', default: '10' },
+    root: { type: 'string', default: fileURLToPath(new URL('..', import.meta.url)) },
+  },
+});
+const SECRET = 'idle-redis-bench-secret-0123456789';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Backend {
+  env: Record<string, string>;
+  masters(): Promise<number[]>;
+  stop(): Promise<void>;
+}
+
+async function backend(kind: string): Promise<Backend> {
+  if (kind === 'single') {
+    const redis = await startRedis({ aof: false });
+    return { env: { REDIS_URL: redis.url }, masters: () => Promise.resolve([redis.port]), stop: () => redis.stop() };
+  }
+  const dir = clusterDir();
+  await createRedisCluster(dir);
+  const cluster = clusterOf(dir);
+  return { env: { REDIS_CLUSTER_NODES: cluster.seeds }, masters: () => cluster.masters(), stop: () => Promise.resolve(destroyRedisCluster(dir)) };
+}
+
+function hub(root: string, nodeId: string, env: Record<string, string>): Promise<{ port: number; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'bench/hub-process.ts')], {
+    cwd: root,
+    env: { ...process.env, ...env, NODE_ID: nodeId, HUB_SECRET: SECRET, SESSION_IDLE_MS: '3600000', MAX_CONNECTIONS_PER_ADDRESS: '1000000', LOG_LEVEL: 'error' },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return new Promise((res, rej) => {
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      out += String(d);
+      const line = out.split('\n').find((l) => l.includes('"ready"'));
+      if (line) res({ port: (JSON.parse(line) as { port: number }).port, proc });
+    });
+    proc.once('exit', (code) => rej(new Error(`hub ${nodeId} exited with ${code}`)));
+  });
+}
+
+async function commandStats(ports: number[]): Promise<Map<string, number>> {
+  const total = new Map<string, number>();
+  for (const port of ports) {
+    const c = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    const text = await c.info('commandstats');
+    c.disconnect();
+    for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) total.set(m[1]!, (total.get(m[1]!) ?? 0) + Number(m[2]));
+  }
+  return total;
+}
+
+async function resetStats(ports: number[]): Promise<void> {
+  for (const port of ports) {
+    const c = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    await c.config('RESETSTAT');
+    c.disconnect();
+  }
+}
+
+async function measure(users: number): Promise<Record<string, unknown>> {
+  const be = await backend(values.redis);
+  const hubs = await Promise.all(Array.from({ length: Number(values.hubs) }, (_, i) => hub(values.root, `idle-${i}`, be.env)));
+  const devices: LeanDevice[] = [];
+  try {
+    for (let i = 0; i < users; i += 200) {
+      const batch = Array.from({ length: Math.min(200, users - i) }, (_, j) => {
+        const n = i + j;
+        const user = `idle-${n}`;
+        const token = signToken(SECRET, { userId: user, role: 'device' }, 3600);
+        const { port } = hubs[n % hubs.length]!;
+        return new LeanDevice({ url: `ws://127.0.0.1:${port}/v1/connect?access_token=${token}`, id: `speaker-${n}` });
+      });
+      await Promise.all(batch.map((d) => d.connect()));
+      devices.push(...batch);
+    }
+    await sleep(3000);
+    const masters = await be.masters();
+    await resetStats(masters);
+    const seconds = Number(values.seconds);
+    await sleep(seconds * 1000);
+    const stats = await commandStats(masters);
+    const all = [...stats.values()].reduce((a, b) => a + b, 0) - (stats.get('info') ?? 0) - (stats.get('config|resetstat') ?? 0);
+    const top = [...stats].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${(v / seconds).toFixed(0)}/s`);
+    return { users, hubs: hubs.length, redis: values.redis, commandsPerSec: Math.round(all / seconds), perThousandUsersPerSec: Math.round((all / seconds / users) * 1000), top };
+  } finally {
+    for (const d of devices) d.close();
+    for (const h of hubs) h.proc.kill('SIGKILL');
+    await be.stop();
+  }
+}
+
+for (const users of values.users.split(',').map(Number)) {
+  process.stdout.write(`${JSON.stringify(await measure(users))}\n`);
+}
