@@ -30,6 +30,9 @@ export interface TestRedisCluster {
   masterOf(key: string): Promise<number>;
   /** kill -9 one node. */
   kill(port: number): Promise<void>;
+  /** SIGSTOP / SIGCONT one node: a stall (it answers nobody, its connections stay open). */
+  pause(port: number): void;
+  resume(port: number): void;
   /** Start a killed node again on its data (it rejoins, as a replica when its slots moved). */
   revive(port: number): Promise<void>;
   /** Resolves once every slot is served by a master that answers, and the cluster says ok. */
@@ -187,6 +190,14 @@ export function clusterOf(dir: string): TestRedisCluster {
         }
       }
       await waitFor(async () => !(await answers(port)), 5000, `node ${port} gone`);
+    },
+    pause(port) {
+      const pid = readState(dir).pids[port];
+      if (pid !== undefined) process.kill(pid, 'SIGSTOP');
+    },
+    resume(port) {
+      const pid = readState(dir).pids[port];
+      if (pid !== undefined) process.kill(pid, 'SIGCONT');
     },
     async revive(port) {
       const state = readState(dir);

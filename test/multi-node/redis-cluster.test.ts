@@ -172,4 +172,49 @@ describe('hub nodes on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     await ownerNode.start();
     process.stdout.write(`\nredis cluster: master kill -9 -> every slot served again after ${failoverMs} ms; ${okRevisions.length} commands committed around it\n`);
   });
+
+  test('a master stalled (SIGSTOP) past the lease TTL: HTTP commands through every node answer before the stall ends; sent again with the same key they answer for real, and nothing committed is lost', async () => {
+    const [user] = await usersOnEveryMaster('stall');
+    const master = await redis.masterOf(`session:{${user!}}`);
+    const phone = await hubs.device(user!, 0, { kind: 'phone' });
+    const speaker = await hubs.device(user!, 1, { kind: 'speaker' });
+    await synced([phone, speaker]);
+    await phone.command({ type: 'command.play', deviceId: speaker.id, contextUri: 'demo:album:night-drive' });
+    await speaker.waitFor(() => speaker.player.playing, 3000, 'playing');
+    const authorization = `Bearer ${hubs.token(user!)}`;
+    const volume = (node: number, key: string, percent: number) =>
+      fetch(`${hubs.nodes[node]!.url}/v1/me/player/volume?volume_percent=${percent}&device_id=${phone.id}`, { method: 'PUT', headers: { authorization, 'idempotency-key': key } });
+
+    redis.pause(master);
+    let resumed = false;
+    const resume = sleep(3 * TTL_MS).then(() => {
+      resumed = true;
+      redis.resume(master);
+    });
+    const answers = await Promise.all(
+      hubs.nodes.map(async (_, i) => {
+        const res = await volume(i, `stall-${run}-${i}`, 20 + i);
+        return { node: i, status: res.status, beforeTheStallEnded: !resumed };
+      }),
+    );
+    await resume;
+    // Nobody waited for Redis to come back: each got its outcome, or a retryable code, within its deadline.
+    expect(answers.every((a) => a.beforeTheStallEnded)).toBe(true);
+    for (const a of answers) expect([204, 503, 504]).toContain(a.status);
+
+    await redis.healthy(30_000);
+    // Sent again with the same key, each answers with its real outcome (applied once).
+    for (const a of answers) {
+      let status = a.status;
+      for (let attempt = 0; attempt < 20 && status !== 204; attempt++) {
+        await sleep(500);
+        status = (await volume(a.node, `stall-${run}-${a.node}`, 20 + a.node)).status;
+      }
+      expect(status).toBe(204);
+    }
+    await converged([phone, speaker], 15_000);
+    expect([20, 21, 22]).toContain(phone.cluster?.devices.find((d) => d.id === phone.id)?.volume);
+    expect(await storedRevision(user!)).toBe(phone.revision);
+    process.stdout.write(`\nredis cluster: master stalled for ${3 * TTL_MS} ms -> first answers ${answers.map((a) => a.status).join(', ')}\n`);
+  });
 });
