@@ -16,7 +16,8 @@ import { RemoteDevices } from './remote-devices.ts';
 import { RoutedSession, type Route, type RouteHost } from './routed-session.ts';
 import { settleWithin, TimeoutError, withTimeout } from '../with-timeout.ts';
 import { commandDeadlineMs, READ_DEADLINE_MS, unreachable } from './deadlines.ts';
-import { inbox, WIRE_VERSION, type Envelope, type EventItem, type Item } from './wire.ts';
+import { inbox, WIRE_VERSION, type EventItem, type Item } from './wire.ts';
+import { readEnvelope } from './wire-schema.ts';
 
 export type { MeshOptions } from './mesh-options.ts';
 
@@ -55,6 +56,8 @@ export class Mesh implements Placement, RouteHost {
   private readonly liveness: Liveness;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly clock: Clock;
+  /** Senders and reasons of envelopes already refused (logged once each). */
+  private readonly refused = new Set<string>();
   private draining = false;
   private stopped = false;
   private unsubscribe: (() => Promise<void>) | null = null;
@@ -344,15 +347,17 @@ export class Mesh implements Placement, RouteHost {
   // ---- the inbox ----
 
   private receive(text: string): void {
-    let envelope: Envelope;
-    try {
-      envelope = JSON.parse(text) as Envelope;
-    } catch {
-      return this.log.error({}, 'mesh: unreadable message on the inbox');
+    const read = readEnvelope(text, WIRE_VERSION);
+    if (!('envelope' in read)) {
+      // Once per sender and reason: a node of another release keeps sending until it is replaced.
+      const key = `${read.from ?? '?'}:${read.error}`;
+      if (!this.refused.has(key)) {
+        this.refused.add(key);
+        this.log.warn({ from: read.from, version: read.version, expected: WIRE_VERSION, why: read.error }, 'mesh: dropped a message from another node that this node cannot read');
+      }
+      return;
     }
-    if (envelope.v !== WIRE_VERSION) {
-      return this.log.warn({ from: envelope.from, version: envelope.v, expected: WIRE_VERSION }, 'mesh: dropped a message of another wire version');
-    }
+    const { envelope } = read;
     const { from, items } = envelope;
     this.outbox.received(envelope);
     this.liveness.heardFrom(from);
