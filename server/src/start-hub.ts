@@ -96,7 +96,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
           probeTimeoutMs: 3 * config.BUS_PROBE_MS,
         })
       : null;
-  const streams = target ? new RedisTraceStreams({ redis: connectRedis(target, log, `${config.NODE_ID}:trace`), log, settings: traceSettings }) : null;
+  const streams = target ? new RedisTraceStreams({ redis: connectRedis(target, log, `${config.NODE_ID}:trace`), log, settings: traceSettings, clock }) : null;
   const trace = streams ? new StreamedTraceLog(() => clock.now(), traceSettings, streams) : new TraceLog(() => clock.now(), traceSettings);
   const hub = new Hub({
     clock,

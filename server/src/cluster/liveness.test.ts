@@ -20,7 +20,7 @@ async function setup() {
   const outbox = new Outbox('a', new MemoryBus(broker), silentLog, () => {});
   let liveness: Liveness | null = null;
   const calls = new Calls('a', outbox, (node) => liveness!.isGone(node), clock);
-  const remote = new RemoteDevices(outbox);
+  const remote = new RemoteDevices(outbox, () => clock.now());
   liveness = new Liveness({ livenessMs: 100, nodeGoneAfterMs: 300 }, () => clock.now(), outbox, calls, {
     routed: new Map<string, RoutedSession>(),
     remote,

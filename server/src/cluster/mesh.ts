@@ -1,5 +1,5 @@
 import type { Cluster, Command, CommandResult, ErrorCode } from '@handoff/protocol';
-import { systemClock, type Clock } from '../clock.ts';
+import { everyOn, sleepOn, systemClock, type Clock } from '../clock.ts';
 import { HubError, mayHaveCommitted, toHubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
 import type { Log } from '../log.ts';
@@ -21,7 +21,6 @@ import { readEnvelope } from './wire-schema.ts';
 
 export type { MeshOptions } from './mesh-options.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** How long a draining node waits for a session's transfer in flight to resolve before handing it over. */
 const HANDOVER_WAIT_MS = 3000;
 /** How long draining and closing may wait on Redis (unreachable: the leases lapse on their own instead). */
@@ -54,8 +53,8 @@ export class Mesh implements Placement, RouteHost {
   private readonly incoming: IncomingEvents;
   private readonly calls: Calls;
   private readonly liveness: Liveness;
-  private readonly timers: NodeJS.Timeout[] = [];
-  private readonly clock: Clock;
+  private readonly timers: Array<() => void> = [];
+  readonly clock: Clock;
   /** Senders and reasons of envelopes already refused (logged once each). */
   private readonly refused = new Set<string>();
   private draining = false;
@@ -69,7 +68,7 @@ export class Mesh implements Placement, RouteHost {
     this.nodeId = opts.nodeId;
     this.log = opts.log;
     this.outbox = new Outbox(opts.nodeId, opts.bus, opts.log, (node, items) => this.undelivered(node, items));
-    this.remote = new RemoteDevices(this.outbox);
+    this.remote = new RemoteDevices(this.outbox, () => this.clock.now());
     this.incoming = new IncomingEvents(this.outbox, {
       sessionOf: (userId) => this.ownedSession(userId),
       route: (userId) => this.route(userId),
@@ -88,13 +87,8 @@ export class Mesh implements Placement, RouteHost {
   /** Listen on this node's inbox and start renewing leases and watching other nodes. */
   async start(): Promise<void> {
     this.unsubscribe = await this.opts.bus.subscribe(inbox(this.nodeId), (text) => this.receive(text));
-    const every = (ms: number, fn: () => void) => {
-      const t = setInterval(fn, ms);
-      t.unref();
-      this.timers.push(t);
-    };
-    every(Math.max(100, Math.floor(this.opts.leaseTtlMs / 3)), () => this.renewAll());
-    every(this.opts.livenessMs ?? 500, () => this.liveness.check());
+    this.timers.push(everyOn(this.clock, Math.max(100, Math.floor(this.opts.leaseTtlMs / 3)), () => this.renewAll()));
+    this.timers.push(everyOn(this.clock, this.opts.livenessMs ?? 500, () => this.liveness.check()));
   }
 
   /** How many sessions run here. */
@@ -133,7 +127,7 @@ export class Mesh implements Placement, RouteHost {
         reached ||= !gone;
         if (answer !== null && answer !== 'undelivered' && answer.t === 'res') return answer.result;
         if (answer === null) break;
-        await sleep(100);
+        await this.sleep(100);
       }
     } catch (err) {
       if (!(err instanceof TimeoutError)) return failed(toHubError(err).code, toHubError(err).message);
@@ -148,7 +142,7 @@ export class Mesh implements Placement, RouteHost {
         if (route.kind === 'local') return toCluster(route.session.context);
         const answer = await this.calls.call(route.node, { t: 'read', u: userId, id: '' }, READ_DEADLINE_MS);
         if (answer !== null && answer !== 'undelivered' && answer.t === 'cluster' && answer.cluster) return answer.cluster;
-        await sleep(100);
+        await this.sleep(100);
       }
     };
     return withTimeout(read(), READ_DEADLINE_MS, () => new HubError({ code: 'UNAVAILABLE', message: unreachable(userId, READ_DEADLINE_MS) }), this.clock);
@@ -196,7 +190,7 @@ export class Mesh implements Placement, RouteHost {
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const stop of this.timers) stop();
     await settleWithin(2000, this.outbox.drained());
     this.calls.abandonAll();
     await settleWithin(1000, this.unsubscribe?.() ?? Promise.resolve());
@@ -230,6 +224,10 @@ export class Mesh implements Placement, RouteHost {
     if (this.routed.get(routed.userId) === routed && routed.connections === 0) this.routed.delete(routed.userId);
   }
 
+  private sleep(ms: number): Promise<void> {
+    return sleepOn(this.clock, ms);
+  }
+
   // ---- ownership ----
 
   private ownedSession(userId: string): Session | undefined {
@@ -253,7 +251,7 @@ export class Mesh implements Placement, RouteHost {
       }
       if (holder && holder !== this.nodeId && (await this.liveness.answers(holder))) return { kind: 'remote', node: holder };
       if (this.clock.now() > giveUpAt) throw new HubError({ code: 'UNAVAILABLE', message: `no node could take the session of ${userId}` });
-      await sleep(150 + Math.random() * 100);
+      await this.sleep(150 + Math.random() * 100);
     }
   }
 
@@ -314,8 +312,8 @@ export class Mesh implements Placement, RouteHost {
     if (!lease) return;
     if (session) {
       // A transfer in flight resolves here first (bounded), so its switch is not cut in two.
-      const until = Date.now() + HANDOVER_WAIT_MS;
-      while (session.state !== 'idle' && Date.now() < until) await sleep(20);
+      const until = this.clock.now() + HANDOVER_WAIT_MS;
+      while (session.state !== 'idle' && this.clock.now() < until) await this.sleep(20);
       let written;
       do {
         written = session.settled();

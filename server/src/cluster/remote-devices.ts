@@ -19,7 +19,10 @@ export class RemoteDevices {
   private readonly byUser = new Map<string, Map<string, RemoteLink>>();
   private readonly joined = new Map<string, Map<string, { connId: string; at: number }>>();
 
-  constructor(private readonly outbox: Outbox) {}
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly now: () => number,
+  ) {}
 
   /** Whether this join may take the device's place: not if it joined since on another connection. Records the winner. */
   claim(userId: string, deviceId: string, connId: string, at: number): boolean {
@@ -45,7 +48,7 @@ export class RemoteDevices {
       if (!ev) continue;
       const cause = resolveCause(item.cause, seqs);
       if (ev.type === 'device.join') {
-        this.join(session, from, ev, item.at ?? Date.now(), cause, maxDevices);
+        this.join(session, from, ev, item.at ?? this.now(), cause, maxDevices);
       } else if (ev.type === 'device.leave') {
         const link = this.links.get(linkKey(from, ev.connId));
         if (link) {

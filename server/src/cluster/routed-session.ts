@@ -1,4 +1,5 @@
 import { CloseCode, type Cluster, type TraceKind } from '@handoff/protocol';
+import type { Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
 import type { SessionEvent } from '../session/events.ts';
 import type { Cause, LocalLink, SessionPort, TraceExtra } from '../session/session-port.ts';
@@ -14,6 +15,7 @@ type Join = Extract<SessionEvent, { type: 'device.join' }>;
 export interface RouteHost {
   readonly outbox: Outbox;
   readonly log: Log;
+  readonly clock: Clock;
   /** Where the user's session runs: here (taking it if free), or on which node. */
   route(userId: string): Promise<Route>;
   /**
@@ -100,7 +102,7 @@ export class RoutedSession implements SessionPort {
   }
 
   send(event: SessionEvent, cause: Cause = {}): void {
-    const at = Date.now();
+    const at = this.host.clock.now();
     if (event.type === 'device.join') this.joins.set(event.connId, { join: event, at });
     else if (event.type === 'device.leave') this.joins.delete(event.connId);
     if (this.route?.kind === 'local') {
@@ -184,7 +186,7 @@ export class RoutedSession implements SessionPort {
       const seqs = new Map<number, number>();
       for (const item of queued) {
         if (item.tr) seqs.set(item.n, session.traceEvent(item.tr.kind, item.tr.type, item.tr.extra));
-        if (item.ev?.type === 'device.join') this.joinLocal(session, item.ev, item.at ?? Date.now(), resolveCause(item.cause, seqs));
+        if (item.ev?.type === 'device.join') this.joinLocal(session, item.ev, item.at ?? this.host.clock.now(), resolveCause(item.cause, seqs));
         else if (item.ev) session.send(item.ev, resolveCause(item.cause, seqs));
       }
       for (const { join, at } of rejoins) this.joinLocal(session, this.rejoinOf(join), at, {});
@@ -231,7 +233,7 @@ export class RoutedSession implements SessionPort {
           for (const w of this.waiters.splice(0)) w.reject(err);
           if (this.links.size > 0 || this.queue.length > 0) {
             this.host.log.warn({ err, userId: this.userId }, 'mesh: no owner found for the session yet; trying again');
-            setTimeout(attempt, 1000).unref();
+            this.host.clock.setTimeout(attempt, 1000);
           } else {
             this.resolving = false;
             this.host.idle(this);

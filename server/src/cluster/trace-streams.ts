@@ -1,4 +1,5 @@
 import type { TraceEvent } from '@handoff/protocol';
+import { sleepOn, systemClock, type Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
 import { closeRedis, duplicateRedis, type RedisClient } from '../store/redis-connect.ts';
 import { redisKeys } from '../store/redis-keys.ts';
@@ -29,6 +30,8 @@ export interface RedisTraceStreamsOptions {
   settings: TraceSettings;
   /** Appended events wait at most this long to be written together. @default 20 */
   flushMs?: number;
+  /** @default systemClock */
+  clock?: Clock;
 }
 
 interface Mirror {
@@ -40,15 +43,19 @@ interface Mirror {
 
 export class RedisTraceStreams implements TraceStreams {
   private pending: TraceEvent[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private timer: unknown = null;
   private writing: Promise<void> = Promise.resolve();
   private readonly mirrors = new Map<string, Mirror>();
 
-  constructor(private readonly opts: RedisTraceStreamsOptions) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly opts: RedisTraceStreamsOptions) {
+    this.clock = opts.clock ?? systemClock;
+  }
 
   append(event: TraceEvent): void {
     this.pending.push(event);
-    this.timer ??= setTimeout(() => void this.flush(), this.opts.flushMs ?? 20);
+    this.timer ??= this.clock.setTimeout(() => void this.flush(), this.opts.flushMs ?? 20);
   }
 
   async lastSeq(userId: string): Promise<number> {
@@ -57,7 +64,7 @@ export class RedisTraceStreams implements TraceStreams {
   }
 
   flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
     const batch = this.pending;
     this.pending = [];
@@ -148,7 +155,7 @@ export class RedisTraceStreams implements TraceStreams {
           const got = await m.conn.xread('COUNT', 500, 'BLOCK', 1000, 'STREAMS', key, `${Math.max(last, ring.lastSeq(userId))}-0`);
           if (got) for (const [, entries] of got) ingest(entries);
         } catch {
-          if (!m.stopped) await new Promise((r) => setTimeout(r, 500));
+          if (!m.stopped) await sleepOn(this.clock, 500);
         }
       }
     })();
