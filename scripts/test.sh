@@ -12,8 +12,8 @@ npx tsc -p tsconfig.json
 step "lint (type-aware: unawaited promises in socket handlers and the like)"
 npx eslint .
 
-step "redis-server (the Redis contract and multi-node suites run a real one)"
-if ! command -v redis-server >/dev/null 2>&1; then
+step "redis-server and redis-cli (the Redis contract and multi-node suites run a real one, and a Redis Cluster)"
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
   echo "redis-server is missing: installing it through apt" >&2
   apt_get() { if [ "$(id -u)" -eq 0 ]; then apt-get "$@"; else sudo apt-get "$@"; fi; }
   apt_get update -qq

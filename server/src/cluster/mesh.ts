@@ -23,6 +23,8 @@ export type { MeshOptions } from './mesh-options.ts';
 
 /** How long a draining node waits for a session's transfer in flight to resolve before handing it over. */
 const HANDOVER_WAIT_MS = 3000;
+/** Lease renewals go out in this many slices, spread over the first half of each renewal interval. */
+const RENEW_SLICES = 8;
 /** How long draining and closing may wait on Redis (unreachable: the leases lapse on their own instead). */
 const SHUTDOWN_WAIT_MS = 10_000;
 
@@ -283,14 +285,28 @@ export class Mesh implements Placement, RouteHost {
     }
   }
 
+  /**
+   * Renew every lease held here, spread in slices over the first half of the renewal interval
+   * rather than in one burst (and so, after a stall, not all at once either).
+   */
   private renewAll(): void {
-    for (const [userId, lease] of this.owned) {
-      this.opts.leases.renew(lease, this.opts.leaseTtlMs).then(
-        (ok) => {
-          if (!ok && this.owned.get(userId) === lease) this.lose(userId, new Error('lease taken by another node'));
-        },
-        (err: unknown) => this.log.debug({ err, userId }, 'mesh: lease renewal failed; will retry'),
-      );
+    const leases = [...this.owned];
+    const slices = Math.min(RENEW_SLICES, leases.length);
+    const spreadMs = Math.floor(this.opts.leaseTtlMs / 6);
+    for (let i = 0; i < slices; i++) {
+      const slice = leases.filter((_, j) => j % slices === i);
+      this.clock.setTimeout(() => {
+        if (this.stopped) return;
+        for (const [userId, lease] of slice) {
+          if (this.owned.get(userId) !== lease) continue;
+          this.opts.leases.renew(lease, this.opts.leaseTtlMs).then(
+            (ok) => {
+              if (!ok && this.owned.get(userId) === lease) this.lose(userId, new Error('lease taken by another node'));
+            },
+            (err: unknown) => this.log.debug({ err, userId }, 'mesh: lease renewal failed; will retry'),
+          );
+        }
+      }, Math.floor((i * spreadMs) / slices));
     }
   }
 
