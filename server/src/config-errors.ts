@@ -12,7 +12,6 @@ export function configErrorMessage(shape: Record<string, z.ZodType>, issues: rea
     // A rule of its own (a format, or settings that exclude each other) says everything itself.
     if (issue.code === 'custom') return `  ${issue.message}`;
     if (!schema) return `  ${issue.path.join('.') || 'configuration'}: ${issue.message}`;
-    if (issue.code === 'custom') return `  ${name} ${issue.message}`;
     const { accepts, fallback } = describeSetting(schema);
     const given = shownValue(name, env[name]);
     const what = accepts ?? issue.message;

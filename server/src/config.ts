@@ -92,10 +92,10 @@ const checked = ConfigSchema.superRefine((c, ctx) => {
     ctx.addIssue({
       code: 'custom',
       path: ['AUTH_AUDIENCE'],
-      message: 'is required with AUTH_ISSUER (the aud the provider puts in tokens for this hub)',
+      message: 'AUTH_AUDIENCE is required with AUTH_ISSUER (the aud the provider puts in tokens for this hub)',
     });
   if (!c.AUTH_ISSUER && (c.AUTH_AUDIENCE || c.AUTH_VIEWER_CLIENT_ID))
-    ctx.addIssue({ code: 'custom', path: ['AUTH_ISSUER'], message: 'is required with AUTH_AUDIENCE or AUTH_VIEWER_CLIENT_ID' });
+    ctx.addIssue({ code: 'custom', path: ['AUTH_ISSUER'], message: 'AUTH_ISSUER is required with AUTH_AUDIENCE or AUTH_VIEWER_CLIENT_ID' });
 });
 
 /** Parse the environment; a bad value throws a message naming the setting and what it accepts. */
