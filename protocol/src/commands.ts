@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeviceId } from './device.ts';
+import { GroupMembers, GroupName } from './groups.ts';
 import { RepeatMode } from './playback.ts';
 
 /**
@@ -60,6 +61,23 @@ export const RepeatCommand = z.object({
 });
 export const QueueCommand = z.object({ type: z.literal('command.queue'), ...base, uri: Uri });
 
+/** A new group of devices that can play; the result carries its id. */
+export const GroupCreateCommand = z.object({
+  type: z.literal('command.group.create'),
+  ...base,
+  name: GroupName,
+  deviceIds: GroupMembers,
+});
+/** Rename a group and/or set its members (the whole list). */
+export const GroupUpdateCommand = z.object({
+  type: z.literal('command.group.update'),
+  ...base,
+  groupId: DeviceId,
+  name: GroupName.optional(),
+  deviceIds: GroupMembers.optional(),
+});
+export const GroupDeleteCommand = z.object({ type: z.literal('command.group.delete'), ...base, groupId: DeviceId });
+
 export const Command = z.discriminatedUnion('type', [
   TransferCommand,
   PlayCommand,
@@ -72,6 +90,9 @@ export const Command = z.discriminatedUnion('type', [
   ShuffleCommand,
   RepeatCommand,
   QueueCommand,
+  GroupCreateCommand,
+  GroupUpdateCommand,
+  GroupDeleteCommand,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandType = Command['type'];

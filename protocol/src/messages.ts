@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Command } from './commands.ts';
 import { Capabilities, DeviceId, DeviceInfo, DeviceKind } from './device.ts';
 import { ErrorCode } from './errors.ts';
+import { GroupInfo } from './groups.ts';
 import { Playback, Position } from './playback.ts';
 
 const TransferId = z.string().min(1).max(128);
@@ -14,6 +15,8 @@ export const Cluster = z.object({
   activeDeviceId: DeviceId.nullable(),
   devices: z.array(DeviceInfo),
   playback: Playback,
+  /** The user's groups (absent from hubs that have none); `activeDeviceId` may name one. */
+  groups: z.array(GroupInfo).optional(),
 });
 export type Cluster = z.infer<typeof Cluster>;
 
@@ -154,6 +157,10 @@ export const CommandResult = z.discriminatedUnion('ok', [
     commandId: z.string(),
     ok: z.literal(true),
     revision: z.number().int(),
+    /** `command.group.create`: the new group's id. */
+    groupId: z.string().optional(),
+    /** A transfer to a group: members left out because they were not ready in time (or failed). */
+    leftOut: z.array(z.string()).optional(),
   }),
   z.object({
     type: z.literal('command.result'),

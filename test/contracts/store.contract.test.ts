@@ -117,13 +117,18 @@ describe.each(backends)('Store contract: %s', (_name, make) => {
     expect(await a.store.load(user)).toEqual(session(2, 'by b'));
   });
 
-  test('the previous format version is read; a newer one is refused with a clear error', async () => {
+  test('earlier format versions are read (with no groups before version 3); a newer one is refused with a clear error', async () => {
     const { store } = backend.node();
     const user = freshUser();
-    const v1 = { version: PERSISTED_SESSION_VERSION - 1, revision: 7, snapshot: { value: 'idle', context: { revision: 7 } } };
-    await store.save(user, v1);
-    expect(readPersisted((await store.load(user))!)).toEqual(v1.snapshot);
-    expect(() => readPersisted({ ...v1, version: PERSISTED_SESSION_VERSION + 1 })).toThrow(/not readable by this node/);
+    const v2 = { version: PERSISTED_SESSION_VERSION - 1, revision: 7, snapshot: { value: 'idle', context: { revision: 7 } } };
+    await store.save(user, v2);
+    expect(readPersisted((await store.load(user))!)).toEqual({ value: 'idle', context: { revision: 7, groups: {}, groupCount: 0 } });
+    const v1 = { ...v2, version: 1 };
+    expect(readPersisted(v1).context.groups).toEqual({});
+    const groups = { g: { id: 'g', name: 'Downstairs', memberIds: ['a'], playingIds: [] } };
+    const v3 = { ...v2, version: PERSISTED_SESSION_VERSION, snapshot: { value: 'idle', context: { revision: 7, groups, groupCount: 1 } } };
+    expect(readPersisted(v3).context.groups).toEqual(groups);
+    expect(() => readPersisted({ ...v2, version: PERSISTED_SESSION_VERSION + 1 })).toThrow(/not readable by this node/);
   });
 });
 

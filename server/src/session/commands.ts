@@ -10,6 +10,7 @@ import {
   type Step,
   type Waiter,
 } from './context.ts';
+import { applyGroupCommand, isGroupCommand, setGroupVolume, targetOf } from './groups.ts';
 import { advance, enqueue, rewind, setRepeat, setShuffle, startContent, stepBack } from './play-queue.ts';
 
 /** Going back within this many ms of a track's start goes to the previous track; later, restarts it. */
@@ -19,10 +20,10 @@ type Refusal = Pick<Extract<ReturnType<typeof fail>, { ok: false }>, 'code' | 'm
 
 /** Why `command` cannot run now (from `origin`), or null when it can. Transfers are checked in transfer.ts. */
 export function refusal(ctx: SessionContext, command: Command, origin: string): Refusal | null {
-  if (command.type === 'command.transfer') return null;
+  if (command.type === 'command.transfer' || isGroupCommand(command)) return null;
   if (command.type === 'command.volume' && command.deviceId) return volumeRefusal(ctx, command.deviceId);
   if (command.type === 'command.play' && command.deviceId && command.deviceId !== ctx.activeDeviceId) return null;
-  const active = ctx.activeDeviceId ? ctx.devices[ctx.activeDeviceId] : undefined;
+  const active = ctx.activeDeviceId ? targetOf(ctx, ctx.activeDeviceId) : undefined;
   if (!active) return { code: 'NO_ACTIVE_DEVICE', message: 'no device is active: transfer playback to one first' };
   if (!active.capabilities.controllable && origin !== active.id) {
     return { code: 'RESTRICTED', message: `device ${active.id} does not accept remote commands` };
@@ -42,7 +43,7 @@ export function refusal(ctx: SessionContext, command: Command, origin: string): 
 }
 
 function volumeRefusal(ctx: SessionContext, deviceId: string): Refusal | null {
-  const device = ctx.devices[deviceId];
+  const device = targetOf(ctx, deviceId);
   if (!device) return { code: 'DEVICE_NOT_FOUND', message: `no device ${deviceId}` };
   if (!device.online) return { code: 'DEVICE_OFFLINE', message: `device ${deviceId} is offline` };
   if (device.capabilities.volumeSteps === 0) {
@@ -66,6 +67,7 @@ export function movesPlayback(command: Command): boolean {
 
 /** Apply a command that needs no handoff, answer it, and commit if it changed anything. */
 export function applyCommand(ctx: SessionContext, command: Command, waiter: Waiter, origin: string, now: number): Step {
+  if (isGroupCommand(command)) return applyGroupCommand(ctx, command, waiter, now);
   const step: Step = { ctx, effects: [] };
   const no = refusal(ctx, command, origin);
   if (no) return answer(step, waiter, fail(command.commandId, no.code, no.message));
@@ -105,6 +107,8 @@ function change(ctx: SessionContext, command: Command, now: number): SessionCont
     }
     case 'command.volume': {
       const id = command.deviceId ?? ctx.activeDeviceId!;
+      const group = ctx.groups[id];
+      if (group) return setGroupVolume(ctx, group, command.volumePercent);
       const device = ctx.devices[id]!;
       if (device.volume === command.volumePercent) return null;
       return { ...ctx, devices: { ...ctx.devices, [id]: { ...device, volume: command.volumePercent } } };
@@ -116,6 +120,9 @@ function change(ctx: SessionContext, command: Command, now: number): SessionCont
     case 'command.queue':
       return { ...ctx, queue: enqueue(ctx.queue, command.uri) };
     case 'command.transfer':
+    case 'command.group.create':
+    case 'command.group.update':
+    case 'command.group.delete':
       return null;
   }
 }

@@ -30,6 +30,18 @@ export interface DeviceRecord {
   lastSeenAt: number;
 }
 
+/** Several devices that play as one; a target like a device (see groups.ts). */
+export interface GroupRecord {
+  id: string;
+  name: string;
+  memberIds: string[];
+  /** The members taking part in the group's playback now; meaningful while the group is active. */
+  playingIds: string[];
+}
+
+/** A group member's part in a transfer to its group (see group-transfer.ts). */
+export type MemberState = 'preparing' | 'ready' | 'started' | 'out';
+
 export interface Waiter {
   commandId: string;
   replyTo: ReplyTo;
@@ -47,6 +59,12 @@ export interface Transfer {
   /** Set when the switch is scheduled. */
   switchAt?: number;
   positionAtSwitch?: number;
+  /** A transfer to a group: where each member stands. */
+  members?: Record<string, MemberState>;
+  /** A group transfer: the switch leads measured when members answered ready, for a switch a deadline schedules. */
+  leads?: Record<string, number>;
+  /** A transfer from a playing group: its members, which all stop at the switch (`sourceId` is then null). */
+  stopIds?: string[];
   /** New content a `play` on another device brings; it replaces the queue only on commit. */
   content?: { queue: PlayQueue; position: Position };
   /** A cluster change was committed during the switch and kept from source and target (see `commit`). */
@@ -84,6 +102,10 @@ export interface SessionContext {
   /** Recent command results, so a retried id is answered and not applied twice. */
   results: StoredResult[];
   deadlines: Record<string, Deadline>;
+  /** The user's groups by id. */
+  groups: Record<string, GroupRecord>;
+  /** Increasing counter for group ids (with the per-session nonce). */
+  groupCount: number;
   /** Increasing counter for transfer ids (with the user id and a per-session nonce). */
   transferCount: number;
   nonce: string;
@@ -103,6 +125,8 @@ export function initialContext(userId: string, nonce: string): SessionContext {
     deferred: [],
     results: [],
     deadlines: {},
+    groups: {},
+    groupCount: 0,
     transferCount: 0,
     nonce,
   };
@@ -160,6 +184,7 @@ export function toCluster(ctx: SessionContext): Cluster {
       repeat: ctx.queue.repeat,
       upNext: upNext(ctx.queue),
     },
+    groups: Object.values(ctx.groups).map((g) => ({ id: g.id, name: g.name, deviceIds: g.memberIds, playingIds: g.playingIds })),
   };
 }
 
@@ -187,7 +212,13 @@ export function commit(step: Step, reason: string, exclude?: string): Step {
 function switchParties(ctx: SessionContext): string[] {
   const t = ctx.transfer;
   if (!t || t.switchAt === undefined) return [];
-  return t.sourceId ? [t.targetId, t.sourceId] : [t.targetId];
+  return partiesOf(t);
+}
+
+/** Every device a transfer's switch names: the target (or each member of a target group) and the source (or each playing member of a source group). */
+function partiesOf(t: Transfer): string[] {
+  const targets = t.members ? Object.keys(t.members) : [t.targetId];
+  return [...targets, ...(t.sourceId ? [t.sourceId] : (t.stopIds ?? []))];
 }
 
 /**
@@ -197,7 +228,7 @@ function switchParties(ctx: SessionContext): string[] {
 export function releaseHeld(step: Step, transfer: Transfer): Step {
   if (!transfer.heldFromSwitch) return step;
   const message: ClusterUpdate = { type: 'cluster.update', reason: 'switch.rolled-back', cluster: toCluster(step.ctx) };
-  const parties = transfer.sourceId ? [transfer.targetId, transfer.sourceId] : [transfer.targetId];
+  const parties = partiesOf(transfer);
   return { ...step, effects: [...step.effects, ...parties.map((deviceId): Effect => ({ type: 'send', deviceId, message }))] };
 }
 
@@ -209,8 +240,8 @@ export function syncTrackEnd(step: Step): Step {
   return setDeadline(step, 'track-end', at, { type: 'timer.track-end', trackUri: queue.current.uri });
 }
 
-export function ok(commandId: string, revision: number): CommandResult {
-  return { type: 'command.result', commandId, ok: true, revision };
+export function ok(commandId: string, revision: number, extra: { groupId?: string; leftOut?: string[] } = {}): CommandResult {
+  return { type: 'command.result', commandId, ok: true, revision, ...extra };
 }
 
 export function fail(commandId: string, code: ErrorCode, message: string): CommandResult {

@@ -10,6 +10,7 @@ import {
   type SessionContext,
   type Step,
 } from './context.ts';
+import { memberOffline } from './groups.ts';
 import { emptyQueue } from './play-queue.ts';
 import type { SessionSettings } from './settings.ts';
 
@@ -145,7 +146,7 @@ export function offline(step: Step, deviceId: string, now: number): Step {
   const ctx = step.ctx;
   const device = ctx.devices[deviceId];
   if (!device || device.connId !== null || !device.online) return clearDeadline(step, `grace:${deviceId}`);
-  let next: SessionContext = { ...ctx, devices: { ...ctx.devices, [deviceId]: { ...device, online: false } } };
+  let next: SessionContext = memberOffline({ ...ctx, devices: { ...ctx.devices, [deviceId]: { ...device, online: false } } }, deviceId, now);
   if (ctx.activeDeviceId === deviceId) {
     const silentAt = Math.min(now, ctx.deadlines[`grace:${deviceId}`]?.at ?? now);
     next = {

@@ -2,6 +2,7 @@ import { assertEvent, enqueueActions, setup } from 'xstate';
 import { applyCommand, movesPlayback, trackEnded } from './commands.ts';
 import { clearDeadline, type Effect, type SessionContext, type Step } from './context.ts';
 import type { MachineEvent } from './events.ts';
+import { groupStep, involvedIds, recordMember } from './group-transfer.ts';
 import { hasConnectedDevice, join, leave, offline, opened } from './presence.ts';
 import type { SessionSettings } from './settings.ts';
 import {
@@ -73,7 +74,12 @@ export function createSessionMachine(settings: SessionSettings) {
     actions: {
       unknownTransfer: enqueueActions(({ context, event, enqueue }) => {
         assertEvent(event, ['transfer.ready', 'transfer.started', 'transfer.failed']);
-        const message = { type: 'error', code: 'BAD_REQUEST', message: `transfer ${event.transferId} is not in progress for ${event.deviceId}`, ref: event.type } as const;
+        const message = {
+          type: 'error',
+          code: 'BAD_REQUEST',
+          message: `transfer ${event.transferId} is not in progress for ${event.deviceId}`,
+          ref: event.type,
+        } as const;
         run({ ctx: context, effects: [{ type: 'send', deviceId: event.deviceId, message }] }, enqueue);
       }),
       replay: enqueueActions(({ context, event, enqueue }) => {
@@ -83,7 +89,16 @@ export function createSessionMachine(settings: SessionSettings) {
         if (done) return run({ ctx: context, effects: [{ type: 'reply', to: replyTo, result: done.result }] }, enqueue);
         // Still in flight: answer this sender too when it resolves.
         const transfer = context.transfer!;
-        run({ ctx: { ...context, transfer: { ...transfer, waiters: [...transfer.waiters, { commandId: command.commandId, replyTo }] } }, effects: [] }, enqueue);
+        run(
+          {
+            ctx: {
+              ...context,
+              transfer: { ...transfer, waiters: [...transfer.waiters, { commandId: command.commandId, replyTo }] },
+            },
+            effects: [],
+          },
+          enqueue,
+        );
       }),
       apply: enqueueActions(({ context, event, enqueue }) => {
         assertEvent(event, 'command');
@@ -103,14 +118,27 @@ export function createSessionMachine(settings: SessionSettings) {
         run(transferAtOnce(context, command, { commandId: command.commandId, replyTo }, event.now), enqueue);
       }),
       scheduleSwitch: enqueueActions(({ context, event, enqueue }) => {
-        assertEvent(event, 'transfer.ready');
-        const t = context.transfer!;
-        const lead = Math.max(event.leads[t.targetId] ?? 0, t.sourceId ? (event.leads[t.sourceId] ?? 0) : 0);
+        assertEvent(event, ['transfer.ready', 'transfer.failed', 'device.leave', 'timer.prepare']);
+        // A switch a group's deadline (or a member's failure) schedules uses the leads its members last reported.
+        const leads = event.type === 'transfer.ready' ? event.leads : (context.transfer!.leads ?? {});
+        const lead = Math.max(0, ...involvedIds(context.transfer!).map((id) => leads[id] ?? 0));
         run(scheduleSwitch(context, event.now, lead, settings), enqueue);
       }),
       commitTransfer: enqueueActions(({ context, event, enqueue }) => run(commitTransfer(context, event.now), enqueue)),
       rollback: enqueueActions(({ context, enqueue }, params: Rollback) => {
         if (context.transfer) run(rollback(context, params.code, params.message), enqueue);
+      }),
+      // A group transfer's member answered, failed, left, or a deadline passed (group-transfer.ts).
+      recordMember: enqueueActions(({ context, event, enqueue }) => enqueue.assign(recordMember(context, event))),
+      groupRollback: enqueueActions(({ context, event, enqueue }) => {
+        if (!context.transfer) return;
+        const [code, message]: [Rollback['code'], string] =
+          event.type === 'transfer.failed'
+            ? ['TRANSFER_FAILED', `no member of the group could play: ${event.reason}`]
+            : event.type === 'device.leave'
+              ? ['DEVICE_OFFLINE', 'every member of the group disconnected or failed']
+              : ['TRANSFER_TIMEOUT', 'no member of the group got ready in time'];
+        run(rollback(context, code, message), enqueue);
       }),
       leave: enqueueActions(({ context, event, enqueue }) => {
         assertEvent(event, 'device.leave');
@@ -128,6 +156,10 @@ export function createSessionMachine(settings: SessionSettings) {
       }),
     },
     guards: {
+      groupWaits: ({ context, event }) => groupStep(context, event) === 'wait',
+      groupSwitches: ({ context, event }) => groupStep(context, event) === 'switch',
+      groupCommits: ({ context, event }) => groupStep(context, event) === 'commit',
+      groupRollsBack: ({ context, event }) => groupStep(context, event) === 'rollback',
       isRetry: ({ context, event }) =>
         event.type === 'command' &&
         (context.results.some((r) => r.commandId === event.command.commandId) ||
@@ -153,13 +185,19 @@ export function createSessionMachine(settings: SessionSettings) {
     initial: 'idle',
     on: {
       'session.opened': {
-        actions: enqueueActions(({ context, event, enqueue }) => run(opened(context, event.restored, event.now, settings), enqueue)),
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          run(opened(context, event.restored, event.now, settings), enqueue),
+        ),
       },
-      'device.join': { actions: enqueueActions(({ context, event, enqueue }) => run(join(context, event, event.now, settings), enqueue)) },
+      'device.join': {
+        actions: enqueueActions(({ context, event, enqueue }) => run(join(context, event, event.now, settings), enqueue)),
+      },
       // Also what a leave does mid-transfer when it is neither the target's nor the source's.
       'device.leave': { actions: 'leave' },
       'timer.grace': {
-        actions: enqueueActions(({ context, event, enqueue }) => run(offline({ ctx: context, effects: [] }, event.deviceId, event.now), enqueue)),
+        actions: enqueueActions(({ context, event, enqueue }) =>
+          run(offline({ ctx: context, effects: [] }, event.deviceId, event.now), enqueue),
+        ),
       },
       'timer.idle': {
         actions: enqueueActions(({ context, enqueue }) => {
@@ -169,7 +207,11 @@ export function createSessionMachine(settings: SessionSettings) {
         }),
       },
       // A track that ends mid-transfer moves on once the transfer resolves (commit or rollback re-arm it).
-      'timer.track-end': { actions: enqueueActions(({ context, enqueue }) => run(clearDeadline({ ctx: context, effects: [] }, 'track-end'), enqueue)) },
+      'timer.track-end': {
+        actions: enqueueActions(({ context, enqueue }) =>
+          run(clearDeadline({ ctx: context, effects: [] }, 'track-end'), enqueue),
+        ),
+      },
       // Stale deadlines of transfers already resolved.
       'timer.prepare': {},
       'timer.switch': {},
@@ -199,27 +241,48 @@ export function createSessionMachine(settings: SessionSettings) {
       transferring: {
         initial: 'preparing',
         on: {
-          'transfer.failed': {
-            guard: 'fromTarget',
-            target: 'idle',
-            actions: {
-              type: 'rollback',
-              params: ({ event }) => {
-                assertEvent(event, 'transfer.failed');
-                return { code: 'TRANSFER_FAILED', message: `the target could not play: ${event.reason}` };
+          'transfer.failed': [
+            { guard: 'groupWaits', actions: 'recordMember' },
+            { guard: 'groupSwitches', target: '.switching', actions: ['recordMember', 'scheduleSwitch'] },
+            { guard: 'groupCommits', target: 'idle', actions: ['recordMember', 'commitTransfer'] },
+            { guard: 'groupRollsBack', target: 'idle', actions: 'groupRollback' },
+            {
+              guard: 'fromTarget',
+              target: 'idle',
+              actions: {
+                type: 'rollback',
+                params: ({ event }) => {
+                  assertEvent(event, 'transfer.failed');
+                  return { code: 'TRANSFER_FAILED', message: `the target could not play: ${event.reason}` };
+                },
               },
             },
-          },
-          'timer.prepare': {
-            guard: 'isCurrent',
-            target: 'idle',
-            actions: { type: 'rollback', params: { code: 'TRANSFER_TIMEOUT', message: 'the target did not get ready in time' } },
-          },
-          'timer.switch': {
-            guard: 'isCurrent',
-            target: 'idle',
-            actions: { type: 'rollback', params: { code: 'TRANSFER_TIMEOUT', message: 'the target did not confirm the switch in time' } },
-          },
+          ],
+          'timer.prepare': [
+            { guard: 'groupSwitches', target: '.switching', actions: ['recordMember', 'scheduleSwitch'] },
+            { guard: 'groupCommits', target: 'idle', actions: ['recordMember', 'commitTransfer'] },
+            { guard: 'groupRollsBack', target: 'idle', actions: 'groupRollback' },
+            {
+              guard: 'isCurrent',
+              target: 'idle',
+              actions: {
+                type: 'rollback',
+                params: { code: 'TRANSFER_TIMEOUT', message: 'the target did not get ready in time' },
+              },
+            },
+          ],
+          'timer.switch': [
+            { guard: 'groupCommits', target: 'idle', actions: ['recordMember', 'commitTransfer'] },
+            { guard: 'groupRollsBack', target: 'idle', actions: 'groupRollback' },
+            {
+              guard: 'isCurrent',
+              target: 'idle',
+              actions: {
+                type: 'rollback',
+                params: { code: 'TRANSFER_TIMEOUT', message: 'the target did not confirm the switch in time' },
+              },
+            },
+          ],
         },
         states: {
           preparing: {
@@ -233,25 +296,52 @@ export function createSessionMachine(settings: SessionSettings) {
                   reenter: true,
                   actions: [{ type: 'rollback', params: SUPERSEDED_BY_TRANSFER }, 'beginTransfer'],
                 },
-                { guard: 'isTransfer', target: '#session.idle', actions: [{ type: 'rollback', params: SUPERSEDED_BY_TRANSFER }, 'transferAtOnce'] },
+                {
+                  guard: 'isTransfer',
+                  target: '#session.idle',
+                  actions: [{ type: 'rollback', params: SUPERSEDED_BY_TRANSFER }, 'transferAtOnce'],
+                },
                 // So does a command that changes what plays: the prepared target would be stale.
-                { guard: 'movesPlayback', target: '#session.idle', actions: [{ type: 'rollback', params: SUPERSEDED_BY_COMMAND }, 'apply'] },
+                {
+                  guard: 'movesPlayback',
+                  target: '#session.idle',
+                  actions: [{ type: 'rollback', params: SUPERSEDED_BY_COMMAND }, 'apply'],
+                },
                 { actions: 'apply' },
               ],
               'transfer.ready': [
+                { guard: 'groupWaits', actions: 'recordMember' },
+                { guard: 'groupSwitches', target: 'switching', actions: ['recordMember', 'scheduleSwitch'] },
+                { guard: 'groupCommits', target: '#session.idle', actions: ['recordMember', 'commitTransfer'] },
                 {
                   guard: 'sourceUnreachable',
                   target: '#session.idle',
-                  actions: { type: 'rollback', params: { code: 'DEVICE_OFFLINE', message: 'the playing device lost its connection and could not be told to stop' } },
+                  actions: {
+                    type: 'rollback',
+                    params: {
+                      code: 'DEVICE_OFFLINE',
+                      message: 'the playing device lost its connection and could not be told to stop',
+                    },
+                  },
                 },
                 { guard: 'switchNeeded', target: 'switching', actions: 'scheduleSwitch' },
                 { guard: 'fromTarget', target: '#session.idle', actions: 'commitTransfer' },
               ],
-              'device.leave': {
-                guard: 'targetLeaves',
-                target: '#session.idle',
-                actions: ['leave', { type: 'rollback', params: { code: 'DEVICE_OFFLINE', message: 'the target disconnected' } }],
-              },
+              'device.leave': [
+                // A member's leave is recorded before the leave itself clears its connection.
+                { guard: 'groupWaits', actions: ['recordMember', 'leave'] },
+                { guard: 'groupSwitches', target: 'switching', actions: ['recordMember', 'leave', 'scheduleSwitch'] },
+                { guard: 'groupCommits', target: '#session.idle', actions: ['recordMember', 'leave', 'commitTransfer'] },
+                { guard: 'groupRollsBack', target: '#session.idle', actions: ['recordMember', 'leave', 'groupRollback'] },
+                {
+                  guard: 'targetLeaves',
+                  target: '#session.idle',
+                  actions: [
+                    'leave',
+                    { type: 'rollback', params: { code: 'DEVICE_OFFLINE', message: 'the target disconnected' } },
+                  ],
+                },
+              ],
             },
           },
           switching: {
@@ -259,8 +349,14 @@ export function createSessionMachine(settings: SessionSettings) {
             exit: 'flushDeferred',
             on: {
               command: [{ guard: 'isRetry', actions: 'replay' }, { actions: 'defer' }],
-              'transfer.started': { guard: 'fromTarget', target: '#session.idle', actions: 'commitTransfer' },
+              'transfer.started': [
+                { guard: 'groupWaits', actions: 'recordMember' },
+                { guard: 'groupCommits', target: '#session.idle', actions: ['recordMember', 'commitTransfer'] },
+                { guard: 'fromTarget', target: '#session.idle', actions: 'commitTransfer' },
+              ],
               'device.leave': [
+                { guard: 'groupWaits', actions: ['recordMember', 'leave'] },
+                { guard: 'groupCommits', target: '#session.idle', actions: ['recordMember', 'leave', 'commitTransfer'] },
                 {
                   // Past the point of no return: its start is scheduled on its own clock and will fire
                   // without a connection, and it cannot be told otherwise. Commit: at worst a gap until
@@ -273,7 +369,13 @@ export function createSessionMachine(settings: SessionSettings) {
                   // Its stop may never have reached it: better a gap (it stopped, and resumes on return) than two players.
                   guard: 'sourceLeaves',
                   target: '#session.idle',
-                  actions: ['leave', { type: 'rollback', params: { code: 'DEVICE_OFFLINE', message: 'the playing device disconnected during the switch' } }],
+                  actions: [
+                    'leave',
+                    {
+                      type: 'rollback',
+                      params: { code: 'DEVICE_OFFLINE', message: 'the playing device disconnected during the switch' },
+                    },
+                  ],
                 },
               ],
             },

@@ -17,6 +17,8 @@ import {
   type Transfer,
   type Waiter,
 } from './context.ts';
+import { leftOut, startIds, stopIds } from './group-transfer.ts';
+import { activeGroup, playsInActiveGroup, targetOf } from './groups.ts';
 import { startContent } from './play-queue.ts';
 import type { SessionSettings } from './settings.ts';
 
@@ -37,12 +39,12 @@ export function transferIntent(ctx: SessionContext, command: Command): TransferI
 
 /** Why the target cannot take playback, or null. */
 export function transferRefusal(ctx: SessionContext, targetId: string): { code: ErrorCode; message: string } | null {
-  const target = ctx.devices[targetId];
+  const target = targetOf(ctx, targetId);
   if (!target) return { code: 'DEVICE_NOT_FOUND', message: `no device ${targetId}` };
   if (!target.online) return { code: 'DEVICE_OFFLINE', message: `device ${targetId} is offline` };
   if (!target.connId) return { code: 'DEVICE_OFFLINE', message: `device ${targetId} is reconnecting` };
   if (!target.capabilities.canPlay) return { code: 'RESTRICTED', message: `device ${targetId} cannot play` };
-  const active = ctx.activeDeviceId ? ctx.devices[ctx.activeDeviceId] : undefined;
+  const active = ctx.activeDeviceId ? targetOf(ctx, ctx.activeDeviceId) : undefined;
   if (active && active.id !== targetId && !active.connId && isPlaying(ctx)) {
     // It may still be playing and cannot be told to stop: moving now would play on two devices.
     return { code: 'DEVICE_OFFLINE', message: `the playing device ${active.id} is reconnecting and cannot be silenced; retry once it is back or offline` };
@@ -62,6 +64,8 @@ export function needsPrepare(ctx: SessionContext, command: Command): boolean {
   const intent = transferIntent(ctx, command);
   if (!intent || transferRefusal(ctx, intent.targetId)) return false;
   if (intent.targetId === ctx.activeDeviceId) return false;
+  // A member of the playing group already plays: it keeps playing alone, the others stop (at once).
+  if (playsInActiveGroup(ctx, intent.targetId)) return false;
   const content = command.type === 'command.play' && (command.uris || command.contextUri);
   return Boolean(ctx.queue.current || content);
 }
@@ -77,6 +81,12 @@ export function transferAtOnce(ctx: SessionContext, command: TransferCommand | P
   if (intent.play === true && !isPlaying(ctx) && ctx.queue.current) next = { ...next, position: { positionMs: here, atServerTime: now, rate: 1 } };
   if (intent.play === false && isPlaying(ctx)) next = { ...next, position: { positionMs: here, atServerTime: now, rate: 0 } };
   if (intent.targetId !== ctx.activeDeviceId) next = { ...next, activeDeviceId: intent.targetId };
+  const group = ctx.groups[intent.targetId];
+  if (group && intent.targetId !== ctx.activeDeviceId) {
+    // Nothing to prepare (nothing loaded): every connected member takes part from now.
+    const playingIds = group.memberIds.filter((id) => ctx.devices[id]?.connId);
+    next = { ...next, groups: { ...next.groups, [group.id]: { ...group, playingIds } } };
+  }
   if (next === ctx) return answer(step, waiter, ok(command.commandId, ctx.revision));
   const committed = commit({ ctx: next, effects: [] }, 'transfer');
   return answer(committed, waiter, ok(command.commandId, committed.ctx.revision));
@@ -101,6 +111,13 @@ export function beginTransfer(
     waiters: [waiter],
     startedAt: now,
   };
+  const fromGroup = activeGroup(ctx);
+  if (fromGroup && isPlaying(ctx)) transfer.stopIds = fromGroup.playingIds.filter((id) => ctx.devices[id]?.connId);
+  const toGroup = ctx.groups[intent.targetId];
+  if (toGroup) {
+    // Members that cannot be reached now are left out from the start.
+    transfer.members = Object.fromEntries(toGroup.memberIds.map((id) => [id, ctx.devices[id]?.connId ? 'preparing' : 'out']));
+  }
   if (command.type === 'command.play' && (command.uris || command.contextUri)) {
     // New content goes to the target only; the source keeps playing the old one until the switch.
     transfer.content = {
@@ -109,7 +126,6 @@ export function beginTransfer(
     };
   }
   const deadline = now + settings.prepareTimeoutMs;
-  const target = ctx.devices[intent.targetId]!;
   let step: Step = { ctx: { ...ctx, transfer, transferCount: ctx.transferCount + 1 }, effects: [] };
   step = setDeadline(step, 'prepare', deadline, { type: 'timer.prepare', transferId: transfer.id });
   step = trace(step, {
@@ -117,20 +133,23 @@ export function beginTransfer(
     name: 'prepare',
     deviceId: transfer.targetId,
     correlationId: transfer.id,
-    payload: { commandId: command.commandId, sourceId, targetId: transfer.targetId, play: transfer.play },
+    payload: { commandId: command.commandId, sourceId, targetId: transfer.targetId, play: transfer.play, ...groupPayload(transfer) },
   });
-  step.effects.push({
-    type: 'send',
-    deviceId: transfer.targetId,
-    message: {
-      type: 'transfer.prepare',
-      transferId: transfer.id,
-      playback: toCluster(withContent(step.ctx)).playback,
-      volume: target.volume,
-      deadline,
-    },
-  });
+  const playback = toCluster(withContent(step.ctx)).playback;
+  const preparing = transfer.members ? Object.keys(transfer.members).filter((id) => transfer.members![id] === 'preparing') : [transfer.targetId];
+  for (const deviceId of preparing) {
+    const volume = ctx.devices[deviceId]?.volume ?? 50;
+    step.effects.push({ type: 'send', deviceId, message: { type: 'transfer.prepare', transferId: transfer.id, playback, volume, deadline } });
+  }
   return step;
+}
+
+/** A group transfer's members and the playing group's members it stops, for traces. */
+function groupPayload(t: Transfer): Record<string, unknown> {
+  return {
+    ...(t.members ? { members: t.members } : {}),
+    ...(t.stopIds ? { stopIds: t.stopIds } : {}),
+  };
 }
 
 /** The context as it will be once the transfer commits: with the transfer's new content, if any. */
@@ -155,11 +174,15 @@ export function scheduleSwitch(ctx: SessionContext, now: number, leadMs: number,
     kind: 'transfer.phase',
     name: 'switch-scheduled',
     correlationId: transfer.id,
-    payload: { atServerTime: at, positionMs, leadMs: at - now },
+    payload: { atServerTime: at, positionMs, leadMs: at - now, ...groupPayload(transfer) },
   });
   const base = { type: 'transfer.switch', transferId: transfer.id, atServerTime: at, positionMs } as const;
-  step.effects.push({ type: 'send', deviceId: transfer.targetId, message: { ...base, role: 'start' } });
-  if (transfer.sourceId) step.effects.push({ type: 'send', deviceId: transfer.sourceId, message: { ...base, role: 'stop' } });
+  for (const deviceId of startIds(transfer)) step.effects.push({ type: 'send', deviceId, message: { ...base, role: 'start' } });
+  for (const deviceId of stopIds(transfer)) step.effects.push({ type: 'send', deviceId, message: { ...base, role: 'stop' } });
+  // Members left out unload what they prepared; the group plays without them.
+  for (const deviceId of leftOut(transfer)) {
+    step.effects.push({ type: 'send', deviceId, message: { type: 'transfer.abort', transferId: transfer.id, code: 'TRANSFER_TIMEOUT' } });
+  }
   return step;
 }
 
@@ -171,17 +194,23 @@ export function commitTransfer(ctx: SessionContext, now: number): Step {
     transfer.switchAt !== undefined
       ? { positionMs: transfer.positionAtSwitch!, atServerTime: transfer.switchAt, rate: 1 as const }
       : { positionMs: currentPositionMs(next, now), atServerTime: now, rate: 0 as const };
-  let step: Step = { ctx: { ...next, activeDeviceId: transfer.targetId, position, transfer: null }, effects: [] };
+  let committed: SessionContext = { ...next, activeDeviceId: transfer.targetId, position, transfer: null };
+  const group = ctx.groups[transfer.targetId];
+  if (group && transfer.members) committed = { ...committed, groups: { ...committed.groups, [group.id]: { ...group, playingIds: startIds(transfer) } } };
+  let step: Step = { ctx: committed, effects: [] };
   step = clearDeadline(clearDeadline(step, 'prepare'), 'switch');
+  const out = leftOut(transfer);
   step = trace(step, {
     kind: 'transfer.phase',
     name: 'committed',
     deviceId: transfer.targetId,
     correlationId: transfer.id,
-    payload: { durationMs: now - transfer.startedAt, sourceId: transfer.sourceId },
+    payload: { durationMs: now - transfer.startedAt, sourceId: transfer.sourceId, ...groupPayload(transfer), ...(transfer.members ? { leftOut: out } : {}) },
   });
   step = commit(step, 'transfer');
-  for (const waiter of transfer.waiters) step = answer(step, waiter, ok(waiter.commandId, step.ctx.revision));
+  for (const waiter of transfer.waiters) {
+    step = answer(step, waiter, ok(waiter.commandId, step.ctx.revision, out.length ? { leftOut: out } : {}));
+  }
   return step;
 }
 
@@ -202,9 +231,11 @@ export function rollback(ctx: SessionContext, code: ErrorCode, message: string):
     payload: { code, message },
   });
   const abort = { type: 'transfer.abort', transferId: transfer.id, code } as const;
-  step.effects.push({ type: 'send', deviceId: transfer.targetId, message: abort });
-  if (transfer.sourceId && transfer.switchAt !== undefined) {
-    step.effects.push({ type: 'send', deviceId: transfer.sourceId, message: { ...abort, resumeAt: ctx.position } });
+  for (const deviceId of transfer.members ? Object.keys(transfer.members) : [transfer.targetId]) {
+    step.effects.push({ type: 'send', deviceId, message: abort });
+  }
+  if (transfer.switchAt !== undefined) {
+    for (const deviceId of stopIds(transfer)) step.effects.push({ type: 'send', deviceId, message: { ...abort, resumeAt: ctx.position } });
   }
   step = releaseHeld(step, transfer);
   for (const waiter of transfer.waiters) step = answer(step, waiter, fail(waiter.commandId, code, message));

@@ -2,7 +2,7 @@ import type { SessionContext } from '../session/context.ts';
 
 /** A user's session as persisted: the machine snapshot, its revision and the format version. */
 export interface PersistedSession {
-  /** Format of `snapshot`; readers accept the current and the previous version (see `readPersisted`). */
+  /** Format of `snapshot`; readers accept the current and the earlier versions (see `readPersisted`). */
   version: number;
   revision: number;
   snapshot: unknown;
@@ -15,8 +15,11 @@ export interface PersistedSession {
  * 1: `{ version, revision, snapshot: { value, context } }`.
  * 2: adds `savedAt` and `node`, so a node that takes a session over can say whose state it
  *    restored and how old it was.
+ * 3: the context holds the user's groups (`groups`, `groupCount`); earlier snapshots read as
+ *    having none.
  */
-export const PERSISTED_SESSION_VERSION = 2;
+export const PERSISTED_SESSION_VERSION = 3;
+const OLDEST_READABLE_VERSION = 1;
 
 /** A write refused because it carried a fencing token older than the user's latest: another node owns the session now. */
 export class FencedWriteError extends Error {
@@ -41,11 +44,16 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** What a persisted session restores to, from the current format or the previous one; newer formats are refused. */
+/** What a persisted session restores to, from the current format or an earlier one; newer formats are refused. */
 export function readPersisted(stored: PersistedSession): { value: unknown; context: SessionContext } {
-  if (stored.version === PERSISTED_SESSION_VERSION || stored.version === PERSISTED_SESSION_VERSION - 1) {
-    // Version 1 differs only by lacking savedAt and node, which restoring does not need.
-    return stored.snapshot as { value: unknown; context: SessionContext };
+  if (stored.version < OLDEST_READABLE_VERSION || stored.version > PERSISTED_SESSION_VERSION) {
+    throw new Error(
+      `persisted session format ${stored.version} is not readable by this node (reads ${OLDEST_READABLE_VERSION} to ${PERSISTED_SESSION_VERSION})`,
+    );
   }
-  throw new Error(`persisted session format ${stored.version} is not readable by this node (reads ${PERSISTED_SESSION_VERSION - 1} and ${PERSISTED_SESSION_VERSION})`);
+  // Version 1 differs only by lacking savedAt and node, which restoring does not need; before 3
+  // there were no groups.
+  const snapshot = stored.snapshot as { value: unknown; context: Omit<SessionContext, 'groups' | 'groupCount'> & Partial<SessionContext> };
+  const { groups = {}, groupCount = 0 } = snapshot.context;
+  return { value: snapshot.value, context: { ...snapshot.context, groups, groupCount } };
 }

@@ -1,0 +1,93 @@
+import type { MemberState, SessionContext, Transfer } from './context.ts';
+import type { MachineEvent } from './events.ts';
+
+/**
+ * A transfer to a group runs the same two phases as one to a device, per member: every
+ * connected member is prepared; once none is still preparing (or at the prepare deadline) the
+ * ready ones all start at one server time T while the source stops at T; once none of those is
+ * still to confirm (or at the switch deadline) it commits with the members that started. A
+ * member that fails, leaves or is late is left out ('out') and named in the outcome; with no
+ * member left the transfer rolls back as one to a device does.
+ *
+ * The machine asks `groupStep` what a member's event means (wait, switch, commit, rollback) and
+ * records it with `recordMember`; everything else is the device transfer's code (transfer.ts),
+ * which reads `startIds` and `stopIds` from here.
+ */
+
+export type GroupStep = 'wait' | 'switch' | 'commit' | 'rollback';
+
+/** The devices that start at the switch: the ready members of a group, or the one target. */
+export function startIds(t: Transfer): string[] {
+  return t.members ? Object.keys(t.members).filter((id) => t.members![id] === 'ready' || t.members![id] === 'started') : [t.targetId];
+}
+
+/** The devices that stop at the switch: the source, or the playing members of a source group. */
+export const stopIds = (t: Transfer): string[] => (t.sourceId ? [t.sourceId] : (t.stopIds ?? []));
+
+/** Every device a transfer talks to. */
+export const involvedIds = (t: Transfer): string[] => [...(t.members ? Object.keys(t.members) : [t.targetId]), ...stopIds(t)];
+
+/** The members left out of a group transfer. */
+export const leftOut = (t: Transfer): string[] => (t.members ? Object.keys(t.members).filter((id) => t.members![id] === 'out') : []);
+
+/** Whether this event is about a member of the group transfer in progress. */
+function memberEvent(ctx: SessionContext, event: MachineEvent): string | null {
+  const t = ctx.transfer;
+  if (!t?.members) return null;
+  if (event.type === 'device.leave') {
+    return event.deviceId in t.members && ctx.devices[event.deviceId]?.connId === event.connId ? event.deviceId : null;
+  }
+  if (event.type === 'transfer.ready' || event.type === 'transfer.started' || event.type === 'transfer.failed') {
+    return event.transferId === t.id && event.deviceId in t.members ? event.deviceId : null;
+  }
+  return null;
+}
+
+/** The members as they stand once `event` is taken into account; null when it is not a group transfer's. */
+function membersAfter(ctx: SessionContext, event: MachineEvent): Record<string, MemberState> | null {
+  const t = ctx.transfer;
+  if (!t?.members) return null;
+  const switching = t.switchAt !== undefined;
+  if (event.type === 'timer.prepare' || event.type === 'timer.switch') {
+    if (event.transferId !== t.id) return null;
+    if ((event.type === 'timer.prepare') === switching) return null;
+    // Late: whoever has not answered for this phase is left out.
+    const late: MemberState = switching ? 'ready' : 'preparing';
+    return Object.fromEntries(Object.entries(t.members).map(([id, s]) => [id, s === late ? 'out' : s]));
+  }
+  const id = memberEvent(ctx, event);
+  if (!id) return null;
+  const now = t.members[id]!;
+  let next: MemberState = now;
+  if (event.type === 'transfer.ready' && now === 'preparing' && !switching) next = 'ready';
+  if (event.type === 'transfer.started' && now === 'ready' && switching) next = 'started';
+  if (event.type === 'transfer.failed') next = 'out';
+  // A member gone before the switch is left out; after it, its start is scheduled on its own
+  // clock and fires without a connection: it counts as started (it rejoins on return).
+  if (event.type === 'device.leave') next = switching && now === 'ready' ? 'started' : now === 'started' ? 'started' : 'out';
+  return { ...t.members, [id]: next };
+}
+
+/** What a group transfer does on this event: null when the event is not one of its members' (or deadlines). */
+export function groupStep(ctx: SessionContext, event: MachineEvent): GroupStep | null {
+  const members = membersAfter(ctx, event);
+  if (!members) return null;
+  const t = ctx.transfer!;
+  const states = Object.values(members);
+  if (t.switchAt === undefined) {
+    if (states.includes('preparing')) return 'wait';
+    if (!states.includes('ready')) return 'rollback';
+    return t.play ? 'switch' : 'commit';
+  }
+  if (states.includes('ready')) return 'wait';
+  return states.includes('started') ? 'commit' : 'rollback';
+}
+
+/** Record the member's event (or a deadline) in the transfer. */
+export function recordMember(ctx: SessionContext, event: MachineEvent): SessionContext {
+  const members = membersAfter(ctx, event);
+  if (!members) return ctx;
+  const t = ctx.transfer!;
+  const leads = event.type === 'transfer.ready' ? { ...t.leads, ...event.leads } : t.leads;
+  return { ...ctx, transfer: { ...t, members, ...(leads ? { leads } : {}) } };
+}
