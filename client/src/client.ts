@@ -4,6 +4,7 @@ import {
   isFatalClose,
   PROTOCOL_VERSION,
   positionAt,
+  soundsOn,
   type Capabilities,
   type Cluster,
   type Command,
@@ -250,22 +251,25 @@ export class HandoffClient {
       this.staleIgnored++;
       return;
     }
-    const wasActive = this.cluster?.activeDeviceId === this.id;
+    const wasActive = this.cluster ? soundsOn(this.cluster, this.id) : false;
     this.cluster = cluster;
-    const isActive = cluster.activeDeviceId === this.id;
+    const isActive = soundsOn(cluster, this.id);
     if (wasActive !== isActive) this.emit(isActive ? 'now active' : 'no longer active');
     const me = cluster.devices.find((d) => d.id === this.id);
     if (me) this.opts.player.setVolume?.(me.volume);
     this.reconcile();
   }
 
-  /** Make the sound match the cluster: play what it says if this device is active, else be silent. */
+  /**
+   * Make the sound match the cluster: play what it says if this device is active (or plays in
+   * the active group), else be silent.
+   */
   private reconcile(): void {
     if (this.switches.waiting || !this.cluster) return;
-    const { playback, activeDeviceId } = this.cluster;
+    const { playback } = this.cluster;
     const track = playback.track;
     const player = this.opts.player;
-    if (activeDeviceId === this.id && track && playback.position.rate > 0) {
+    if (soundsOn(this.cluster, this.id) && track && playback.position.rate > 0) {
       const want = positionAt(playback.position, this.serverNow(), track.durationMs);
       if (!player.playing || player.trackUri !== track.uri || Math.abs(player.positionMs() - want) > 250) player.start(track, want);
     } else if (player.playing) {

@@ -18,10 +18,11 @@ import {
   TransferBody,
   VolumeQuery,
 } from './player-requests.ts';
+import { addGroupRoutes } from './group-routes.ts';
 import { json, readJson } from './respond.ts';
 import type { RouteContext, Router } from './router.ts';
 import { reasonOf } from './status-of.ts';
-import { currentlyPlaying, playbackState, queueObject, userObject, webApiDevices, type ShapeOptions } from './web-api-shapes.ts';
+import { currentlyPlaying, groupAsDeviceInfo, playbackState, queueObject, userObject, webApiDevices, type ShapeOptions } from './web-api-shapes.ts';
 
 export interface PlayerRouteDeps {
   hub: Hub;
@@ -97,6 +98,7 @@ export function addPlayerRoutes(router: Router, auth: (ctx: RouteContext) => Pro
     // Volume may target any of the user's devices, active or not.
     return run(call, { type: 'command.volume', volumePercent: q.volume_percent, deviceId: q.device_id === undefined ? undefined : deviceIdOf(q.device_id) });
   }));
+  addGroupRoutes(router, api, hub, cluster, (call) => originOf(call.principal));
 }
 
 function orNoContent(call: ApiCall, body: object | null): void {
@@ -108,7 +110,8 @@ function orNoContent(call: ApiCall, body: object | null): void {
 const originOf = (p: Principal) => `http/${p.role}/${p.userId}`;
 
 function requireActive(c: Cluster, deviceId: string): void {
-  const device = c.devices.find((d) => d.id === deviceId);
+  const group = c.groups?.find((g) => g.id === deviceId);
+  const device = c.devices.find((d) => d.id === deviceId) ?? (group ? groupAsDeviceInfo(c, group) : undefined);
   if (!device) throw new HubError({ code: 'DEVICE_NOT_FOUND', message: `no device ${deviceId}` });
   if (!device.online) throw new HubError({ code: 'DEVICE_OFFLINE', message: `device ${deviceId} is offline` });
   if (c.activeDeviceId !== deviceId) {
@@ -124,5 +127,6 @@ function emptyCluster(userId: string): Cluster {
     activeDeviceId: null,
     devices: [],
     playback: { contextUri: null, track: null, position: { positionMs: 0, atServerTime: 0, rate: 0 }, shuffle: false, repeat: 'off', upNext: [] },
+    groups: [],
   };
 }

@@ -1,4 +1,4 @@
-import { lookupContext, positionAt, WEB_API_DEVICE_TYPE, type Cluster, type DeviceInfo, type Track } from '@handoff/protocol';
+import { lookupContext, positionAt, WEB_API_DEVICE_TYPE, type Cluster, type DeviceInfo, type GroupInfo, type Track } from '@handoff/protocol';
 
 /**
  * The cluster as the Spotify Web API spells it: field names, types and nesting of the reference
@@ -30,12 +30,46 @@ export function webApiDevice(d: DeviceInfo, activeDeviceId: string | null) {
   };
 }
 
-/** The devices the reference would list: those online now (or within their reconnect grace period). */
-export const webApiDevices = (c: Cluster) => c.devices.filter((d) => d.online).map((d) => webApiDevice(d, c.activeDeviceId));
+/**
+ * A group as one device, the way Spotify lists a Cast or Sonos group: a Speaker with the group's
+ * id and name, the mean of its members' volumes, volume if any member has it, restricted if any
+ * member is; online while any member is.
+ */
+export function groupAsDeviceInfo(c: Cluster, g: GroupInfo): DeviceInfo {
+  const members = c.devices.filter((d) => g.deviceIds.includes(d.id));
+  const volume = members.length ? Math.round(members.reduce((sum, d) => sum + d.volume, 0) / members.length) : 0;
+  return {
+    id: g.id,
+    name: g.name,
+    kind: 'speaker',
+    capabilities: {
+      canPlay: true,
+      volumeSteps: Math.max(0, ...members.map((d) => d.capabilities.volumeSteps)),
+      mediaTypes: ['audio/track'],
+      controllable: members.every((d) => d.capabilities.controllable),
+    },
+    online: members.some((d) => d.online),
+    volume,
+    lastSeenAt: Math.max(0, ...members.map((d) => d.lastSeenAt)),
+  };
+}
 
-/** `GET /v1/me/player`; null means 204 (no device is active). */
+/** A device or a group (as one device) by id. */
+const targetInfo = (c: Cluster, id: string | null): DeviceInfo | undefined => {
+  if (id === null) return undefined;
+  const device = c.devices.find((d) => d.id === id);
+  if (device) return device;
+  const group = c.groups?.find((g) => g.id === id);
+  return group ? groupAsDeviceInfo(c, group) : undefined;
+};
+
+/** The devices the reference would list: those online now (or within their reconnect grace period), and each group with a member online. */
+export const webApiDevices = (c: Cluster) =>
+  [...c.devices, ...(c.groups ?? []).map((g) => groupAsDeviceInfo(c, g))].filter((d) => d.online).map((d) => webApiDevice(d, c.activeDeviceId));
+
+/** `GET /v1/me/player`; null means 204 (no device is active). The active device may be a group. */
 export function playbackState(c: Cluster, o: ShapeOptions) {
-  const active = c.devices.find((d) => d.id === c.activeDeviceId);
+  const active = targetInfo(c, c.activeDeviceId);
   const playing = currentlyPlaying(c, o);
   if (!active || !playing) return null;
   return {
@@ -48,7 +82,7 @@ export function playbackState(c: Cluster, o: ShapeOptions) {
 
 /** `GET /v1/me/player/currently-playing`; null means 204 (no device is active). */
 export function currentlyPlaying(c: Cluster, o: ShapeOptions) {
-  const active = c.devices.find((d) => d.id === c.activeDeviceId);
+  const active = targetInfo(c, c.activeDeviceId);
   if (!active) return null;
   const { track, position, contextUri } = c.playback;
   const isPlaying = track !== null && position.rate > 0;
