@@ -196,6 +196,30 @@ describe('transfer to and from a group over real sockets', () => {
 });
 
 describe('membership while a group plays', () => {
+  test("a device added to a playing group joins at T' on the members' position; the members playing are not interrupted", async () => {
+    await using hub = await startTestHub();
+    const skews = [0, 1500, -1800, 900];
+    await using fleet = await startFleet(hub, 'jack', ['phone', 'speaker', 'speaker', 'speaker'], (i) => ({ skewMs: skews[i]!, jitterMs: 10 }));
+    const [phone, a, b, c] = fleet.devices as [SimDevice, SimDevice, SimDevice, SimDevice];
+    await synced(fleet.devices);
+    const api = webApi(hub, tokenFor(hub, 'jack'));
+    const group = await createGroup(api, 'Den', [a.id, b.id]);
+    await playOver(api, phone.id);
+    expect((await api.put('/v1/me/player', { device_ids: [group.id], play: true })).status).toBe(204);
+    await a.waitFor(() => a.player.playing && b.player.playing, 3000, 'a and b playing');
+    await sleep(300);
+    const before = [a.truth.length, b.truth.length];
+
+    expect((await api.put(`/v1/me/player/groups/${group.id}`, { device_ids: [a.id, b.id, c.id] })).status).toBe(200);
+    await c.waitFor(() => c.player.playing, 3000, 'c joined');
+    await c.waitFor(() => c.cluster?.groups?.[0]?.playingIds.includes(c.id) ?? false, 3000, 'c counted as playing');
+    expect([a.truth.length, b.truth.length]).toEqual(before);
+    // It started on the scheduled switch, not by catching up on a cluster push.
+    expect(c.truth.filter((x) => x.type === 'start').at(-1)).toHaveProperty('transferId');
+    const probe = lastStart(c) + 20;
+    expect(Math.abs(heardAt(c, probe) - heardAt(a, probe))).toBeLessThan(30);
+  });
+
   test('removing a member silences only it; a member that disconnects leaves the others playing and is back on return', async () => {
     await using hub = await startTestHub({ GRACE_MS: '10000' });
     await using fleet = await startFleet(hub, 'hank', ['phone', 'speaker', 'speaker', 'speaker']);

@@ -63,6 +63,8 @@ export interface Transfer {
   members?: Record<string, MemberState>;
   /** A group transfer: the switch leads measured when members answered ready, for a switch a deadline schedules. */
   leads?: Record<string, number>;
+  /** A member joining its playing group: only the joiners are prepared and started; the others play on. */
+  join?: boolean;
   /** A transfer from a playing group: its members, which all stop at the switch (`sourceId` is then null). */
   stopIds?: string[];
   /** New content a `play` on another device brings; it replaces the queue only on commit. */

@@ -197,4 +197,31 @@ describe('a transfer to a group', () => {
     expect(sent(fx, 'b', 'transfer.prepare')).toEqual([]);
     expect(alone.context.position).toEqual(x.context.position);
   });
+
+  test("a member added while the group plays is prepared and starts at T' at p(T'); the others are sent nothing", () => {
+    const { s, groupId } = playingOnPhoneWithGroup();
+    // Shrink to a and b, play there, then add c back.
+    let [x] = step(s, command({ type: 'command.group.update', groupId, deviceIds: ['a', 'b'] }, T0));
+    const [prep, pfx] = step(x, command({ type: 'command.transfer', deviceId: groupId }, T0 + 10_000));
+    const transferId = sent(pfx, 'a', 'transfer.prepare')[0]!.transferId;
+    x = prep;
+    for (const id of ['a', 'b']) [x] = step(x, ready(id, transferId, T0 + 10_050));
+    for (const id of ['a', 'b']) [x] = step(x, started(id, transferId, T0 + 10_500));
+    const line = x.context.position;
+
+    const [joining, jfx] = step(x, command({ type: 'command.group.update', groupId, deviceIds: ['a', 'b', 'c'] }, T0 + 20_000));
+    expect(replies(jfx)[0]).toMatchObject({ ok: true });
+    expect(stateName(joining.value)).toBe('preparing');
+    const join = sent(jfx, 'c', 'transfer.prepare')[0]!;
+    expect(sent(jfx, 'a', 'transfer.prepare')).toEqual([]);
+    const [switching, sfx] = step(joining, ready('c', join.transferId, T0 + 20_100));
+    const at = sent(sfx, 'c', 'transfer.switch')[0]!;
+    expect(at).toMatchObject({ role: 'start', positionMs: line.positionMs + (at.atServerTime - line.atServerTime) });
+    expect(sfx.filter((e) => e.type === 'send' && e.deviceId !== 'c')).toEqual([]);
+    const [done] = step(switching, started('c', join.transferId, at.atServerTime + 5));
+    expect(done.context.groups[groupId]!.playingIds).toEqual(['a', 'b', 'c']);
+    expect(done.context.activeDeviceId).toBe(groupId);
+    // The same line, restated at T': the members already playing have nothing to correct.
+    expect(done.context.position.positionMs - (done.context.position.atServerTime - line.atServerTime)).toBe(line.positionMs);
+  });
 });

@@ -1,5 +1,8 @@
-import type { MemberState, SessionContext, Transfer } from './context.ts';
+import type { Command } from '@handoff/protocol';
+import { isPlaying, setDeadline, toCluster, trace, type MemberState, type SessionContext, type Step, type Transfer } from './context.ts';
 import type { MachineEvent } from './events.ts';
+import { membersRefusal } from './groups.ts';
+import type { SessionSettings } from './settings.ts';
 
 /**
  * A transfer to a group runs the same two phases as one to a device, per member: every
@@ -90,4 +93,45 @@ export function recordMember(ctx: SessionContext, event: MachineEvent): SessionC
   const t = ctx.transfer!;
   const leads = event.type === 'transfer.ready' ? { ...t.leads, ...event.leads } : t.leads;
   return { ...ctx, transfer: { ...t, members, ...(leads ? { leads } : {}) } };
+}
+
+/**
+ * The devices a `command.group.update` adds to the group while it plays: connected, so they can
+ * be prepared and join at a scheduled time. Empty when the group is not the one playing.
+ */
+export function joiners(ctx: SessionContext, command: Command): string[] {
+  if (command.type !== 'command.group.update' || !command.deviceIds || ctx.transfer) return [];
+  const group = ctx.groups[command.groupId];
+  if (!group || ctx.activeDeviceId !== group.id || !isPlaying(ctx) || membersRefusal(ctx, command.deviceIds, group.id)) return [];
+  return command.deviceIds.filter((id) => !group.memberIds.includes(id) && ctx.devices[id]?.connId);
+}
+
+/**
+ * Members join the playing group: each is prepared at the group's line, then starts at a future
+ * T' at p(T'), as a transfer's target does; the members already playing are sent nothing (the
+ * line does not change, so the commit's push leaves them as they are). Its own transfer, with
+ * no waiters: the membership change was answered when it committed.
+ */
+export function beginJoin(step: Step, ids: string[], groupId: string, now: number, settings: SessionSettings): Step {
+  const ctx = step.ctx;
+  const transfer: Transfer = {
+    id: `tr-${ctx.nonce}-${ctx.transferCount + 1}`,
+    targetId: groupId,
+    sourceId: null,
+    play: true,
+    waiters: [],
+    startedAt: now,
+    join: true,
+    members: Object.fromEntries(ids.map((id) => [id, 'preparing' as const])),
+  };
+  const deadline = now + settings.prepareTimeoutMs;
+  let next: Step = { ctx: { ...ctx, transfer, transferCount: ctx.transferCount + 1 }, effects: step.effects };
+  next = setDeadline(next, 'prepare', deadline, { type: 'timer.prepare', transferId: transfer.id });
+  next = trace(next, { kind: 'transfer.phase', name: 'prepare', deviceId: groupId, correlationId: transfer.id, payload: { join: ids, targetId: groupId, play: true } });
+  const playback = toCluster(next.ctx).playback;
+  for (const id of ids) {
+    const volume = ctx.devices[id]?.volume ?? 50;
+    next.effects.push({ type: 'send', deviceId: id, message: { type: 'transfer.prepare', transferId: transfer.id, playback, volume, deadline } });
+  }
+  return next;
 }

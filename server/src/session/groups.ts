@@ -100,7 +100,7 @@ export function setGroupVolume(ctx: SessionContext, g: GroupRecord, volumePercen
 type Refusal = { code: 'DEVICE_NOT_FOUND' | 'RESTRICTED' | 'BAD_REQUEST'; message: string };
 
 /** Why these devices cannot be the members of group `groupId` (null for a new group), or null. */
-function membersRefusal(ctx: SessionContext, deviceIds: readonly string[], groupId: string | null): Refusal | null {
+export function membersRefusal(ctx: SessionContext, deviceIds: readonly string[], groupId: string | null): Refusal | null {
   for (const id of deviceIds) {
     const device = ctx.devices[id];
     if (!device) return { code: 'DEVICE_NOT_FOUND', message: `no device ${id}` };

@@ -2,7 +2,8 @@ import { assertEvent, enqueueActions, setup } from 'xstate';
 import { applyCommand, movesPlayback, trackEnded } from './commands.ts';
 import { clearDeadline, type Effect, type SessionContext, type Step } from './context.ts';
 import type { MachineEvent } from './events.ts';
-import { groupStep, involvedIds, recordMember } from './group-transfer.ts';
+import { beginJoin, groupStep, involvedIds, joiners, recordMember } from './group-transfer.ts';
+import { applyGroupCommand, isGroupCommand } from './groups.ts';
 import { hasConnectedDevice, join, leave, offline, opened } from './presence.ts';
 import type { SessionSettings } from './settings.ts';
 import {
@@ -111,6 +112,15 @@ export function createSessionMachine(settings: SessionSettings) {
         if (command.type !== 'command.transfer' && command.type !== 'command.play') return;
         run(beginTransfer(context, command, { commandId: command.commandId, replyTo }, event.now, settings), enqueue);
       }),
+      // Members added to the playing group: the change commits and is answered, then they join at T'.
+      beginJoin: enqueueActions(({ context, event, enqueue }) => {
+        assertEvent(event, 'command');
+        const { command, replyTo } = event;
+        if (!isGroupCommand(command) || command.type !== 'command.group.update') return;
+        const ids = joiners(context, command);
+        const updated = applyGroupCommand(context, command, { commandId: command.commandId, replyTo }, event.now);
+        run(beginJoin(updated, ids, command.groupId, event.now, settings), enqueue);
+      }),
       transferAtOnce: enqueueActions(({ context, event, enqueue }) => {
         assertEvent(event, 'command');
         const { command, replyTo } = event;
@@ -165,6 +175,7 @@ export function createSessionMachine(settings: SessionSettings) {
         (context.results.some((r) => r.commandId === event.command.commandId) ||
           Boolean(context.transfer?.waiters.some((w) => w.commandId === event.command.commandId))),
       needsPrepare: ({ context, event }) => event.type === 'command' && needsPrepare(context, event.command),
+      joinsPlayingGroup: ({ context, event }) => event.type === 'command' && joiners(context, event.command).length > 0,
       isTransfer: ({ context, event }) => event.type === 'command' && transferIntent(context, event.command) !== null,
       movesPlayback: ({ event }) => event.type === 'command' && movesPlayback(event.command),
       fromTarget,
@@ -227,6 +238,7 @@ export function createSessionMachine(settings: SessionSettings) {
             { guard: 'isRetry', actions: 'replay' },
             { guard: 'needsPrepare', target: 'transferring', actions: 'beginTransfer' },
             { guard: 'isTransfer', actions: 'transferAtOnce' },
+            { guard: 'joinsPlayingGroup', target: 'transferring', actions: 'beginJoin' },
             { actions: 'apply' },
           ],
           'timer.track-end': {

@@ -196,7 +196,11 @@ export function commitTransfer(ctx: SessionContext, now: number): Step {
       : { positionMs: currentPositionMs(next, now), atServerTime: now, rate: 0 as const };
   let committed: SessionContext = { ...next, activeDeviceId: transfer.targetId, position, transfer: null };
   const group = ctx.groups[transfer.targetId];
-  if (group && transfer.members) committed = { ...committed, groups: { ...committed.groups, [group.id]: { ...group, playingIds: startIds(transfer) } } };
+  if (group && transfer.members) {
+    const started = startIds(transfer);
+    const playingIds = transfer.join ? [...group.playingIds.filter((id) => !started.includes(id)), ...started] : started;
+    committed = { ...committed, groups: { ...committed.groups, [group.id]: { ...group, playingIds } } };
+  }
   let step: Step = { ctx: committed, effects: [] };
   step = clearDeadline(clearDeadline(step, 'prepare'), 'switch');
   const out = leftOut(transfer);
