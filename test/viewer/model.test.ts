@@ -136,6 +136,24 @@ describe('viewer model', () => {
     expect(store.filtered).toEqual([0]);
   });
 
+  test('members of one playing group sounding together are not two devices playing; a device outside the group is', () => {
+    seq = 0;
+    const grouped = { ...cluster(5, 'g', 1), groups: [{ id: 'g', name: 'Both', deviceIds: ['a', 'b'], playingIds: ['a', 'b'] }] };
+    const together = load([push(1000, 'a', grouped), push(1000, 'b', grouped)]);
+    expect(Object.values(together.world.devices).filter((d) => d.playing).map((d) => d.id)).toEqual(['a', 'b']);
+    expect(together.anomalies.list).toEqual([]);
+    seq = 0;
+    const apart = { ...grouped, groups: [{ id: 'g', name: 'A only', deviceIds: ['a'], playingIds: ['a'] }] };
+    const hello = at(1100, {
+      kind: 'message.in',
+      type: 'device.hello',
+      deviceId: 'b',
+      payload: { type: 'device.hello', device: { id: 'b', name: 'B', kind: 'speaker' }, resume: { revision: 2, playing: true } },
+    });
+    const store = load([push(1000, 'a', apart), hello]);
+    expect(store.anomalies.list.map((x) => x.kind)).toEqual(['double-play']);
+  });
+
   test('filters: device, kind, type prefix, correlation, text and /regex/', () => {
     const store = load(generateTrace(1000));
     const only = (f: Partial<typeof EMPTY_FILTER>) => {

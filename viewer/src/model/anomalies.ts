@@ -35,7 +35,10 @@ export class AnomalyDetector {
   /** Check the world right after `e` was applied. */
   check(e: TraceEvent, w: World, pending: Iterable<Transfer>): void {
     const playing = Object.values(w.devices).filter((d) => d.playing);
-    if (playing.length > 1 && !this.playingTogether) {
+    // Members of one group sounding together are one player, not two devices playing.
+    const groupOf = (id: string) => w.cluster?.groups?.find((g) => g.deviceIds.includes(id))?.id ?? id;
+    const players = new Set(playing.map((d) => groupOf(d.id))).size;
+    if (players > 1 && !this.playingTogether) {
       this.add(
         e,
         'double-play',
@@ -43,7 +46,7 @@ export class AnomalyDetector {
         playing.map((d) => d.id),
       );
     }
-    this.playingTogether = playing.length > 1;
+    this.playingTogether = players > 1;
 
     const p = (e.payload ?? {}) as { type?: string; cluster?: { revision?: number }; code?: number; silentMs?: number };
     const revision = p.cluster?.revision;

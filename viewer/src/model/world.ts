@@ -1,3 +1,4 @@
+import { soundsOn } from '@handoff/protocol';
 import type { Cluster, TraceEvent } from './types.ts';
 
 /** What one device was doing at some moment, as the trace tells it. */
@@ -109,13 +110,14 @@ function applyCluster(w: World, cluster: Cluster, to: string | undefined): void 
     d.kind = info.kind;
     d.online = info.online;
     d.volume = info.volume;
-    d.active = cluster.activeDeviceId === info.id;
+    // A member of the active group counts as active while it plays with the group.
+    d.active = soundsOn(cluster, info.id);
   }
   if (to) {
     const d = device(w, to);
     d.revision = Math.max(d.revision ?? 0, cluster.revision);
     if (!d.pendingSwitch) {
-      const playing = cluster.activeDeviceId === to && cluster.playback.position.rate > 0 && cluster.playback.track !== null;
+      const playing = soundsOn(cluster, to) && cluster.playback.position.rate > 0 && cluster.playback.track !== null;
       d.playing = playing;
     }
   }

@@ -50,6 +50,7 @@ export function SidePanels({ store, session, canControl, serverNow, live, onSele
           {devices.map((d) => {
             const state = world.devices[d.id];
             const active = cluster?.activeDeviceId === d.id;
+            const group = cluster?.groups?.find((g) => g.deviceIds.includes(d.id));
             return (
               <li key={d.id} className={`${active ? 'active' : ''} ${d.online ? '' : 'offline'}`} data-device={d.id}>
                 <span className="kind-icon" title={d.kind}>
@@ -64,6 +65,11 @@ export function SidePanels({ store, session, canControl, serverNow, live, onSele
                 />
                 {active && (
                   <span className="badge active">{(cluster?.playback.position.rate ?? 0) > 0 ? 'playing' : 'active'}</span>
+                )}
+                {group && (
+                  <span className={`badge group${cluster?.activeDeviceId === group.id ? ' active' : ''}`} title={`member of group ${group.name} (${group.id})`}>
+                    {group.name}
+                  </span>
                 )}
                 {state?.silent && <span className="badge bad">silent</span>}
                 <span className="vol" title={`volume ${d.volume}%`}>
