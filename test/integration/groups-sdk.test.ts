@@ -5,9 +5,11 @@ import { startFleet, synced } from '../helpers/fleet.ts';
 import { startTestHub } from '../helpers/start-hub.ts';
 import { tokenFor, webApi } from '../helpers/web-api-client.ts';
 
-const ROOT = SpotifyApi.rootUrl;
+// The SDK's base URL is a static field its typings mark private; there is no public option for it.
+const base = SpotifyApi as unknown as { rootUrl: string };
+const ROOT = base.rootUrl;
 afterAll(() => {
-  SpotifyApi.rootUrl = ROOT;
+  base.rootUrl = ROOT;
 });
 
 describe('the official Spotify Web API TypeScript SDK', () => {
@@ -21,7 +23,7 @@ describe('the official Spotify Web API TypeScript SDK', () => {
     const created = await webApi(hub, token).post('/v1/me/player/groups', { name: 'Kitchen + Den', device_ids: [a.id, b.id] });
     const groupId = (created.body as { id: string }).id;
 
-    SpotifyApi.rootUrl = `${hub.url}/v1/`;
+    base.rootUrl = `${hub.url}/v1/`;
     const sdk = SpotifyApi.withAccessToken('handoff-test', { access_token: token, token_type: 'Bearer', expires_in: 600, refresh_token: '' });
     await sdk.player.transferPlayback([phone.id], false);
     await sdk.player.startResumePlayback(phone.id, 'demo:album:night-drive');
