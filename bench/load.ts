@@ -1,3 +1,4 @@
+import { groups } from './load-groups.ts';
 import { handoff } from './load-handoff.ts';
 import { echoRtt, hubRtt, snapcastRtt } from './load-rtt.ts';
 import { echoTput, hubTput, snapcastTput } from './load-tput.ts';
@@ -13,7 +14,8 @@ type Spec =
   | ({ mode: 'echo-tput'; url: string } & Parameters<typeof echoTput>[1])
   | ({ mode: 'snapcast-tput'; url: string; clientId: string } & Parameters<typeof snapcastTput>[2])
   | ({ mode: 'hub-tput'; url: string; traceUrl: string; secret: string } & Parameters<typeof hubTput>[3])
-  | ({ mode: 'handoff'; url: string; secret: string } & Parameters<typeof handoff>[2]);
+  | ({ mode: 'handoff'; url: string; secret: string } & Parameters<typeof handoff>[2])
+  | ({ mode: 'groups'; url: string; secret: string } & Parameters<typeof groups>[2]);
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as Spec;
 const result = await (() => {
@@ -32,6 +34,8 @@ const result = await (() => {
       return hubTput(spec.url, spec.traceUrl, spec.secret, spec);
     case 'handoff':
       return handoff(spec.url, spec.secret, spec);
+    case 'groups':
+      return groups(spec.url, spec.secret, spec);
   }
 })();
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -23,6 +23,7 @@ interface Results {
     hubThroughput: number;
   };
   handoff: { count: number; p50Ms: number; p99Ms: number; gapP99Ms: number; overlapP99Ms: number; positionErrorP99Ms: number };
+  groups?: { count: number; startSkewP99Ms: number; joinErrorP99Ms: number; driftErrorP99Ms: number | null; failed: number };
   connections: ConnectionsResult | null;
   traceOverheadRatio: number;
   viewerCmdsPerSec: number;
@@ -97,6 +98,14 @@ export function report(r: Results): string {
     ['handoff gap p99 (ms)', r.handoff.gapP99Ms, '< 10', verdict(atMost(r.handoff.gapP99Ms, 10))],
     ['handoff overlap p99 (ms)', r.handoff.overlapP99Ms, '< 10', verdict(atMost(r.handoff.overlapP99Ms, 10))],
     ['position error p99 (ms)', r.handoff.positionErrorP99Ms, '< 10', verdict(atMost(r.handoff.positionErrorP99Ms, 10))],
+    ...(r.groups
+      ? ([
+          ['group starts measured (failed)', `${r.groups.count} (${r.groups.failed})`, '', ''],
+          ['group start skew p99 (ms)', r.groups.startSkewP99Ms, '< 5', verdict(atMost(r.groups.startSkewP99Ms, 5))],
+          ['group late-join error p99 (ms)', r.groups.joinErrorP99Ms, '< 5', verdict(atMost(r.groups.joinErrorP99Ms, 5))],
+          ['group drift error p99 after 10 min (ms)', 'not measured', '< 10', ''],
+        ] as Array<Array<string | number>>)
+      : []),
     ...(c
       ? ([
           ['fleet connections held', `${c.held} on ${c.hubProcesses} hub(s)`, '100k on request', ''],

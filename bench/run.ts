@@ -8,6 +8,7 @@ import {
   connectionsScenario,
   echoScenario,
   fanoutScenario,
+  groupsScenario,
   handoffScenario,
   hubScenario,
   snapcastScenario,
@@ -26,7 +27,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--connections N] [-
   --runs N           runs of every scenario; medians are reported (default 3)
   --connections N    devices in the big fleet run (default 2000, quick 400; 100000 on request)
   --transfers-per-sec R, --fleet-duration S   the fleet run's load (default 100/s for 10 s; 1000/s at 100k)
-  --only a,b         run only these scenarios: echo, fanout, hub, viewers, snapcast, handoff, connections
+  --only a,b         run only these scenarios: echo, fanout, hub, viewers, snapcast, handoff, groups, connections
   --cpu-prof DIR     write a CPU profile of every hub process into DIR
   --json             print the results object as the last stdout line`;
 
@@ -65,7 +66,7 @@ const connections = positive(values.connections, 'connections', smoke ? 40 : qui
 const big = connections >= 20_000;
 const fleetRate = positive(values['transfers-per-sec'], 'transfers-per-sec', big ? 1000 : smoke ? 5 : quick ? 20 : 100);
 const fleetDuration = positive(values['fleet-duration'], 'fleet-duration', big ? 30 : smoke ? 2 : quick ? 4 : 10);
-const ALL = ['echo', 'fanout', 'hub', 'viewers', 'snapcast', 'handoff', 'connections'] as const;
+const ALL = ['echo', 'fanout', 'hub', 'viewers', 'snapcast', 'handoff', 'groups', 'connections'] as const;
 const only = new Set(values.only ? values.only.split(',') : ALL);
 for (const s of only)
   if (!(ALL as readonly string[]).includes(s)) {
@@ -78,17 +79,20 @@ const sizes: Sizes = smoke
       rtt: { warmup: 20, count: 50 },
       tput: { connections: 2, window: 2, warmupMs: 200, durationMs: 300 },
       handoff: { users: 1, transfersPerUser: 2, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
+      groups: { users: 1, rounds: 1, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
     }
   : quick
     ? {
         rtt: { warmup: 200, count: 600 },
         tput: { connections: 16, window: 8, warmupMs: 500, durationMs: 1500 },
         handoff: { users: 2, transfersPerUser: 6, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
+        groups: { users: 2, rounds: 4, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
       }
     : {
         rtt: { warmup: 500, count: 2000 },
         tput: { connections: 32, window: 8, warmupMs: 1000, durationMs: 3000 },
         handoff: { users: 3, transfersPerUser: 12, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
+        groups: { users: 3, rounds: 10, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
       };
 const opts: ServerOptions = values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {};
 
@@ -118,6 +122,7 @@ type Run = Partial<{
   snapcast: { p50Us: number; p99Us: number };
   snapcastTput: number;
   handoff: Awaited<ReturnType<typeof handoffScenario>>;
+  groups: Awaited<ReturnType<typeof groupsScenario>>;
 }>;
 const all: Run[] = [];
 const started = performance.now();
@@ -187,6 +192,12 @@ for (let r = 1; r <= runs; r++) {
         `  ${h.count} handoffs: gap p99 ${round(h.gapP99Ms)} ms, overlap p99 ${round(h.overlapP99Ms)} ms, position error p99 ${round(h.positionErrorP99Ms)} ms`,
       );
     });
+  if (only.has('groups'))
+    await step('groups', async () => {
+      run.groups = await groupsScenario(sizes, opts);
+      const g = run.groups;
+      progress(`  ${g.count} group starts: start skew p99 ${round(g.startSkewP99Ms)} ms, join error p99 ${round(g.joinErrorP99Ms)} ms, ${g.failed} failed`);
+    });
   all.push(run);
 }
 
@@ -239,6 +250,7 @@ const hubCmdsPerCpuSec = perCpu('hub', (r) => r.hubTput);
 const fanoutCmdsPerCpuSec = perCpu('fanout', (r) => r.fanoutTput);
 const viewerCmdsPerCpuSec = perCpu('viewers', (r) => r.viewerTput);
 const handoffs = all.map((r) => r.handoff).filter((h) => h !== undefined);
+const groupRuns = all.map((r) => r.groups).filter((g) => g !== undefined);
 const results = {
   echoRttP50Us,
   echoRttP99Us,
@@ -271,6 +283,14 @@ const results = {
     overlapP99Ms: round(median(handoffs.map((h) => h.overlapP99Ms))),
     positionErrorP99Ms: round(median(handoffs.map((h) => h.positionErrorP99Ms))),
     failed: handoffs.reduce((a, h) => a + h.failed, 0),
+  },
+  groups: {
+    count: groupRuns.reduce((a, g) => a + g.count, 0),
+    startSkewP99Ms: round(median(groupRuns.map((g) => g.startSkewP99Ms))),
+    joinErrorP99Ms: round(median(groupRuns.map((g) => g.joinErrorP99Ms))),
+    /** Not measured: the drift report, re-seek and SimDevice clock drift are not built yet. */
+    driftErrorP99Ms: null,
+    failed: groupRuns.reduce((a, g) => a + g.failed, 0),
   },
   connections: conn ? { ...conn, hubRssPerConnKB: round(conn.hubRssPerConnKB), transferP99Ms: round(conn.transferP99Ms) } : null,
   traceOverheadRatio: ratio((r) => r.viewerTput, (r) => r.hubTput),

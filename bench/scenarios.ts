@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import type { GroupsResult } from './load-groups.ts';
 import type { HandoffResult } from './load-handoff.ts';
 import type { RttResult } from './load-rtt.ts';
 import type { TputResult } from './load-tput.ts';
@@ -26,6 +27,7 @@ export interface Sizes {
   rtt: { warmup: number; count: number };
   tput: { connections: number; window: number; warmupMs: number; durationMs: number };
   handoff: { users: number; transfersPerUser: number; skewMs: number; jitterMs: number; loadDelayMs: number };
+  groups: { users: number; rounds: number; skewMs: number; jitterMs: number; loadDelayMs: number };
 }
 
 export interface ServerOptions {
@@ -153,6 +155,16 @@ export async function handoffScenario(sizes: Sizes, opts: ServerOptions): Promis
   const hub = await startHubProcess(opts);
   try {
     return await load<HandoffResult>({ mode: 'handoff', url: hub.wsUrl, secret: SECRET, ...sizes.handoff });
+  } finally {
+    await hub.proc.stop();
+  }
+}
+
+/** Groups of SimDevices: start skew at each group start and the error of a member joining mid-track. */
+export async function groupsScenario(sizes: Sizes, opts: ServerOptions): Promise<GroupsResult> {
+  const hub = await startHubProcess(opts);
+  try {
+    return await load<GroupsResult>({ mode: 'groups', url: hub.wsUrl, secret: SECRET, ...sizes.groups });
   } finally {
     await hub.proc.stop();
   }
