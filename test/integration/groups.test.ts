@@ -244,6 +244,32 @@ describe('membership while a group plays', () => {
   });
 });
 
+describe('a member that restarts', () => {
+  test('a member back within the grace period, silent after a crash, rejoins on the position of the members playing', async () => {
+    await using hub = await startTestHub({ GRACE_MS: '10000' });
+    await using fleet = await startFleet(hub, 'lee', ['phone', 'speaker', 'speaker'], (i) => ({ skewMs: [0, 800, -1200][i]! }));
+    const [phone, a, b] = fleet.devices as [SimDevice, SimDevice, SimDevice];
+    await synced(fleet.devices);
+    const api = webApi(hub, tokenFor(hub, 'lee'));
+    const group = await createGroup(api, 'Hall', [a.id, b.id]);
+    await playOver(api, phone.id);
+    expect((await api.put('/v1/me/player', { device_ids: [group.id], play: true })).status).toBe(204);
+    await a.waitFor(() => a.player.playing && b.player.playing, 3000, 'both playing');
+
+    // b crashes: its connection goes and its sound with it; the same device comes back as a new process.
+    b.vanish();
+    b.player.stop();
+    await sleep(300);
+    expect(a.player.playing).toBe(true);
+    await using back = await startFleet(hub, 'lee', ['speaker'], { id: b.id, skewMs: -1200 });
+    const b2 = back.devices[0]!;
+    await synced([b2]);
+    await b2.waitFor(() => b2.player.playing, 3000, 'b playing again');
+    const probe = lastStart(b2) + 20;
+    expect(Math.abs(heardAt(b2, probe) - heardAt(a, probe))).toBeLessThan(30);
+  });
+});
+
 describe('groups persist', () => {
   test('a group survives a hub restart with Redis', async () => {
     await using redis = await startRedis();

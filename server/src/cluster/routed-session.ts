@@ -1,4 +1,4 @@
-import { CloseCode, type Cluster, type TraceKind } from '@handoff/protocol';
+import { CloseCode, soundsOn, type Cluster, type TraceKind } from '@handoff/protocol';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
 import type { SessionEvent } from '../session/events.ts';
@@ -249,7 +249,7 @@ export class RoutedSession implements SessionPort {
     const c = this.lastCluster;
     if (!c) return { ...join, resume: undefined };
     const deviceId = join.device.id;
-    const playing = c.activeDeviceId === deviceId && c.playback.position.rate > 0 && c.playback.track !== null;
+    const playing = soundsOn(c, deviceId) && c.playback.position.rate > 0 && c.playback.track !== null;
     return { ...join, resume: { revision: c.revision, playing, playback: c.playback } };
   }
 }

@@ -1,7 +1,8 @@
 import type { Command } from '@handoff/protocol';
 import { isPlaying, setDeadline, toCluster, trace, type MemberState, type SessionContext, type Step, type Transfer } from './context.ts';
 import type { MachineEvent } from './events.ts';
-import { membersRefusal } from './groups.ts';
+import { groupOf, membersRefusal } from './groups.ts';
+import type { Join } from './presence.ts';
 import type { SessionSettings } from './settings.ts';
 
 /**
@@ -134,4 +135,23 @@ export function beginJoin(step: Step, ids: string[], groupId: string, now: numbe
     next.effects.push({ type: 'send', deviceId: id, message: { type: 'transfer.prepare', transferId: transfer.id, playback, volume, deadline } });
   }
   return next;
+}
+
+/**
+ * A member of the playing group connects again silent (restarted, or its sound lost) while the
+ * group plays and no transfer is in flight: the group it returns to should not make it start on
+ * whatever its first clock estimate says, so it leaves `playingIds` for the welcome and joins
+ * again as an added member does, at a scheduled T' at p(T'). Returns the group's id, or null.
+ */
+export function silentRejoin(ctx: SessionContext, j: Join): string | null {
+  const group = groupOf(ctx, j.device.id);
+  if (!group || ctx.activeDeviceId !== group.id || ctx.transfer || !isPlaying(ctx)) return null;
+  if (!group.playingIds.includes(j.device.id) || j.resume?.playing) return null;
+  return group.id;
+}
+
+/** The context with `deviceId` no longer counted as playing in its group. */
+export function dropPlaying(ctx: SessionContext, groupId: string, deviceId: string): SessionContext {
+  const group = ctx.groups[groupId]!;
+  return { ...ctx, groups: { ...ctx.groups, [groupId]: { ...group, playingIds: group.playingIds.filter((id) => id !== deviceId) } } };
 }

@@ -2,7 +2,7 @@ import { assertEvent, enqueueActions, setup } from 'xstate';
 import { applyCommand, movesPlayback, trackEnded } from './commands.ts';
 import { clearDeadline, type Effect, type SessionContext, type Step } from './context.ts';
 import type { MachineEvent } from './events.ts';
-import { beginJoin, groupStep, involvedIds, joiners, recordMember } from './group-transfer.ts';
+import { beginJoin, dropPlaying, groupStep, involvedIds, joiners, recordMember, silentRejoin } from './group-transfer.ts';
 import { applyGroupCommand, isGroupCommand } from './groups.ts';
 import { hasConnectedDevice, join, leave, offline, opened } from './presence.ts';
 import type { SessionSettings } from './settings.ts';
@@ -175,6 +175,7 @@ export function createSessionMachine(settings: SessionSettings) {
         (context.results.some((r) => r.commandId === event.command.commandId) ||
           Boolean(context.transfer?.waiters.some((w) => w.commandId === event.command.commandId))),
       needsPrepare: ({ context, event }) => event.type === 'command' && needsPrepare(context, event.command),
+      rejoinsSilent: ({ context, event }) => event.type === 'device.join' && silentRejoin(context, event) !== null,
       joinsPlayingGroup: ({ context, event }) => event.type === 'command' && joiners(context, event.command).length > 0,
       isTransfer: ({ context, event }) => event.type === 'command' && transferIntent(context, event.command) !== null,
       movesPlayback: ({ event }) => event.type === 'command' && movesPlayback(event.command),
@@ -241,6 +242,16 @@ export function createSessionMachine(settings: SessionSettings) {
             { guard: 'joinsPlayingGroup', target: 'transferring', actions: 'beginJoin' },
             { actions: 'apply' },
           ],
+          // A member of the playing group back silent joins it again at a scheduled time (group-transfer.ts).
+          'device.join': {
+            guard: 'rejoinsSilent',
+            target: 'transferring',
+            actions: enqueueActions(({ context, event, enqueue }) => {
+              const groupId = silentRejoin(context, event)!;
+              const joined = join(dropPlaying(context, groupId, event.device.id), event, event.now, settings);
+              run(beginJoin(joined, [event.device.id], groupId, event.now, settings), enqueue);
+            }),
+          },
           'timer.track-end': {
             actions: enqueueActions(({ context, event, enqueue }) => {
               const step = clearDeadline({ ctx: context, effects: [] }, 'track-end');
