@@ -6,6 +6,7 @@ import { SimDevice } from './sim-device.ts';
 const USAGE = `usage: npm run sim -- --hub ws://127.0.0.1:8080 --user alice --devices phone,speaker,tv
   [--token T]       a device token (default: ask a dev-mode hub for one)
   [--skew-ms N]     device clocks off by up to +-N ms (random per device)
+  [--drift-ppm N]   device clocks run fast or slow by up to +-N ppm (random per device)
   [--latency-ms N] [--jitter-ms N] [--load-ms N] [--drop-rate P]
   --hub may list several URLs separated by commas; a device moves to the next when its hub is gone.
   Other commands: npm run sim -- fleet --help`;
@@ -20,6 +21,7 @@ async function devices(argv: string[]): Promise<void> {
       devices: { type: 'string', default: 'phone,speaker' },
       token: { type: 'string' },
       'skew-ms': { type: 'string', default: '0' },
+      'drift-ppm': { type: 'string', default: '0' },
       'latency-ms': { type: 'string', default: '0' },
       'jitter-ms': { type: 'string', default: '0' },
       'load-ms': { type: 'string', default: '50' },
@@ -57,6 +59,7 @@ async function devices(argv: string[]): Promise<void> {
         user: values.user!,
         kind,
         skewMs: (Math.random() * 2 - 1) * skew,
+        driftPpm: (Math.random() * 2 - 1) * num('drift-ppm'),
         latencyMs: num('latency-ms'),
         jitterMs: num('jitter-ms'),
         loadDelayMs: num('load-ms'),

@@ -18,6 +18,11 @@ export interface SimDeviceOptions {
   volume?: number;
   /** How far this device's clock is ahead of true time. */
   skewMs?: number;
+  /**
+   * How fast this device's clock runs against true time, in parts per million (real crystals:
+   * tens). Its player plays on that clock, so its sound drifts from true time by this rate.
+   */
+  driftPpm?: number;
   /** One-way network delay, and up to this much more at random, each way. */
   latencyMs?: number;
   jitterMs?: number;
@@ -50,13 +55,21 @@ export class SimDevice {
   readonly client: HandoffClient;
   private readonly dropper: ReturnType<typeof setInterval> | null = null;
   private socket: ReturnType<typeof delayedSocket> | null = null;
+  /** driftPpm as a rate: this device's clock (and its sound) gains this much per ms of true time. */
+  private readonly driftRate: number;
 
   constructor(private readonly opts: SimDeviceOptions) {
     const random = opts.random ?? Math.random;
     this.kind = opts.kind ?? 'speaker';
     this.id = opts.id ?? `${this.kind}-${random().toString(36).slice(2, 8)}`;
     const urls = Array.isArray(opts.hub) ? opts.hub : opts.hub.split(',');
-    const localNow = () => trueNow() + (opts.skewMs ?? 0);
+    const rate = (opts.driftPpm ?? 0) / 1e6;
+    const since = trueNow();
+    const localNow = () => {
+      const t = trueNow();
+      return t + (opts.skewMs ?? 0) + (t - since) * rate;
+    };
+    this.driftRate = rate;
     const load = { ...(opts.loadDelayMs !== undefined ? { loadDelayMs: opts.loadDelayMs } : {}), ...(opts.failLoad ? { failLoad: true } : {}) };
     this.player = new Player(localNow, load, undefined, opts.observer ?? null);
     this.client = new HandoffClient({
@@ -124,7 +137,17 @@ export class SimDevice {
     return this.player.truth;
   }
 
-  /** This device's own clock: true time plus its skew. */
+  /**
+   * Ground truth: the track position a listener hears from this device at `trueTime` (true
+   * clock), from its last start, with its clock drift; null while it is silent then.
+   */
+  heardAt(trueTime: number): number | null {
+    const last = this.truth.filter((a) => a.trueTime <= trueTime).at(-1);
+    if (last?.type !== 'start') return null;
+    return last.positionMs + (trueTime - last.trueTime) * (1 + this.driftRate);
+  }
+
+  /** This device's own clock: true time plus its skew (and its drift). */
   localNow(): number {
     return this.client.now();
   }
