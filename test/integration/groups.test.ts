@@ -27,12 +27,6 @@ const lastStart = (d: SimDevice): number => {
   return start.trueTime;
 };
 
-/** The device's own position now, on the true clock, from its ground truth (what a listener hears). */
-const heardAt = (d: SimDevice, trueTime: number): number => {
-  const start = d.truth.filter((a) => a.type === 'start').at(-1)!;
-  return start.positionMs + (trueTime - start.trueTime);
-};
-
 describe('groups over HTTP', () => {
   test('create, list, rename, set members and delete, with Web API error shapes for bad requests', async () => {
     await using hub = await startTestHub();
@@ -138,7 +132,7 @@ describe('transfer to and from a group over real sockets', () => {
     // The same instant on the true clock, within the clock estimates' error (not a timing assertion of the hub's speed).
     expect(Math.max(...starts) - Math.min(...starts)).toBeLessThan(30);
     const probe = Math.max(...starts) + 50;
-    const heard = members.map((m) => heardAt(m, probe));
+    const heard = members.map((m) => m.heardAt(probe)!);
     expect(Math.max(...heard) - Math.min(...heard)).toBeLessThan(30);
     const phoneStop = phone.truth.filter((a) => a.type === 'stop').at(-1)!.trueTime;
     expect(Math.abs(phoneStop - Math.min(...starts))).toBeLessThan(30);
@@ -217,7 +211,7 @@ describe('membership while a group plays', () => {
     // It started on the scheduled switch, not by catching up on a cluster push.
     expect(c.truth.filter((x) => x.type === 'start').at(-1)).toHaveProperty('transferId');
     const probe = lastStart(c) + 20;
-    expect(Math.abs(heardAt(c, probe) - heardAt(a, probe))).toBeLessThan(30);
+    expect(Math.abs(c.heardAt(probe)! - a.heardAt(probe)!)).toBeLessThan(30);
   });
 
   test('removing a member silences only it; a member that disconnects leaves the others playing and is back on return', async () => {
@@ -244,6 +238,27 @@ describe('membership while a group plays', () => {
   });
 });
 
+describe('play here and in the other rooms too', () => {
+  test('a transfer to the group of the speaker that plays leaves it playing and starts the others on its position', async () => {
+    await using hub = await startTestHub();
+    await using fleet = await startFleet(hub, 'mia', ['phone', 'speaker', 'speaker', 'speaker'], (i) => ({ skewMs: [0, 700, -1500, 1900][i]!, jitterMs: 10 }));
+    const [, a, b, c] = fleet.devices as [SimDevice, SimDevice, SimDevice, SimDevice];
+    await synced(fleet.devices);
+    const api = webApi(hub, tokenFor(hub, 'mia'));
+    const group = await createGroup(api, 'All', [a.id, b.id, c.id]);
+    await playOver(api, a.id);
+    await a.waitFor(() => a.player.playing, 3000, 'a playing');
+    await sleep(200);
+    const before = a.truth.length;
+    expect((await api.put('/v1/me/player', { device_ids: [group.id] })).status).toBe(204);
+    await b.waitFor(() => b.player.playing && c.player.playing, 3000, 'b and c joined');
+    expect(a.truth.length).toBe(before);
+    const probe = Math.max(lastStart(b), lastStart(c)) + 20;
+    expect(Math.abs(b.heardAt(probe)! - a.heardAt(probe)!)).toBeLessThan(30);
+    expect(Math.abs(c.heardAt(probe)! - a.heardAt(probe)!)).toBeLessThan(30);
+  });
+});
+
 describe('a member that restarts', () => {
   test('a member back within the grace period, silent after a crash, rejoins on the position of the members playing', async () => {
     await using hub = await startTestHub({ GRACE_MS: '10000' });
@@ -266,7 +281,7 @@ describe('a member that restarts', () => {
     await synced([b2]);
     await b2.waitFor(() => b2.player.playing, 3000, 'b playing again');
     const probe = lastStart(b2) + 20;
-    expect(Math.abs(heardAt(b2, probe) - heardAt(a, probe))).toBeLessThan(30);
+    expect(Math.abs(b2.heardAt(probe)! - a.heardAt(probe)!)).toBeLessThan(30);
   });
 });
 

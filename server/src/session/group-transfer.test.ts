@@ -224,4 +224,28 @@ describe('a transfer to a group', () => {
     // The same line, restated at T': the members already playing have nothing to correct.
     expect(done.context.position.positionMs - (done.context.position.atServerTime - line.atServerTime)).toBe(line.positionMs);
   });
+
+  test('a transfer to the group the playing device is in keeps it playing untouched and joins the other members at T\'', () => {
+    const { s, groupId } = playingOnPhoneWithGroup();
+    // a plays alone first.
+    let [x, fx] = step(s, command({ type: 'command.transfer', deviceId: 'a' }, T0 + 10_000));
+    const toA = sent(fx, 'a', 'transfer.prepare')[0]!.transferId;
+    [x] = step(x, ready('a', toA, T0 + 10_050));
+    [x] = step(x, started('a', toA, T0 + 10_500));
+    expect(x.context.activeDeviceId).toBe('a');
+    const line = x.context.position;
+
+    [x, fx] = step(x, command({ type: 'command.transfer', deviceId: groupId }, T0 + 20_000));
+    expect(replies(fx)[0]).toMatchObject({ ok: true });
+    expect(x.context.activeDeviceId).toBe(groupId);
+    expect(x.context.groups[groupId]!.playingIds).toEqual(['a']);
+    expect(x.context.position).toEqual(line);
+    expect(sent(fx, 'a', 'transfer.prepare')).toEqual([]);
+    const join = sent(fx, 'b', 'transfer.prepare')[0]!.transferId;
+    expect(sent(fx, 'c', 'transfer.prepare')[0]!.transferId).toBe(join);
+    for (const id of ['b', 'c']) [x, fx] = step(x, ready(id, join, T0 + 20_100));
+    expect(sent(fx, 'a', 'transfer.switch')).toEqual([]);
+    for (const id of ['b', 'c']) [x] = step(x, started(id, join, T0 + 20_500));
+    expect(x.context.groups[groupId]!.playingIds).toEqual(['a', 'b', 'c']);
+  });
 });

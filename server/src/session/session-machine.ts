@@ -9,6 +9,8 @@ import type { SessionSettings } from './settings.ts';
 import {
   beginTransfer,
   commitTransfer,
+  growFromMember,
+  growthFromMember,
   needsPrepare,
   rollback,
   scheduleSwitch,
@@ -121,6 +123,12 @@ export function createSessionMachine(settings: SessionSettings) {
         const updated = applyGroupCommand(context, command, { commandId: command.commandId, replyTo }, event.now);
         run(beginJoin(updated, ids, command.groupId, event.now, settings), enqueue);
       }),
+      growFromMember: enqueueActions(({ context, event, enqueue }) => {
+        assertEvent(event, 'command');
+        const { command, replyTo } = event;
+        if (command.type !== 'command.transfer' && command.type !== 'command.play') return;
+        run(growFromMember(context, command, { commandId: command.commandId, replyTo }, event.now, settings), enqueue);
+      }),
       transferAtOnce: enqueueActions(({ context, event, enqueue }) => {
         assertEvent(event, 'command');
         const { command, replyTo } = event;
@@ -176,6 +184,7 @@ export function createSessionMachine(settings: SessionSettings) {
           Boolean(context.transfer?.waiters.some((w) => w.commandId === event.command.commandId))),
       needsPrepare: ({ context, event }) => event.type === 'command' && needsPrepare(context, event.command),
       rejoinsSilent: ({ context, event }) => event.type === 'device.join' && silentRejoin(context, event) !== null,
+      growsFromMember: ({ context, event }) => event.type === 'command' && growthFromMember(context, event.command) !== null,
       joinsPlayingGroup: ({ context, event }) => event.type === 'command' && joiners(context, event.command).length > 0,
       isTransfer: ({ context, event }) => event.type === 'command' && transferIntent(context, event.command) !== null,
       movesPlayback: ({ event }) => event.type === 'command' && movesPlayback(event.command),
@@ -237,6 +246,7 @@ export function createSessionMachine(settings: SessionSettings) {
         on: {
           command: [
             { guard: 'isRetry', actions: 'replay' },
+            { guard: 'growsFromMember', target: 'transferring', actions: 'growFromMember' },
             { guard: 'needsPrepare', target: 'transferring', actions: 'beginTransfer' },
             { guard: 'isTransfer', actions: 'transferAtOnce' },
             { guard: 'joinsPlayingGroup', target: 'transferring', actions: 'beginJoin' },

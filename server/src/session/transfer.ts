@@ -17,7 +17,7 @@ import {
   type Transfer,
   type Waiter,
 } from './context.ts';
-import { leftOut, startIds, stopIds } from './group-transfer.ts';
+import { beginJoin, leftOut, startIds, stopIds } from './group-transfer.ts';
 import { activeGroup, playsInActiveGroup, targetOf } from './groups.ts';
 import { startContent } from './play-queue.ts';
 import type { SessionSettings } from './settings.ts';
@@ -90,6 +90,35 @@ export function transferAtOnce(ctx: SessionContext, command: TransferCommand | P
   if (next === ctx) return answer(step, waiter, ok(command.commandId, ctx.revision));
   const committed = commit({ ctx: next, effects: [] }, 'transfer');
   return answer(committed, waiter, ok(command.commandId, committed.ctx.revision));
+}
+
+/**
+ * A transfer to the group the playing device is in ("play here and in the kitchen too"): the
+ * other connected members it would join. Null when it is not that case (new content, arriving
+ * paused, a refusal, or no other member to join).
+ */
+export function growthFromMember(ctx: SessionContext, command: Command): { groupId: string; joiners: string[] } | null {
+  const intent = transferIntent(ctx, command);
+  const group = intent ? ctx.groups[intent.targetId] : undefined;
+  const active = ctx.activeDeviceId;
+  if (!intent || !group || !active || !group.memberIds.includes(active) || !isPlaying(ctx) || intent.play === false) return null;
+  if (command.type === 'command.play' && (command.uris || command.contextUri)) return null;
+  if (transferRefusal(ctx, group.id)) return null;
+  const joiners = group.memberIds.filter((id) => id !== active && ctx.devices[id]?.connId);
+  return joiners.length ? { groupId: group.id, joiners } : null;
+}
+
+/**
+ * The playing member becomes its group, playing on untouched (no prepare, no switch: it already
+ * plays the line); the transfer is answered once that commits, and the other members join at a
+ * scheduled T' as added members do.
+ */
+export function growFromMember(ctx: SessionContext, command: TransferCommand | PlayCommand, waiter: Waiter, now: number, settings: SessionSettings): Step {
+  const { groupId, joiners } = growthFromMember(ctx, command)!;
+  const group = ctx.groups[groupId]!;
+  const next: SessionContext = { ...ctx, activeDeviceId: groupId, groups: { ...ctx.groups, [groupId]: { ...group, playingIds: [ctx.activeDeviceId!] } } };
+  const committed = commit({ ctx: next, effects: [] }, 'transfer');
+  return beginJoin(answer(committed, waiter, ok(command.commandId, committed.ctx.revision)), joiners, groupId, now, settings);
 }
 
 /** Phase 1: ask the target to load and buffer at the derived position, with a deadline. */
@@ -177,8 +206,12 @@ export function scheduleSwitch(ctx: SessionContext, now: number, leadMs: number,
     payload: { atServerTime: at, positionMs, leadMs: at - now, ...groupPayload(transfer) },
   });
   const base = { type: 'transfer.switch', transferId: transfer.id, atServerTime: at, positionMs } as const;
-  for (const deviceId of startIds(transfer)) step.effects.push({ type: 'send', deviceId, message: { ...base, role: 'start' } });
-  for (const deviceId of stopIds(transfer)) step.effects.push({ type: 'send', deviceId, message: { ...base, role: 'stop' } });
+  const starts = startIds(transfer);
+  for (const deviceId of starts) step.effects.push({ type: 'send', deviceId, message: { ...base, role: 'start' } });
+  // A source that is also a member of the target group starts (it is told one thing at T, not two).
+  for (const deviceId of stopIds(transfer)) {
+    if (!starts.includes(deviceId)) step.effects.push({ type: 'send', deviceId, message: { ...base, role: 'stop' } });
+  }
   // Members left out unload what they prepared; the group plays without them.
   for (const deviceId of leftOut(transfer)) {
     step.effects.push({ type: 'send', deviceId, message: { type: 'transfer.abort', transferId: transfer.id, code: 'TRANSFER_TIMEOUT' } });
