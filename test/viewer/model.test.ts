@@ -2,7 +2,7 @@ import type { TraceEvent } from '@handoff/protocol';
 import { describe, expect, test } from 'vitest';
 import { EMPTY_FILTER } from '../../viewer/src/model/filter.ts';
 import { TraceStore } from '../../viewer/src/model/store.ts';
-import { gapOf, phasesOf } from '../../viewer/src/model/transfers.ts';
+import { gapOf, phasesOf, startErrorsOf } from '../../viewer/src/model/transfers.ts';
 import { parseTraceFile, toNdjson } from '../../viewer/src/net/trace-file.ts';
 import { generateTrace } from '../browser/gen-trace.ts';
 
@@ -152,6 +152,21 @@ describe('viewer model', () => {
     });
     const store = load([push(1000, 'a', apart), hello]);
     expect(store.anomalies.list.map((x) => x.kind)).toEqual(['double-play']);
+  });
+
+  test("a group transfer shows each member's start error at T", () => {
+    seq = 0;
+    const store = load([
+      at(1000, { kind: 'transfer.phase', type: 'prepare', deviceId: 'g', correlationId: 'tr-g', payload: { targetId: 'g', sourceId: 'a' } }),
+      at(1100, { kind: 'transfer.phase', type: 'switch-scheduled', correlationId: 'tr-g', payload: { atServerTime: 1400, positionMs: 0 } }),
+      ...['b', 'c'].map((id, i) =>
+        at(1410, { kind: 'message.in', type: 'transfer.started', deviceId: id, correlationId: 'tr-g', payload: { type: 'transfer.started', transferId: 'tr-g', atServerTime: 1400 + (i ? -2 : 3) } }),
+      ),
+    ]);
+    expect(startErrorsOf(store.transfers.byId.get('tr-g')!)).toEqual([
+      { deviceId: 'b', ms: 3 },
+      { deviceId: 'c', ms: -2 },
+    ]);
   });
 
   test('filters: device, kind, type prefix, correlation, text and /regex/', () => {

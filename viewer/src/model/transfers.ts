@@ -23,6 +23,8 @@ export interface Transfer {
   started: number | null;
   /** When the target says sound really started (its estimate of server time). */
   startedReported: number | null;
+  /** Each device that reported its start (every member, for a group), by id: its reported server time. */
+  startsReported: Record<string, number>;
   end: number | null;
   outcome: 'committed' | 'rolled-back' | 'pending';
   code: string | null;
@@ -53,6 +55,13 @@ export function phasesOf(t: Transfer): Phase[] {
 /** Measured gap at the switch: when the target started (its own report) minus T, when the source stopped. */
 export function gapOf(t: Transfer): number | null {
   return t.startedReported !== null && t.switchAt !== null ? t.startedReported - t.switchAt : null;
+}
+
+/** Each reporting device's start error at T (reported start minus T), for a group transfer's members. */
+export function startErrorsOf(t: Transfer): Array<{ deviceId: string; ms: number }> {
+  if (t.switchAt === null) return [];
+  const at = t.switchAt;
+  return Object.entries(t.startsReported).map(([deviceId, reported]) => ({ deviceId, ms: reported - at }));
 }
 
 export const durationOf = (t: Transfer) => (t.end ?? t.lastTs) - t.start;
@@ -87,6 +96,7 @@ export class TransferIndex {
         switchAt: null,
         started: null,
         startedReported: null,
+        startsReported: {},
         end: null,
         outcome: 'pending',
         code: null,
@@ -114,7 +124,10 @@ export class TransferIndex {
     if (e.kind === 'message.in' && e.type === 'transfer.ready') t.ready ??= e.ts;
     if (e.kind === 'message.in' && e.type === 'transfer.started') {
       t.started ??= e.ts;
-      if (typeof p.atServerTime === 'number') t.startedReported ??= p.atServerTime;
+      if (typeof p.atServerTime === 'number') {
+        t.startedReported ??= p.atServerTime;
+        if (e.deviceId) t.startsReported[e.deviceId] = p.atServerTime;
+      }
     }
     if (e.kind === 'transfer.phase' && e.type === 'switch-scheduled') {
       t.scheduled ??= e.ts;

@@ -1,5 +1,5 @@
 import type { TraceStore } from '../model/store.ts';
-import { durationOf, gapOf, phasesOf, type Transfer } from '../model/transfers.ts';
+import { durationOf, gapOf, phasesOf, startErrorsOf, type Transfer } from '../model/transfers.ts';
 import { corrColor, ms } from './format.ts';
 import { deviceLabel } from './lanes.ts';
 
@@ -29,6 +29,7 @@ export function TransferCard({
     phases.reduce((a, p) => a + Math.max(0, p.ms), 0),
   );
   const gap = gapOf(t);
+  const starts = startErrorsOf(t);
   const name = (id: string | null) => (id ? deviceLabel(store, id).name : '–');
   return (
     <div className={`transfer-card ${t.outcome}`} style={{ borderLeftColor: corrColor(t.id) }}>
@@ -76,6 +77,14 @@ export function TransferCard({
                     : 'overlap: target started before T'}
               </td>
             </tr>
+            {starts.length > 1 &&
+              starts.map((s) => (
+                <tr key={s.deviceId} className="member-start">
+                  <td>start error, {name(s.deviceId)}</td>
+                  <td className={`num ${Math.abs(s.ms) > 5 ? 'bad' : ''}`}>{`${s.ms >= 0 ? '+' : ''}${ms(s.ms)}`}</td>
+                  <td className="muted">group member: its reported start minus T</td>
+                </tr>
+              ))}
           </tbody>
         </table>
       )}
