@@ -248,4 +248,14 @@ describe('a transfer to a group', () => {
     for (const id of ['b', 'c']) [x] = step(x, started(id, join, T0 + 20_500));
     expect(x.context.groups[groupId]!.playingIds).toEqual(['a', 'b', 'c']);
   });
+
+  test('a group does not start next to a source that lost its connection: the transfer rolls back with DEVICE_OFFLINE', () => {
+    const { s, transferId } = preparingGroup();
+    let [x] = step(s, { type: 'device.leave', deviceId: 'phone', connId: 'c-phone', goodbye: false, now: T0 + 10_010 });
+    for (const id of ['a', 'b']) [x] = step(x, ready(id, transferId, T0 + 10_050));
+    const [back, fx] = step(x, ready('c', transferId, T0 + 10_060));
+    expect(stateName(back.value)).toBe('idle');
+    expect(sent(fx, 'a', 'transfer.switch')).toEqual([]);
+    expect(replies(fx)[0]).toMatchObject({ ok: false, code: 'DEVICE_OFFLINE' });
+  });
 });

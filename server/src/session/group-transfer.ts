@@ -81,10 +81,18 @@ export function groupStep(ctx: SessionContext, event: MachineEvent): GroupStep |
   if (t.switchAt === undefined) {
     if (states.includes('preparing')) return 'wait';
     if (!states.includes('ready')) return 'rollback';
+    // A source that cannot be told to stop must not be joined by a group playing next to it.
+    if (t.play && sourceUnreachable(ctx)) return 'rollback';
     return t.play ? 'switch' : 'commit';
   }
   if (states.includes('ready')) return 'wait';
   return states.includes('started') ? 'commit' : 'rollback';
+}
+
+/** Whether the transfer's source device (or a playing member of a source group) has lost its connection. */
+export function sourceUnreachable(ctx: SessionContext): boolean {
+  const t = ctx.transfer;
+  return Boolean(t && stopIds(t).some((id) => !ctx.devices[id]?.connId));
 }
 
 /** Record the member's event (or a deadline) in the transfer. */

@@ -2,7 +2,16 @@ import { assertEvent, enqueueActions, setup } from 'xstate';
 import { applyCommand, movesPlayback, trackEnded } from './commands.ts';
 import { clearDeadline, type Effect, type SessionContext, type Step } from './context.ts';
 import type { MachineEvent } from './events.ts';
-import { beginJoin, dropPlaying, groupStep, involvedIds, joiners, recordMember, silentRejoin } from './group-transfer.ts';
+import {
+  beginJoin,
+  dropPlaying,
+  groupStep,
+  involvedIds,
+  joiners,
+  recordMember,
+  silentRejoin,
+  sourceUnreachable,
+} from './group-transfer.ts';
 import { applyGroupCommand, isGroupCommand } from './groups.ts';
 import { hasConnectedDevice, join, leave, offline, opened } from './presence.ts';
 import type { SessionSettings } from './settings.ts';
@@ -151,11 +160,13 @@ export function createSessionMachine(settings: SessionSettings) {
       groupRollback: enqueueActions(({ context, event, enqueue }) => {
         if (!context.transfer) return;
         const [code, message]: [Rollback['code'], string] =
-          event.type === 'transfer.failed'
-            ? ['TRANSFER_FAILED', `no member of the group could play: ${event.reason}`]
-            : event.type === 'device.leave'
-              ? ['DEVICE_OFFLINE', 'every member of the group disconnected or failed']
-              : ['TRANSFER_TIMEOUT', 'no member of the group got ready in time'];
+          sourceUnreachable(context) && context.transfer.switchAt === undefined
+            ? ['DEVICE_OFFLINE', 'the playing device lost its connection and could not be told to stop']
+            : event.type === 'transfer.failed'
+              ? ['TRANSFER_FAILED', `no member of the group could play: ${event.reason}`]
+              : event.type === 'device.leave'
+                ? ['DEVICE_OFFLINE', 'every member of the group disconnected or failed']
+                : ['TRANSFER_TIMEOUT', 'no member of the group got ready in time'];
         run(rollback(context, code, message), enqueue);
       }),
       leave: enqueueActions(({ context, event, enqueue }) => {
@@ -346,6 +357,7 @@ export function createSessionMachine(settings: SessionSettings) {
                 { guard: 'groupWaits', actions: 'recordMember' },
                 { guard: 'groupSwitches', target: 'switching', actions: ['recordMember', 'scheduleSwitch'] },
                 { guard: 'groupCommits', target: '#session.idle', actions: ['recordMember', 'commitTransfer'] },
+                { guard: 'groupRollsBack', target: '#session.idle', actions: 'groupRollback' },
                 {
                   guard: 'sourceUnreachable',
                   target: '#session.idle',
