@@ -16,6 +16,7 @@ import { PendingCommands } from './pending-commands.ts';
 import type { PlayerPort } from './player.ts';
 import { ReconnectPolicy } from './reconnect-policy.ts';
 import { OPEN, type SocketFactory, type WebSocketLike } from './socket.ts';
+import { runAt } from './schedule.ts';
 import { Switches } from './switches.ts';
 
 export interface ClientOptions {
@@ -211,6 +212,7 @@ export class HandoffClient {
       case 'clock.ping': {
         const t1 = this.now();
         this.send({ type: 'clock.pong', pingId: m.pingId, t0: m.t0, t1, t2: this.now() });
+        this.reportPlayback();
         break;
       }
       case 'clock.sync':
@@ -228,6 +230,9 @@ export class HandoffClient {
         this.switches.abort(m.transferId, m.resumeAt);
         this.emit(`transfer ${m.transferId} aborted`);
         this.reconcile();
+        break;
+      case 'playback.resync':
+        this.resync(m.trackUri, m.atServerTime, m.positionMs);
         break;
       case 'command.result':
         this.pending.answered(m);
@@ -275,6 +280,25 @@ export class HandoffClient {
     } else if (player.playing) {
       player.stop();
     }
+  }
+
+  /** A group member tells the hub where its sound is, with each clock answer, so the hub can correct its drift. */
+  private reportPlayback(): void {
+    const c = this.cluster;
+    const player = this.opts.player;
+    if (!c || !player.playing || !c.groups?.some((g) => g.id === c.activeDeviceId) || !soundsOn(c, this.id)) return;
+    this.send({ type: 'playback.report', positionMs: player.positionMs(), atServerTime: this.serverNow() });
+  }
+
+  /** The hub says this member drifted: at server time T, play the track from `positionMs` (plus any lateness). */
+  private resync(trackUri: string, atServerTime: number, positionMs: number): void {
+    const localT = atServerTime + this.offsetMs;
+    runAt(this.now, localT, () => {
+      const track = this.cluster?.playback.track;
+      const player = this.opts.player;
+      if (this.switches.waiting || !track || track.uri !== trackUri || !player.playing || player.trackUri !== trackUri) return;
+      player.start(track, positionMs + (this.now() - localT), `resync@${atServerTime}`);
+    });
   }
 
   /** Send a command and wait for its result. Passing the same `commandId` again is a safe retry. */

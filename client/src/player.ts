@@ -7,7 +7,7 @@ import type { Playback, Track } from '@handoff/protocol';
 export interface PlayerPort {
   /** Load and buffer what `playback` says, without sound. Reject to fail the transfer. */
   prepare(playback: Playback, transferId: string): Promise<void>;
-  /** Produce sound of `track` from `positionMs`, now. */
+  /** Produce sound of `track` from `positionMs`, now; `transferId` names what caused it (a transfer, or `resync@T`). */
   start(track: Track, positionMs: number, transferId?: string): void;
   /** Silence, now. */
   stop(transferId?: string): void;

@@ -70,6 +70,16 @@ export const TransferStarted = z.object({
   /** When sound really started, in server time as the device estimates it (traces show it against the scheduled time). */
   atServerTime: z.number().optional(),
 });
+/**
+ * A group member's report of where its sound is: `positionMs` at server time `atServerTime`
+ * (its own estimate). Sent with the answer to a clock ping while it plays in a group; the hub
+ * re-seeks a member that drifted (`playback.resync`).
+ */
+export const PlaybackReport = z.object({
+  type: z.literal('playback.report'),
+  positionMs: z.number().min(0),
+  atServerTime: z.number(),
+});
 /** The device is leaving on purpose (shutdown): offline now, no grace period. */
 export const DeviceGoodbye = z.object({ type: z.literal('device.goodbye') });
 
@@ -80,6 +90,7 @@ export const DeviceMessage = z.discriminatedUnion('type', [
   TransferFailed,
   TransferStarted,
   DeviceGoodbye,
+  PlaybackReport,
   ...Command.options,
 ]);
 export type DeviceMessage = z.infer<typeof DeviceMessage>;
@@ -151,6 +162,14 @@ export const TransferAbort = z.object({
   resumeAt: Position.optional(),
 });
 
+/** A member that drifted from its group: at server time `atServerTime` it plays `trackUri` from `positionMs`. */
+export const PlaybackResync = z.object({
+  type: z.literal('playback.resync'),
+  trackUri: z.string(),
+  atServerTime: z.number(),
+  positionMs: z.number(),
+});
+
 export const CommandResult = z.discriminatedUnion('ok', [
   z.object({
     type: z.literal('command.result'),
@@ -197,6 +216,7 @@ export const HubMessage = z.discriminatedUnion('type', [
   TransferPrepare,
   TransferSwitch,
   TransferAbort,
+  PlaybackResync,
   CommandResult,
   HubError,
   HubReconnect,

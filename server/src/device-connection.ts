@@ -111,6 +111,8 @@ export class DeviceConnection implements DeviceLink {
       }
       case 'transfer.failed':
         return this.session.send({ type: message.type, deviceId: this.deviceId, transferId: message.transferId, reason: message.reason }, cause);
+      case 'playback.report':
+        return this.session.send({ type: message.type, deviceId: this.deviceId, positionMs: message.positionMs, atServerTime: message.atServerTime }, cause);
       case 'device.goodbye':
         this.session.send({ type: 'device.leave', deviceId: this.deviceId, connId: this.id, goodbye: true }, cause);
         return this.close(CloseCode.GOING_AWAY, 'goodbye');

@@ -20,6 +20,9 @@ async function createGroup(api: WebApi, name: string, deviceIds: string[]): Prom
   return res.body as GroupObject;
 }
 
+/** What a device did apart from drift re-seeks (`resync@T` starts and the stops they imply), to tell an interruption from a correction. */
+const played = (d: SimDevice) => d.truth.filter((x) => !x.transferId?.startsWith('resync@')).length;
+
 /** When each device last started sounding, on the true clock (its ground truth). */
 const lastStart = (d: SimDevice): number => {
   const start = d.truth.filter((a) => a.type === 'start').at(-1);
@@ -202,12 +205,12 @@ describe('membership while a group plays', () => {
     expect((await api.put('/v1/me/player', { device_ids: [group.id], play: true })).status).toBe(204);
     await a.waitFor(() => a.player.playing && b.player.playing, 3000, 'a and b playing');
     await sleep(300);
-    const before = [a.truth.length, b.truth.length];
+    const before = [played(a), played(b)];
 
     expect((await api.put(`/v1/me/player/groups/${group.id}`, { device_ids: [a.id, b.id, c.id] })).status).toBe(200);
     await c.waitFor(() => c.player.playing, 3000, 'c joined');
     await c.waitFor(() => c.cluster?.groups?.[0]?.playingIds.includes(c.id) ?? false, 3000, 'c counted as playing');
-    expect([a.truth.length, b.truth.length]).toEqual(before);
+    expect([played(a), played(b)]).toEqual(before);
     // It started on the scheduled switch, not by catching up on a cluster push.
     expect(c.truth.filter((x) => x.type === 'start').at(-1)).toHaveProperty('transferId');
     const probe = lastStart(c) + 20;
@@ -224,7 +227,7 @@ describe('membership while a group plays', () => {
     await playOver(api, phone.id);
     expect((await api.put('/v1/me/player', { device_ids: [group.id], play: true })).status).toBe(204);
     await a.waitFor(() => a.player.playing && b.player.playing && c.player.playing, 3000, 'all playing');
-    const startsBefore = [a, b].map((d) => d.truth.length);
+    const startsBefore = [a, b].map(played);
 
     expect((await api.put(`/v1/me/player/groups/${group.id}`, { device_ids: [a.id, b.id] })).status).toBe(200);
     await c.waitFor(() => !c.player.playing, 2000, 'removed member silent');
@@ -234,7 +237,7 @@ describe('membership while a group plays', () => {
     expect(b.player.playing).toBe(true);
     await a.waitFor(() => a.connected && a.player.playing, 5000, 'a back and playing');
     // b was never told to stop or restart.
-    expect(b.truth.length).toBe(startsBefore[1]);
+    expect(played(b)).toBe(startsBefore[1]);
   });
 });
 
@@ -249,13 +252,39 @@ describe('play here and in the other rooms too', () => {
     await playOver(api, a.id);
     await a.waitFor(() => a.player.playing, 3000, 'a playing');
     await sleep(200);
-    const before = a.truth.length;
+    const before = played(a);
     expect((await api.put('/v1/me/player', { device_ids: [group.id] })).status).toBe(204);
     await b.waitFor(() => b.player.playing && c.player.playing, 3000, 'b and c joined');
-    expect(a.truth.length).toBe(before);
+    expect(played(a)).toBe(before);
     const probe = Math.max(lastStart(b), lastStart(c)) + 20;
     expect(Math.abs(b.heardAt(probe)! - a.heardAt(probe)!)).toBeLessThan(30);
     expect(Math.abs(c.heardAt(probe)! - a.heardAt(probe)!)).toBeLessThan(30);
+  });
+});
+
+describe('drift correction', () => {
+  test('a member whose sound slipped off the group is re-seeked back onto it, and only that member', async () => {
+    await using hub = await startTestHub();
+    await using fleet = await startFleet(hub, 'nia', ['speaker', 'speaker'], (i) => ({ skewMs: [600, -900][i]! }));
+    const [a, b] = fleet.devices as [SimDevice, SimDevice];
+    await synced(fleet.devices);
+    const created = await a.command({ type: 'command.group.create', name: 'Pair', deviceIds: [a.id, b.id] });
+    const groupId = created.ok ? created.groupId! : '';
+    expect(await a.command({ type: 'command.play', deviceId: groupId, contextUri: 'demo:album:night-drive' })).toMatchObject({ ok: true });
+    await a.waitFor(() => a.cluster?.activeDeviceId === groupId && a.player.playing && b.player.playing, 3000, 'both playing');
+    // Two heartbeats of reports: a member that started off the line (its first clock estimate was
+    // off) is already put back on it.
+    await sleep(2500);
+    // b's sound slips 60 ms ahead (what clock drift does slowly), as its own player would.
+    b.player.start(b.player.track!, b.player.positionMs() + 60);
+    const slipped = b.truth.length;
+    const aBefore = a.truth.length;
+    // Reports ride on the clock pings (every heartbeat, 1 s here).
+    await b.waitFor(() => b.truth.length > slipped, 4000, 'b re-seeked');
+    expect(b.truth.at(-1)?.transferId).toMatch(/^resync@/);
+    const probe = lastStart(b) + 20;
+    expect(Math.abs(b.heardAt(probe)! - a.heardAt(probe)!)).toBeLessThan(15);
+    expect(a.truth.slice(aBefore)).toEqual([]);
   });
 });
 

@@ -13,6 +13,7 @@ export type SessionEvent =
   /** `atServerTime`: when the target says sound started (server time), if it says. */
   | { type: 'transfer.started'; deviceId: string; transferId: string; atServerTime?: number }
   | { type: 'transfer.failed'; deviceId: string; transferId: string; reason: string }
+  | { type: 'playback.report'; deviceId: string; positionMs: number; atServerTime: number }
   | TimerEvent;
 
 /**
@@ -21,7 +22,7 @@ export type SessionEvent =
  * round trips). The machine reads nothing else from outside, so `transition()` can run it.
  */
 export type MachineEvent = SessionEvent extends infer E
-  ? E extends { type: 'transfer.ready' }
+  ? E extends { type: 'transfer.ready' | 'playback.report' }
     ? E & { now: number; leads: Readonly<Record<string, number>> }
     : E & { now: number }
   : never;

@@ -258,4 +258,28 @@ describe('a transfer to a group', () => {
     expect(sent(fx, 'a', 'transfer.switch')).toEqual([]);
     expect(replies(fx)[0]).toMatchObject({ ok: false, code: 'DEVICE_OFFLINE' });
   });
+
+  test("a member's report past the drift threshold re-seeks that member alone at a scheduled T to p(T); one within it changes nothing", () => {
+    const { s, groupId, transferId } = preparingGroup();
+    let x = s;
+    for (const id of ['a', 'b', 'c']) [x] = step(x, ready(id, transferId, T0 + 10_050));
+    for (const id of ['a', 'b', 'c']) [x] = step(x, started(id, transferId, T0 + 10_500));
+    expect(x.context.activeDeviceId).toBe(groupId);
+    const line = x.context.position;
+    const now = T0 + 30_000;
+    const onLine = line.positionMs + (now - 10 - line.atServerTime);
+    const report = (deviceId: string, offBy: number): MachineEvent => ({ type: 'playback.report', deviceId, positionMs: onLine + offBy, atServerTime: now - 10, now, leads: LEADS });
+    const [, quiet] = step(x, report('b', 3));
+    expect(quiet.filter((e) => e.type === 'send')).toEqual([]);
+    const [after, fx] = step(x, report('b', 40));
+    const sends = fx.filter((e) => e.type === 'send');
+    expect(sends).toHaveLength(1);
+    const resync = sent(fx, 'b', 'playback.resync')[0]!;
+    expect(resync.atServerTime).toBe(now + LEADS.b);
+    expect(resync.positionMs).toBe(line.positionMs + (resync.atServerTime - line.atServerTime));
+    expect(after.context.position).toEqual(line);
+    // Not a member playing in the active group: ignored.
+    const [, phone] = step(x, report('phone', 40));
+    expect(phone.filter((e) => e.type === 'send')).toEqual([]);
+  });
 });

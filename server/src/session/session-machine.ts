@@ -1,6 +1,7 @@
 import { assertEvent, enqueueActions, setup } from 'xstate';
 import { applyCommand, movesPlayback, trackEnded } from './commands.ts';
 import { clearDeadline, type Effect, type SessionContext, type Step } from './context.ts';
+import { checkDrift } from './drift.ts';
 import type { MachineEvent } from './events.ts';
 import {
   beginJoin,
@@ -224,6 +225,8 @@ export function createSessionMachine(settings: SessionSettings) {
       'device.join': {
         actions: enqueueActions(({ context, event, enqueue }) => run(join(context, event, event.now, settings), enqueue)),
       },
+      // A group member's report of where its sound is (drift.ts).
+      'playback.report': { actions: enqueueActions(({ context, event, enqueue }) => run(checkDrift(context, event, settings), enqueue)) },
       // Also what a leave does mid-transfer when it is neither the target's nor the source's.
       'device.leave': { actions: 'leave' },
       'timer.grace': {

@@ -119,7 +119,7 @@ export class Session implements SessionPort {
     const now = this.opts.clock.now();
     // Commands are most of the traffic: built field by field, one shape, no spread of a union.
     if (event.type === 'command') return { type: 'command', command: event.command, replyTo: event.replyTo, origin: event.origin, now };
-    return event.type === 'transfer.ready' ? { ...event, now, leads: this.leads() } : { ...event, now };
+    return event.type === 'transfer.ready' || event.type === 'playback.report' ? { ...event, now, leads: this.leads() } : { ...event, now };
   }
 
   admits(deviceId: string, maxDevices: number): boolean {
