@@ -19,7 +19,7 @@ export function checkDrift(ctx: SessionContext, report: Report, settings: Sessio
   const track = ctx.queue.current;
   if (ctx.transfer || !group || !track || !isPlaying(ctx) || !group.playingIds.includes(report.deviceId)) return step;
   const errorMs = report.positionMs - currentPositionMs(ctx, report.atServerTime);
-  const traced = trace(step, { kind: 'clock', name: 'drift', deviceId: report.deviceId, payload: { errorMs, groupId: group.id } });
+  const traced = trace(step, { kind: 'clock', name: 'drift', deviceId: report.deviceId, payload: { driftMs: errorMs, groupId: group.id } });
   if (Math.abs(errorMs) <= DRIFT_THRESHOLD_MS) return traced;
   const at = report.now + Math.max(settings.minLeadMs, report.leads[report.deviceId] ?? 0);
   traced.effects.push({
