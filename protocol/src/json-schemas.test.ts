@@ -29,8 +29,8 @@ describe('exported JSON Schemas', () => {
 
   test('every hub message type has its own schema file', () => {
     const union = schemas.HubMessage as { oneOf?: unknown[]; anyOf?: unknown[] };
-    expect((union.oneOf ?? union.anyOf ?? []).length).toBe(10);
-    for (const type of ['hub.welcome', 'cluster.update', 'clock.ping', 'clock.sync', 'transfer.prepare', 'transfer.switch', 'transfer.abort', 'command.result', 'error', 'hub.reconnect']) {
+    expect((union.oneOf ?? union.anyOf ?? []).length).toBe(11);
+    for (const type of ['hub.welcome', 'cluster.update', 'clock.ping', 'clock.sync', 'transfer.prepare', 'transfer.switch', 'transfer.abort', 'command.result', 'error', 'hub.reconnect', 'playback.resync']) {
       expect(Object.keys(schemas)).toContain(type);
     }
   });
