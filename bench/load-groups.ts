@@ -40,7 +40,7 @@ export async function groups(wsUrl: string, secret: string, spec: GroupsSpec): P
   await Promise.all(
     Array.from({ length: spec.users }, async (_, u) => {
       const user = `groups-${u}`;
-      const token = signDeviceToken(secret, user);
+      const token = await signDeviceToken(secret, user);
       const kinds = ['phone', 'speaker', 'speaker', 'speaker', 'speaker'] as const;
       const devices = kinds.map(
         (kind, i) =>

@@ -18,7 +18,7 @@ describe('the official Spotify Web API TypeScript SDK', () => {
     await using fleet = await startFleet(hub, 'kim', ['phone', 'speaker', 'speaker']);
     const [phone, a, b] = fleet.devices as [SimDevice, SimDevice, SimDevice];
     await synced(fleet.devices);
-    const token = tokenFor(hub, 'kim');
+    const token = await tokenFor(hub, 'kim');
     // Creating the group is this hub's extension; the SDK then uses it as any device.
     const created = await webApi(hub, token).post('/v1/me/player/groups', { name: 'Kitchen + Den', device_ids: [a.id, b.id] });
     const groupId = (created.body as { id: string }).id;
