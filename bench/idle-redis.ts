@@ -87,13 +87,13 @@ async function measure(users: number): Promise<Record<string, unknown>> {
   const devices: LeanDevice[] = [];
   try {
     for (let i = 0; i < users; i += 200) {
-      const batch = Array.from({ length: Math.min(200, users - i) }, (_, j) => {
+      const batch = await Promise.all(Array.from({ length: Math.min(200, users - i) }, async (_, j) => {
         const n = i + j;
         const user = `idle-${n}`;
-        const token = signToken(SECRET, { userId: user, role: 'device' }, 3600);
+        const token = await signToken(SECRET, { userId: user, role: 'device' }, 3600);
         const { port } = hubs[n % hubs.length]!;
         return new LeanDevice({ url: `ws://127.0.0.1:${port}/v1/connect?access_token=${token}`, id: `speaker-${n}` });
-      });
+      }));
       await Promise.all(batch.map((d) => d.connect()));
       devices.push(...batch);
     }

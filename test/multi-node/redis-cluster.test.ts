@@ -181,7 +181,7 @@ describe('hub nodes on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     await synced([phone, speaker]);
     await phone.command({ type: 'command.play', deviceId: speaker.id, contextUri: 'demo:album:night-drive' });
     await speaker.waitFor(() => speaker.player.playing, 3000, 'playing');
-    const authorization = `Bearer ${hubs.token(user!)}`;
+    const authorization = `Bearer ${await hubs.token(user!)}`;
     const volume = (node: number, key: string, percent: number) =>
       fetch(`${hubs.nodes[node]!.url}/v1/me/player/volume?volume_percent=${percent}&device_id=${phone.id}`, { method: 'PUT', headers: { authorization, 'idempotency-key': key } });
 
