@@ -33,6 +33,12 @@ export const CloseCode = {
   UNAUTHORIZED: 4001,
   /** The token's role may not open this socket. */
   FORBIDDEN: 4003,
+  /**
+   * The socket kept breaking the protocol: too many invalid frames (bad JSON, unknown types,
+   * failed validation, binary, oversized, out of order) within a window. The hub's default; an
+   * operator may configure another (`INVALID_FRAME_CLOSE_CODE`).
+   */
+  INVALID_FRAMES: 4008,
   /** The device's protocol version is older than the hub supports. */
   CLIENT_TOO_OLD: 4010,
   /** The device's protocol version is newer than the hub supports. */

@@ -1,6 +1,9 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { configErrorMessage } from './config-errors.ts';
+import { DEFAULT_HUB_SETTINGS } from './hub-settings.ts';
+import { validTrustedProxies } from './http/client-address.ts';
+import { DEFAULT_UPGRADE_LIMITS } from './http/upgrade-limits.ts';
 import { DEFAULT_RATE_LIMIT } from './limits/rate-limit.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -68,6 +71,20 @@ export const ConfigSchema = z.object({
   USER_COMMAND_RATE: int(1, 1_000_000).default(20),
   USER_COMMAND_BURST: int(1, 1_000_000).default(60),
   MAX_CONNECTIONS_PER_ADDRESS: int(1, 10_000_000).default(512),
+  /** New sockets per second (and burst) from one client address, and for one user; over them the upgrade gets HTTP 429. */
+  UPGRADE_RATE_PER_ADDRESS: int(1, 1_000_000).default(DEFAULT_UPGRADE_LIMITS.perAddress.ratePerSec),
+  UPGRADE_BURST_PER_ADDRESS: int(1, 1_000_000).default(DEFAULT_UPGRADE_LIMITS.perAddress.burst),
+  UPGRADE_RATE_PER_USER: int(1, 1_000_000).default(DEFAULT_UPGRADE_LIMITS.perUser.ratePerSec),
+  UPGRADE_BURST_PER_USER: int(1, 1_000_000).default(DEFAULT_UPGRADE_LIMITS.perUser.burst),
+  /** Balancers whose X-Forwarded-For names the client: comma-separated addresses and CIDR ranges. Empty: the header is ignored. */
+  TRUSTED_PROXIES: z.string().default('').refine(validTrustedProxies, 'comma-separated IP addresses or CIDR ranges, e.g. 10.0.0.0/8,::1'),
+  /** A device socket with this many invalid frames within the window is closed (frames before device.hello count double). */
+  INVALID_FRAME_LIMIT: int(2, 1_000_000).default(DEFAULT_HUB_SETTINGS.frameGuard.maxInvalidFrames),
+  INVALID_FRAME_WINDOW_MS: int(100, 3_600_000).default(DEFAULT_HUB_SETTINGS.frameGuard.windowMs),
+  /** The close code of such a socket (application range). */
+  INVALID_FRAME_CLOSE_CODE: int(4000, 4999).default(DEFAULT_HUB_SETTINGS.frameGuard.closeCode),
+  /** Device frames larger than this are refused unread (counted as invalid); MAX_PAYLOAD_BYTES still closes at its own limit. */
+  DEVICE_MAX_FRAME_BYTES: int(256, 16 * 1024 * 1024).default(DEFAULT_HUB_SETTINGS.frameGuard.maxFrameBytes),
   MAX_PAYLOAD_BYTES: int(1024, 16 * 1024 * 1024).default(64 * 1024),
   TRACE_MAX_EVENTS_PER_USER: int(10, 10_000_000).default(5000),
   TRACE_MAX_AGE_MS: int(1000, 30 * 86_400_000).default(3_600_000),

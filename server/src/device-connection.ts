@@ -7,6 +7,7 @@ import {
 } from '@handoff/protocol';
 import type { Principal } from './auth/token.ts';
 import { ClockSync } from './clock-sync.ts';
+import { FrameGuard, type Refusal } from './frame-guard.ts';
 import { TokenBucket } from './limits/token-bucket.ts';
 import type { Hub } from './hub.ts';
 import type { SessionPort } from './session/session-port.ts';
@@ -38,6 +39,7 @@ export class DeviceConnection implements DeviceLink {
 
   private readonly frames: TokenBucket;
   private refusedFrames = 0;
+  private readonly guard: FrameGuard;
 
   constructor(
     private readonly hub: Hub,
@@ -48,6 +50,7 @@ export class DeviceConnection implements DeviceLink {
     this.userId = principal.userId;
     this.lastHeardAt = hub.clock.now();
     this.frames = new TokenBucket(hub.settings.framesPerSec, hub.settings.frameBurst, this.lastHeardAt);
+    this.guard = new FrameGuard(hub.settings.frameGuard, hub.clock, (refusal) => this.reply(refusal));
     this.helloTimer = setTimeout(() => {
       if (!this.deviceId) this.close(CloseCode.HELLO_TIMEOUT, 'no device.hello in time');
     }, hub.settings.helloTimeoutMs);
@@ -60,10 +63,12 @@ export class DeviceConnection implements DeviceLink {
     if (this.silentSince !== null) this.heardAgain();
     if (!this.frames.take(this.lastHeardAt)) return this.flooding();
     this.refusedFrames = 0;
-    if (isBinary) return this.error('BAD_REQUEST', 'binary frames are not part of the protocol');
+    const refusal = this.guard.screen(data, isBinary);
+    if (refusal) return this.error(refusal.code, refusal.message);
     const text = typeof data === 'string' ? data : data.toString('utf8');
     if (this.helloPending) {
-      if (this.backlog.length >= 64) return this.close(CloseCode.RATE_LIMITED, 'too many frames before the welcome');
+      // One frame is held while the session opens; a client has no reason to send more before the welcome.
+      if (this.backlog.length >= 1) return this.error('NOT_READY', 'wait for hub.welcome: one frame is held before it, no more');
       this.backlog.push(text);
       return;
     }
@@ -239,8 +244,21 @@ export class DeviceConnection implements DeviceLink {
     this.send(JSON.stringify(message));
   }
 
+  /**
+   * Refuse a frame. Every refusal but the flood notice answers a frame that broke the protocol,
+   * so it counts against the socket (frame-guard.ts): answered, coalesced, or the socket closed.
+   */
   private error(code: ErrorCode, message: string, ref?: string, commandId?: string): void {
     this.hub.metrics.refused('device', code);
+    if (code !== 'RATE_LIMITED') {
+      const verdict = this.guard.strike({ code, message }, this.deviceId === null);
+      if (verdict === 'close') return this.close(this.hub.settings.frameGuard.closeCode, this.guard.closeReason());
+      if (verdict === 'quiet') return;
+    }
+    this.reply({ code, message }, ref, commandId);
+  }
+
+  private reply({ code, message }: Refusal, ref?: string, commandId?: string): void {
     this.session?.traceEvent('error', code, {
       ...(this.deviceId ? { deviceId: this.deviceId } : {}),
       ...(commandId !== undefined ? { correlationId: commandId } : {}),
@@ -268,6 +286,7 @@ export class DeviceConnection implements DeviceLink {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.helloTimer);
+    this.guard.stop();
     this.hub.forget(this);
     if (this.session && this.deviceId) {
       this.session.unlink(this.deviceId, this);

@@ -1,3 +1,5 @@
+import { CloseCode } from '@handoff/protocol';
+import type { FrameGuardSettings } from './frame-guard.ts';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from './session/settings.ts';
 
 /** Connection-level settings of the hub; every value can be set from config. */
@@ -21,6 +23,8 @@ export interface HubSettings {
   commandBurst: number;
   /** Open device sockets allowed from one source address. @default 512 */
   maxConnectionsPerAddress: number;
+  /** When a socket that keeps breaking the protocol is closed (frame-guard.ts). */
+  frameGuard: FrameGuardSettings;
 }
 
 export const DEFAULT_HUB_SETTINGS: HubSettings = {
@@ -35,4 +39,5 @@ export const DEFAULT_HUB_SETTINGS: HubSettings = {
   commandsPerSec: 20,
   commandBurst: 60,
   maxConnectionsPerAddress: 512,
+  frameGuard: { maxInvalidFrames: 20, windowMs: 10_000, closeCode: CloseCode.INVALID_FRAMES, maxFrameBytes: 16 * 1024 },
 };

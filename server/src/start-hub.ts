@@ -13,7 +13,9 @@ import type { Config } from './config.ts';
 import { fileURLToPath } from 'node:url';
 import { adminRoutes } from './http/admin-routes.ts';
 import { createApp } from './http/app.ts';
+import { ClientAddress } from './http/client-address.ts';
 import { infoRoute, whoamiRoute } from './http/info.ts';
+import { UpgradeLimits } from './http/upgrade-limits.ts';
 import { opsRoutes } from './http/ops-routes.ts';
 import { addPlayerRoutes } from './http/player-routes.ts';
 import { viewerFiles } from './http/viewer-files.ts';
@@ -115,6 +117,12 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
       commandsPerSec: config.USER_COMMAND_RATE,
       commandBurst: config.USER_COMMAND_BURST,
       maxConnectionsPerAddress: config.MAX_CONNECTIONS_PER_ADDRESS,
+      frameGuard: {
+        maxInvalidFrames: config.INVALID_FRAME_LIMIT,
+        windowMs: config.INVALID_FRAME_WINDOW_MS,
+        closeCode: config.INVALID_FRAME_CLOSE_CODE,
+        maxFrameBytes: config.DEVICE_MAX_FRAME_BYTES,
+      },
       session: {
         ...DEFAULT_HUB_SETTINGS.session,
         graceMs: config.GRACE_MS,
@@ -140,6 +148,14 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
     secret,
     devMode,
     maxPayloadBytes: config.MAX_PAYLOAD_BYTES,
+    clientAddress: new ClientAddress(config.TRUSTED_PROXIES),
+    upgradeLimits: new UpgradeLimits(
+      {
+        perAddress: { ratePerSec: config.UPGRADE_RATE_PER_ADDRESS, burst: config.UPGRADE_BURST_PER_ADDRESS },
+        perUser: { ratePerSec: config.UPGRADE_RATE_PER_USER, burst: config.UPGRADE_BURST_PER_USER },
+      },
+      clock,
+    ),
     routes: (router, auth) => {
       infoRoute(router, { devMode, nodeId: config.NODE_ID, ...(oidcViewer ? { oidc: oidcViewer } : {}) });
       whoamiRoute(router, { auth, limiter: apiLimiter, metrics: hub.metrics });

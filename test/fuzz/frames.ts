@@ -49,7 +49,7 @@ export function fuzzFrame(r: Random, ctx: { victimDevice: string }): Frame {
       };
     case 3: {
       const depth = 1000 + r.int(20_000);
-      return { category: 'deep-nesting', data: '['.repeat(depth) + ']'.repeat(depth), answers: ['UNKNOWN_TYPE', 'BAD_REQUEST', 1009] };
+      return { category: 'deep-nesting', data: '['.repeat(depth) + ']'.repeat(depth), answers: ['BAD_JSON', 'BAD_REQUEST', 1009] };
     }
     case 4:
       return { category: 'unknown-type', data: JSON.stringify({ type: r.pick(['device.selfdestruct', 'hub.welcome', 'error', '__proto__', 'constructor', '']), x: junkValue(r) }), answers: ['UNKNOWN_TYPE'] };

@@ -36,7 +36,8 @@ describe('bad input', () => {
   test.each([
     ['not JSON', '{"type":', ErrorCode.BAD_JSON],
     ['an unknown type', '{"type":"device.selfdestruct"}', ErrorCode.UNKNOWN_TYPE],
-    ['no type at all', '[1,2,3]', ErrorCode.UNKNOWN_TYPE],
+    ['an array, not an object (refused before parsing)', '[1,2,3]', ErrorCode.BAD_JSON],
+    ['no type at all', '{"x":1}', ErrorCode.UNKNOWN_TYPE],
     ['a command before hello', '{"type":"command.pause","commandId":"x"}', ErrorCode.NOT_READY],
     ['a hello with wrong field types', '{"type":"device.hello","protocolVersion":"one","device":{}}', ErrorCode.BAD_REQUEST],
   ])('%s before hello is answered with %s and the socket stays open', async (_what, frame, code) => {

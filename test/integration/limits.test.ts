@@ -15,6 +15,12 @@ async function open(hub: RunningHub, user: string) {
   return { ws, messages, closed };
 }
 
+async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  for (const start = Date.now(); !predicate(); await new Promise((r) => setTimeout(r, 10))) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out');
+  }
+}
+
 const hello = (id: string) =>
   JSON.stringify({
     type: 'device.hello',
@@ -29,6 +35,7 @@ describe('limits', () => {
     const [phone, speaker] = fleet.devices as [SimDevice, SimDevice];
     const flood = await open(hub, 'mallory');
     flood.ws.send(hello('m'));
+    await until(() => flood.messages.some((m) => m.type === 'hub.welcome'));
     for (let i = 0; i < 200; i++) flood.ws.send('{"type":"clock.pong","pingId":1,"t0":1,"t1":1,"t2":1}');
     expect(await flood.closed).toBe(4029);
     expect(flood.messages.filter((m) => m.code === 'RATE_LIMITED')).toHaveLength(1);

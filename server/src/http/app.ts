@@ -8,9 +8,11 @@ import { bearerToken, Role, signToken, type Principal } from '../auth/token.ts';
 import { toHubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
 import type { Log } from '../log.ts';
+import type { ClientAddress } from './client-address.ts';
 import { cors } from './cors.ts';
 import { apiError, BodyError, json, readJson } from './respond.ts';
 import { Router, type Handler, type RouteContext } from './router.ts';
+import { refuseUpgrade, type UpgradeLimits } from './upgrade-limits.ts';
 
 export interface AppOptions {
   hub: Hub;
@@ -22,6 +24,10 @@ export interface AppOptions {
   /** No secret configured: `POST /v1/dev/token` mints tokens for anyone. */
   devMode: boolean;
   maxPayloadBytes: number;
+  /** Who a request comes from (the peer, or the client a trusted proxy names). */
+  clientAddress: ClientAddress;
+  /** New sockets per second per client address and per user. */
+  upgradeLimits: UpgradeLimits;
   /** Extra routes (HTTP API, trace export, viewer files), added by later layers. */
   routes?: (router: Router, auth: (ctx: RouteContext) => Promise<Principal>) => void;
   /** Extra WebSocket endpoints (e.g. the trace socket). */
@@ -34,7 +40,7 @@ export interface AppOptions {
 export interface SocketRoute {
   path: string;
   roles: Role[];
-  attach(ws: WebSocket, principal: Principal, url: URL, req: IncomingMessage): void;
+  attach(ws: WebSocket, principal: Principal, url: URL, req: IncomingMessage, address: string): void;
 }
 
 const DevTokenRequest = z.object({ user: z.string().min(1).max(128).regex(/^[A-Za-z0-9._@-]+$/), role: Role.default('device') });
@@ -83,11 +89,15 @@ export function createApp(opts: AppOptions): Server {
   const sockets: SocketRoute[] = [
     // Viewer tokens may register a device too, as their own user: "play in this browser" from the
     // viewer. Admin tokens may not (4003): a token that reads every user's traces never sits in a device.
-    { path: '/v1/connect', roles: ['device', 'viewer'], attach: (ws, principal, _url, req) => attach(ws, hub.connectDevice(socketOf(ws, req.socket), principal, req.socket.remoteAddress ?? '?')) },
+    { path: '/v1/connect', roles: ['device', 'viewer'], attach: (ws, principal, _url, req, address) => attach(ws, hub.connectDevice(socketOf(ws, req.socket), principal, address)) },
     ...(opts.sockets ?? []),
   ];
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxPayloadBytes, clientTracking: false });
   server.on('upgrade', (req, socket: Duplex, head) => {
+    // Rate first, before the URL or the token is read: a storm from one address costs a map lookup each.
+    const address = opts.clientAddress.of(req);
+    const byAddress = opts.upgradeLimits.address(address);
+    if (!byAddress.ok) return refused(socket, byAddress.retryAfterMs, 'too many new connections from this address');
     const url = new URL(req.url ?? '/', 'http://hub');
     const route = sockets.find((s) => s.path === url.pathname);
     if (!route) {
@@ -101,11 +111,15 @@ export function createApp(opts: AppOptions): Server {
       .then((admitted) => {
         socket.off('error', early);
         if (socket.destroyed) return;
+        if ('principal' in admitted) {
+          const byUser = opts.upgradeLimits.user(admitted.principal.userId);
+          if (!byUser.ok) return refused(socket, byUser.retryAfterMs, 'too many new connections for this user');
+        }
         // Accept, then close with a code: browsers cannot read the status of a refused upgrade.
         wss.handleUpgrade(req, socket, head, (ws) => {
           if ('refusal' in admitted) return ws.close(admitted.refusal.code, admitted.refusal.reason);
           countSocket(hub, ws, route.path);
-          route.attach(ws, admitted.principal, url, req);
+          route.attach(ws, admitted.principal, url, req, address);
         });
       })
       // Never let one upgrade take the process down.
@@ -123,6 +137,10 @@ export function createApp(opts: AppOptions): Server {
     } catch (err) {
       return { refusal: { code: CloseCode.UNAUTHORIZED, reason: toHubError(err).message } };
     }
+  };
+  const refused = (socket: Duplex, retryAfterMs: number, message: string) => {
+    hub.metrics.refused('upgrade', 'RATE_LIMITED');
+    refuseUpgrade(socket, retryAfterMs, message);
   };
   return server;
 }

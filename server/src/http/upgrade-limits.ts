@@ -1,0 +1,50 @@
+import type { Duplex } from 'node:stream';
+import type { Clock } from '../clock.ts';
+import { RateLimiter, type RateDecision, type RateLimitSettings } from '../limits/rate-limit.ts';
+
+/** How fast new sockets may be opened. Every value can be set from config. */
+export interface UpgradeLimitSettings {
+  /** New sockets per second from one client address, and the burst. @default 20 / 100 */
+  perAddress: RateLimitSettings;
+  /** New sockets per second for one user (all their devices and viewers together), and the burst. @default 10 / 60 */
+  perUser: RateLimitSettings;
+}
+
+export const DEFAULT_UPGRADE_LIMITS: UpgradeLimitSettings = {
+  perAddress: { ratePerSec: 20, burst: 100 },
+  perUser: { ratePerSec: 10, burst: 60 },
+};
+
+/**
+ * Connection-rate limits at the upgrade, before any WebSocket work: the address is checked before
+ * the token is even read, the user right after it is verified. A refusal is a plain HTTP 429 with
+ * `Retry-After`, and the TCP socket is ended: no handshake, no socket object, no hub state.
+ * (The limit on sockets open at once per address is the hub's, `MAX_CONNECTIONS_PER_ADDRESS`.)
+ */
+export class UpgradeLimits {
+  private readonly perAddress: RateLimiter;
+  private readonly perUser: RateLimiter;
+
+  constructor(settings: UpgradeLimitSettings, clock: Clock) {
+    const now = () => clock.now();
+    this.perAddress = new RateLimiter(settings.perAddress, now);
+    this.perUser = new RateLimiter(settings.perUser, now);
+  }
+
+  address(address: string): RateDecision {
+    return this.perAddress.take(address);
+  }
+
+  user(userId: string): RateDecision {
+    return this.perUser.take(userId);
+  }
+}
+
+/** Answer an upgrade with 429 and `Retry-After` (whole seconds, at least 1), in the Web API's error shape, and end the socket. */
+export function refuseUpgrade(socket: Duplex, retryAfterMs: number, message: string): void {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  const body = JSON.stringify({ error: { status: 429, message: `${message}: retry in ${seconds} s` } });
+  socket.end(
+    `HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${seconds}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
