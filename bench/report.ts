@@ -1,3 +1,4 @@
+import type { AbusePhase } from './abuse.ts';
 import type { ConnectionsResult } from './scenarios.ts';
 import { table } from './table.ts';
 
@@ -25,6 +26,7 @@ interface Results {
   handoff: { count: number; p50Ms: number; p99Ms: number; gapP99Ms: number; overlapP99Ms: number; positionErrorP99Ms: number };
   groups?: { count: number; startSkewP99Ms: number; joinErrorP99Ms: number; driftErrorP99Ms: number | null; failed: number };
   connections: ConnectionsResult | null;
+  abuse: { baseline: AbusePhase; attacks: Record<string, AbusePhase & { transferP99Ratio: number; commandP99Ratio: number }> } | null;
   traceOverheadRatio: number;
   viewerCmdsPerSec: number;
   throughputRatioPerCpu: number;
@@ -122,6 +124,22 @@ export function report(r: Results): string {
         ] as Array<Array<string | number>>)
       : []),
   ];
+  const a = r.abuse;
+  if (a) {
+    const figures = (p: AbusePhase) => `${fmt(p.transferP50Ms)} / ${fmt(p.transferP99Ms)}  ${fmt(p.commandP50Ms)} / ${fmt(p.commandP99Ms)}`;
+    rows.push(['abuse, victim transfer p50/p99  command p50/p99 (ms)', '', '', '']);
+    rows.push([`  no attack (${a.baseline.transfers} + ${a.baseline.commands} ops, hub cpu ${fmt(a.baseline.hubCpu)})`, figures(a.baseline), 'baseline', a.baseline.failed ? `${a.baseline.failed} FAILED` : '']);
+    for (const [kind, p] of Object.entries(a.attacks)) {
+      const worst = Math.max(p.transferP99Ratio, p.commandP99Ratio);
+      rows.push([`  ${kind} (${p.transfers} + ${p.commands} ops, hub cpu ${fmt(p.hubCpu)})`, figures(p), 'p99 <= 1.5x', p.failed ? `${p.failed} FAILED` : verdict(atMost(worst, 1.5))]);
+      rows.push([`    p99 ratios transfer / command`, `${fmt(p.transferP99Ratio)} / ${fmt(p.commandP99Ratio)}`, '', '']);
+      const at = p.attack;
+      if (at) {
+        const closed = Object.entries(at.closedByHub).map(([code, n]) => `${n}x${code}`).join(' ') || 'none';
+        rows.push([`    attack: sockets, closed by hub, 429s, frames`, `${at.sockets}, ${closed}, ${at.refused429}, ${at.frames}`, '', '']);
+      }
+    }
+  }
   const head = `handoff hub benchmark: median of ${r.runs} run(s); node ${r.env.node}, ${r.env.cpus} cpus, ${r.env.pinned ? 'hub on core 0, load on core 1' : 'not pinned'}, load average ${r.env.loadAvg1m}, ${r.env.date}`;
   return [head, '', table(['figure', 'value', 'target', ''], rows), ...r.notes.map((n) => `note: ${n}`)].join('\n');
 }

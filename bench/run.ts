@@ -3,6 +3,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { abuseScenario, type AbuseResult, type AbuseSizes } from './abuse.ts';
 import { pinned, progress, stopAll } from './proc.ts';
 import {
   connectionsScenario,
@@ -27,7 +28,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--connections N] [-
   --runs N           runs of every scenario; medians are reported (default 3)
   --connections N    devices in the big fleet run (default 2000, quick 400; 100000 on request)
   --transfers-per-sec R, --fleet-duration S   the fleet run's load (default 100/s for 10 s; 1000/s at 100k)
-  --only a,b         run only these scenarios: echo, fanout, hub, viewers, snapcast, handoff, groups, connections
+  --only a,b         run only these scenarios: echo, fanout, hub, viewers, snapcast, handoff, groups, connections, abuse
+  --abuse-phase S    seconds the abuse scenario measures each phase (default 20, quick 5)
   --cpu-prof DIR     write a CPU profile of every hub process into DIR
   --json             print the results object as the last stdout line`;
 
@@ -40,6 +42,7 @@ const { values } = parseArgs({
     connections: { type: 'string' },
     'transfers-per-sec': { type: 'string' },
     'fleet-duration': { type: 'string' },
+    'abuse-phase': { type: 'string' },
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -66,7 +69,7 @@ const connections = positive(values.connections, 'connections', smoke ? 40 : qui
 const big = connections >= 20_000;
 const fleetRate = positive(values['transfers-per-sec'], 'transfers-per-sec', big ? 1000 : smoke ? 5 : quick ? 20 : 100);
 const fleetDuration = positive(values['fleet-duration'], 'fleet-duration', big ? 30 : smoke ? 2 : quick ? 4 : 10);
-const ALL = ['echo', 'fanout', 'hub', 'viewers', 'snapcast', 'handoff', 'groups', 'connections'] as const;
+const ALL = ['echo', 'fanout', 'hub', 'viewers', 'snapcast', 'handoff', 'groups', 'connections', 'abuse'] as const;
 const only = new Set(values.only ? values.only.split(',') : ALL);
 for (const s of only)
   if (!(ALL as readonly string[]).includes(s)) {
@@ -94,6 +97,14 @@ const sizes: Sizes = smoke
         handoff: { users: 3, transfersPerUser: 12, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
         groups: { users: 3, rounds: 10, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
       };
+const abuseSizes: AbuseSizes = {
+  phaseMs: positive(values['abuse-phase'], 'abuse-phase', smoke ? 1 : quick ? 5 : 20) * 1000,
+  rampMs: smoke ? 300 : 1000,
+  settleMs: smoke ? 300 : 2000,
+  victimIntervalMs: 20,
+  parallel: smoke ? 2 : 8,
+  framesPerSocket: smoke ? 40 : 400,
+};
 const opts: ServerOptions = values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {};
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -216,6 +227,17 @@ if (only.has('connections')) {
   }
 }
 
+let abuse: AbuseResult | undefined;
+if (only.has('abuse')) {
+  progress(`[${elapsed()}] abuse: one user's flood against another user's latency (${abuseSizes.phaseMs / 1000} s per phase)`);
+  try {
+    abuse = await abuseScenario(abuseSizes, opts);
+  } catch (err) {
+    notes.push(`abuse failed: ${(err as Error).message.split('\n')[0]}`);
+    progress(`  failed: ${(err as Error).message}`);
+  }
+}
+
 const med = (pick: (r: Run) => number | undefined) => round(median(all.map(pick).filter((v): v is number => v !== undefined)));
 /**
  * A ratio is taken within each run (its scenarios ran minutes apart at most, not a run apart), then
@@ -293,6 +315,7 @@ const results = {
     failed: groupRuns.reduce((a, g) => a + g.failed, 0),
   },
   connections: conn ? { ...conn, hubRssPerConnKB: round(conn.hubRssPerConnKB), transferP99Ms: round(conn.transferP99Ms) } : null,
+  abuse: abuse ? abuseSummary(abuse) : null,
   traceOverheadRatio: ratio((r) => r.viewerTput, (r) => r.hubTput),
   viewerCmdsPerSec,
   echoMsgsPerCpuSec,
@@ -315,7 +338,7 @@ const results = {
     : {},
   runs,
   perRun: all,
-  sizes: { ...sizes, connections, fleetTransfersPerSec: fleetRate, fleetDurationS: fleetDuration },
+  sizes: { ...sizes, abuse: abuseSizes, connections, fleetTransfersPerSec: fleetRate, fleetDurationS: fleetDuration },
   env: {
     node: process.version,
     cpus: cpus().length,
@@ -334,3 +357,14 @@ writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
 process.stdout.write(report(results) + '\n');
 if (values.json) process.stdout.write(`${JSON.stringify(results)}\n`);
 process.exit(0);
+
+/** Each attack's victim p99s as ratios of the baseline's, beside the raw figures. */
+function abuseSummary(a: AbuseResult) {
+  const attacks = Object.fromEntries(
+    Object.entries(a.attacks).map(([kind, p]) => [
+      kind,
+      { ...p, transferP99Ratio: round(p.transferP99Ms / a.baseline.transferP99Ms), commandP99Ratio: round(p.commandP99Ms / a.baseline.commandP99Ms) },
+    ]),
+  );
+  return { baseline: a.baseline, attacks };
+}

@@ -176,7 +176,7 @@ export class DeviceConnection implements DeviceLink {
    */
   private flooding(): void {
     if (++this.refusedFrames === 1) this.error('RATE_LIMITED', `more than ${this.hub.settings.framesPerSec} frames a second: frame dropped`);
-    if (this.refusedFrames > this.hub.settings.frameBurst) this.close(CloseCode.RATE_LIMITED, 'flooding');
+    if (this.refusedFrames > this.hub.settings.frameBurst) this.close(CloseCode.RATE_LIMITED, 'flooding', true);
   }
 
   /**
@@ -252,7 +252,7 @@ export class DeviceConnection implements DeviceLink {
     this.hub.metrics.refused('device', code);
     if (code !== 'RATE_LIMITED') {
       const verdict = this.guard.strike({ code, message }, this.deviceId === null);
-      if (verdict === 'close') return this.close(this.hub.settings.frameGuard.closeCode, this.guard.closeReason());
+      if (verdict === 'close') return this.close(this.hub.settings.frameGuard.closeCode, this.guard.closeReason(), true);
       if (verdict === 'quiet') return;
     }
     this.reply({ code, message }, ref, commandId);
@@ -273,11 +273,11 @@ export class DeviceConnection implements DeviceLink {
     if (this.session && this.deviceId) this.session.traceEvent('presence', 'heard-again', { deviceId: this.deviceId, payload: { silentMs } });
   }
 
-  close(code: number, reason: string): void {
+  close(code: number, reason: string, hostile = false): void {
     if (this.closed) return;
     this.closedBy = { code, reason };
     this.hub.metrics.deviceClosed(code);
-    this.socket.close(code, reason);
+    this.socket.close(code, reason, hostile);
     this.onClosed();
   }
 

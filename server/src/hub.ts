@@ -77,7 +77,7 @@ export class Hub {
     const open = (this.perAddress.get(address) ?? 0) + 1;
     this.perAddress.set(address, open);
     if (open > this.settings.maxConnectionsPerAddress) {
-      conn.close(CloseCode.RATE_LIMITED, `more than ${this.settings.maxConnectionsPerAddress} connections from one address`);
+      conn.close(CloseCode.RATE_LIMITED, `more than ${this.settings.maxConnectionsPerAddress} connections from one address`, true);
     }
     return conn;
   }

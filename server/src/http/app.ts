@@ -166,11 +166,26 @@ function socketOf(ws: WebSocket, raw: Duplex) {
       }
       ws.send(text);
     },
-    close: (code: number, reason: string) => ws.close(code, reason),
+    close: (code: number, reason: string, hostile?: boolean) => (hostile ? hangUp(ws, raw, code, reason) : ws.close(code, reason)),
     get bufferedAmount() {
       return ws.bufferedAmount;
     },
   };
+}
+
+/** How long a socket the hub closed stays open for its close frame to reach the peer. */
+const HANG_UP_LINGER_MS = 1000;
+
+/**
+ * The hub cuts off a hostile device socket: the close frame goes out, and nothing more is read. A
+ * peer cut off for sending garbage or flooding has usually sent far more already; reading it (the
+ * framing layer copies and unmasks every byte) would spend the hub on the attacker after all. The
+ * socket is destroyed once the close frame had time to arrive, without waiting for an answer.
+ */
+function hangUp(ws: WebSocket, raw: Duplex, code: number, reason: string): void {
+  ws.close(code, reason);
+  raw.pause();
+  setTimeout(() => ws.terminate(), HANG_UP_LINGER_MS).unref();
 }
 
 /**

@@ -1,0 +1,35 @@
+import { createInterface } from 'node:readline';
+import { commandFlood, connectionStorm, garbageChurn, type Attack } from '@handoff/device-sim';
+import { deviceUrl } from './connect.ts';
+
+/**
+ * One attack of the abuse scenario, as its own process (on the load core, beside the victim):
+ * starts it, says so on stdout, and on `stop` (or when the runner goes away) prints what the hub
+ * did to it as one JSON line.
+ */
+export interface AttackerSpec {
+  kind: 'garbage' | 'storm' | 'flood';
+  url: string;
+  secret: string;
+  /** Loopback source address of every attack socket (not the victim's). */
+  localAddress: string;
+  parallel: number;
+  framesPerSocket: number;
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as AttackerSpec;
+// One attacker user per attack: the devices one attack left registered never limit the next one.
+const user = `mallory-${spec.kind}`;
+const url = deviceUrl(spec.url, spec.secret, user);
+const base = { url, localAddress: spec.localAddress, parallel: spec.parallel };
+const attack: Attack =
+  spec.kind === 'garbage'
+    ? garbageChurn({ ...base, framesPerSocket: spec.framesPerSocket })
+    : spec.kind === 'storm'
+      ? connectionStorm(base)
+      : commandFlood({ ...base, user });
+process.stdout.write(`${JSON.stringify({ started: true })}\n`);
+for await (const line of createInterface({ input: process.stdin })) if (line.trim() === 'stop') break;
+const report = await attack.stop();
+process.stdout.write(`${JSON.stringify(report)}\n`);
+process.exit(0);

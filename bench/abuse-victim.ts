@@ -1,0 +1,99 @@
+import { createInterface } from 'node:readline';
+import { LeanDevice } from '@handoff/device-sim';
+import { deviceUrl } from './connect.ts';
+import { percentile } from './stats.ts';
+
+/**
+ * The victim of the abuse scenario, as its own process: one user with three devices that
+ * transfers playback and changes the volume, one operation after another, for as long as the
+ * process runs. Every result is timed and filed under the phase the runner names on stdin
+ * (`{"phase":"garbage"}`, `{"phase":null}` between phases); `{"end":true}` prints every phase's
+ * figures as one JSON line.
+ */
+export interface VictimSpec {
+  url: string;
+  secret: string;
+  /** Pause between operations (the user's command budget must not be what limits it). */
+  intervalMs: number;
+}
+
+export interface PhaseFigures {
+  transfers: number;
+  transferP50Ms: number;
+  transferP99Ms: number;
+  commands: number;
+  commandP50Ms: number;
+  commandP99Ms: number;
+  /** Operations that failed (refused or unanswered), with their codes. */
+  failed: number;
+  failures: Record<string, number>;
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as VictimSpec;
+const user = 'victim';
+const url = deviceUrl(spec.url, spec.secret, user);
+const devices = ['phone', 'speaker', 'tv'].map((kind) => new LeanDevice({ url, id: `${user}-${kind}`, trackCluster: true }));
+for (const d of devices) await d.connect();
+let ids = 0;
+const command = (d: LeanDevice, c: Record<string, unknown> & { type: string }) => d.command({ ...c, commandId: `${d.id}-${++ids}` }, 20_000);
+const first = devices[0]!;
+const played = await command(first, { type: 'command.play', deviceId: first.id, contextUri: 'demo:playlist:everything' });
+if (!played.ok) throw new Error(`victim could not start playback: ${played.code}`);
+
+interface Bucket {
+  transfer: number[];
+  command: number[];
+  failures: Record<string, number>;
+}
+const buckets = new Map<string, Bucket>();
+let phase: string | null = null;
+let stopped = false;
+
+const loop = (async () => {
+  for (let i = 0; !stopped; i++) {
+    const active = devices.find((d) => d.id === first.activeDeviceId) ?? first;
+    const controller = devices[i % devices.length]!;
+    const transfer = i % 3 === 0;
+    const target = devices[(devices.indexOf(active) + 1) % devices.length]!;
+    const label: string | null = phase;
+    const t0 = performance.now();
+    const result = await command(
+      controller,
+      transfer ? { type: 'command.transfer', deviceId: target.id, play: true } : { type: 'command.volume', volumePercent: 20 + (i % 60), deviceId: active.id },
+    ).catch((err: Error) => ({ ok: false as const, code: err.message.startsWith('no result') ? 'NO_RESULT' : err.message }));
+    const ms = performance.now() - t0;
+    if (label !== null && label === phase) {
+      let b = buckets.get(label);
+      if (!b) buckets.set(label, (b = { transfer: [], command: [], failures: {} }));
+      if (result.ok) (transfer ? b.transfer : b.command).push(ms);
+      else b.failures[result.code] = (b.failures[result.code] ?? 0) + 1;
+    }
+    await new Promise((r) => setTimeout(r, spec.intervalMs));
+  }
+})();
+
+process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+for await (const line of createInterface({ input: process.stdin })) {
+  const m = JSON.parse(line) as { phase?: string | null; end?: boolean };
+  if (m.phase !== undefined) phase = m.phase;
+  if (m.end) break;
+}
+stopped = true;
+await loop;
+const figures: Record<string, PhaseFigures> = {};
+for (const [name, b] of buckets) {
+  const failed = Object.values(b.failures).reduce((a, n) => a + n, 0);
+  figures[name] = {
+    transfers: b.transfer.length,
+    transferP50Ms: percentile(b.transfer, 50),
+    transferP99Ms: percentile(b.transfer, 99),
+    commands: b.command.length,
+    commandP50Ms: percentile(b.command, 50),
+    commandP99Ms: percentile(b.command, 99),
+    failed,
+    failures: b.failures,
+  };
+}
+for (const d of devices) d.close();
+process.stdout.write(`${JSON.stringify({ phases: figures })}\n`);
+process.exit(0);
