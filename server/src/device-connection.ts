@@ -7,6 +7,7 @@ import {
 } from '@handoff/protocol';
 import type { Principal } from './auth/token.ts';
 import { ClockSync } from './clock-sync.ts';
+import { toHubError } from './errors.ts';
 import { FrameGuard, type Refusal } from './frame-guard.ts';
 import { TokenBucket } from './limits/token-bucket.ts';
 import type { Hub } from './hub.ts';
@@ -40,6 +41,8 @@ export class DeviceConnection implements DeviceLink {
   private readonly frames: TokenBucket;
   private refusedFrames = 0;
   private readonly guard: FrameGuard;
+  /** Frames waiting for a later turn: this user had used up the current one (limits/turn-budget.ts). */
+  private readonly deferred: Array<{ data: string | Buffer; isBinary: boolean }> = [];
 
   constructor(
     private readonly hub: Hub,
@@ -63,6 +66,33 @@ export class DeviceConnection implements DeviceLink {
     if (this.silentSince !== null) this.heardAgain();
     if (!this.frames.take(this.lastHeardAt)) return this.flooding();
     this.refusedFrames = 0;
+    if (this.deferred.length > 0 || !this.hub.turns.take(this.userId)) return this.defer(data, isBinary);
+    this.accept(data, isBinary);
+  }
+
+  private defer(data: string | Buffer, isBinary: boolean): void {
+    this.deferred.push({ data, isBinary });
+    if (this.deferred.length > 1) return;
+    this.socket.pause?.();
+    this.hub.turns.later(() => this.drain());
+  }
+
+  private drain(): void {
+    while (!this.closed && this.deferred.length > 0 && this.hub.turns.take(this.userId)) {
+      const { data, isBinary } = this.deferred.shift()!;
+      try {
+        this.accept(data, isBinary);
+      } catch (err) {
+        // Outside the socket's own handler here: the same rule, one frame never takes the process down.
+        this.close(CloseCode.INTERNAL, toHubError(err).message);
+      }
+    }
+    if (this.closed) return;
+    if (this.deferred.length > 0) this.hub.turns.later(() => this.drain());
+    else this.socket.resume?.();
+  }
+
+  private accept(data: string | Buffer, isBinary: boolean): void {
     const refusal = this.guard.screen(data, isBinary);
     if (refusal) return this.error(refusal.code, refusal.message);
     const text = typeof data === 'string' ? data : data.toString('utf8');

@@ -23,6 +23,8 @@ export interface HubSettings {
   commandBurst: number;
   /** Open device sockets allowed from one source address. @default 512 */
   maxConnectionsPerAddress: number;
+  /** Frames of one user handled per turn of the event loop; the rest wait for the next turn. @default 64 */
+  framesPerUserPerTurn: number;
   /** When a socket that keeps breaking the protocol is closed (frame-guard.ts). */
   frameGuard: FrameGuardSettings;
 }
@@ -39,5 +41,6 @@ export const DEFAULT_HUB_SETTINGS: HubSettings = {
   commandsPerSec: 20,
   commandBurst: 60,
   maxConnectionsPerAddress: 512,
+  framesPerUserPerTurn: 64,
   frameGuard: { maxInvalidFrames: 20, windowMs: 10_000, closeCode: CloseCode.INVALID_FRAMES, maxFrameBytes: 16 * 1024 },
 };

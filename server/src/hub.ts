@@ -7,6 +7,7 @@ import { HubError, mayHaveCommitted } from './errors.ts';
 import { HeartbeatWheel } from './heartbeat-wheel.ts';
 import type { HubSettings } from './hub-settings.ts';
 import { RateLimiter, type RateDecision } from './limits/rate-limit.ts';
+import { TurnBudget } from './limits/turn-budget.ts';
 import type { Log } from './log.ts';
 import { noopMetrics, type Metrics } from './metrics/metrics.ts';
 import { sessionMetrics } from './metrics/session-metrics.ts';
@@ -43,6 +44,8 @@ export class Hub {
   readonly metrics: Metrics;
   /** Many nodes: who runs which session (null on one node). */
   readonly placement: Placement | null;
+  /** Each user's share of one event-loop turn (device frames). */
+  readonly turns: TurnBudget;
   private readonly store: Store;
   private drainReason: string | null = null;
   private readonly sessions = new Map<string, Session>();
@@ -65,6 +68,7 @@ export class Hub {
     this.metrics = opts.metrics ?? noopMetrics;
     this.commandLimiter = new RateLimiter({ ratePerSec: this.settings.commandsPerSec, burst: this.settings.commandBurst }, () => this.clock.now());
     this.machine = createSessionMachine(this.settings.session);
+    this.turns = new TurnBudget(this.settings.framesPerUserPerTurn);
     this.heartbeats = new HeartbeatWheel(this.settings.heartbeatMs, (conn) => this.heartbeat(conn));
     this.placement = opts.placement?.(this) ?? null;
   }

@@ -6,6 +6,9 @@ export interface HubSocket {
    * it sent is read; an honest peer's close handshake is left to run its course.
    */
   close(code: number, reason: string, hostile?: boolean): void;
+  /** Stop and resume reading frames (optional: in-memory sockets have nothing to hold back). */
+  pause?(): void;
+  resume?(): void;
   /** Bytes queued but not yet written to the network. */
   readonly bufferedAmount: number;
 }

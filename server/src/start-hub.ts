@@ -117,6 +117,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
       commandsPerSec: config.USER_COMMAND_RATE,
       commandBurst: config.USER_COMMAND_BURST,
       maxConnectionsPerAddress: config.MAX_CONNECTIONS_PER_ADDRESS,
+      framesPerUserPerTurn: config.USER_FRAMES_PER_TURN,
       frameGuard: {
         maxInvalidFrames: config.INVALID_FRAME_LIMIT,
         windowMs: config.INVALID_FRAME_WINDOW_MS,

@@ -66,6 +66,13 @@ describe('npm run bench (smoke)', () => {
       // CPU-seconds per side for each phase, so the side that limits is shown.
       const phase = { wallS: expect.any(Number), hubsCpuS: expect.any(Number), fleetCpuS: expect.any(Number) };
       expect((results.connections as { phases: unknown }).phases).toEqual({ connect: phase, transfers: phase, close: phase });
+      // The abuse scenario: the victim measured in every phase, every attack with what the hub did to it.
+      const abuse = results.abuse as { baseline: { transfers: number; commands: number }; attacks: Record<string, Record<string, unknown>> };
+      expect(abuse.baseline.transfers + abuse.baseline.commands).toBeGreaterThan(0);
+      expect(Object.keys(abuse.attacks).sort()).toEqual(['flood', 'garbage', 'storm']);
+      for (const phase of Object.values(abuse.attacks)) {
+        expect(phase).toEqual(expect.objectContaining({ commandP99Ratio: expect.any(Number), hubCpu: expect.any(Number), attack: expect.objectContaining({ closedByHub: expect.any(Object), refused429: expect.any(Number) }) }));
+      }
       expect(results.env).toEqual(expect.objectContaining({ node: process.version, cpus: expect.any(Number), date: expect.any(String) }));
       const peers = results.peers as { snapcast?: Record<string, number> };
       if (peers.snapcast)

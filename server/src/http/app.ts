@@ -166,6 +166,8 @@ function socketOf(ws: WebSocket, raw: Duplex) {
       }
       ws.send(text);
     },
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
     close: (code: number, reason: string, hostile?: boolean) => (hostile ? hangUp(ws, raw, code, reason) : ws.close(code, reason)),
     get bufferedAmount() {
       return ws.bufferedAmount;
