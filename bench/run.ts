@@ -98,9 +98,9 @@ const sizes: Sizes = smoke
         groups: { users: 3, rounds: 10, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
       };
 const abuseSizes: AbuseSizes = {
-  phaseMs: positive(values['abuse-phase'], 'abuse-phase', smoke ? 1 : quick ? 5 : 20) * 1000,
-  rampMs: smoke ? 300 : 1000,
-  settleMs: smoke ? 300 : 2000,
+  phaseMs: smoke ? 500 : positive(values['abuse-phase'], 'abuse-phase', quick ? 5 : 20) * 1000,
+  rampMs: smoke ? 200 : 1000,
+  settleMs: smoke ? 200 : 2000,
   victimIntervalMs: 20,
   parallel: smoke ? 2 : 8,
   framesPerSocket: smoke ? 40 : 400,

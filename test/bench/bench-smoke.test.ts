@@ -17,7 +17,7 @@ describe('npm run bench (smoke)', () => {
       const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--json', '--out', out], {
         cwd: root,
         encoding: 'utf8',
-        timeout: 150_000,
+        timeout: 200_000,
       });
       expect(run.status, run.stderr.slice(-2000)).toBe(0);
       const lines = run.stdout.trim().split('\n');
@@ -89,5 +89,5 @@ describe('npm run bench (smoke)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 220_000);
 });
