@@ -25,6 +25,9 @@ export type AttackKind = AttackerSpec['kind'];
 export interface AbusePhase extends PhaseFigures {
   /** Share of core 0 the hub used while the phase was measured. */
   hubCpu: number;
+  /** How late the hub's event loop ran (p99, worst) while the phase was measured: the delay the hub itself added. */
+  hubLagP99Ms: number;
+  hubLagMaxMs: number;
   /** What the hub did to the attack (absent in the baseline). */
   attack?: AttackReport;
 }
@@ -59,18 +62,25 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
     victim = start('./abuse-victim.ts', [JSON.stringify(victimSpec)], { core: CORES.load });
     await victim.next(60_000);
     const tell = (m: object) => victim!.child.stdin!.write(`${JSON.stringify(m)}\n`);
-    const measure = async (name: string): Promise<number> => {
+    const hubLag = async () => {
+      hub.proc.child.stdin!.write('lag\n');
+      return hub.proc.next<{ lagP99Ms: number; lagMaxMs: number }>(30_000);
+    };
+    const measure = async (name: string): Promise<{ hubCpu: number; hubLagP99Ms: number; hubLagMaxMs: number }> => {
+      await hubLag();
       const cpu0 = cpuSeconds(hub.proc.pid);
       const t0 = performance.now();
       tell({ phase: name });
       await sleep(sizes.phaseMs);
       tell({ phase: null });
-      return (cpuSeconds(hub.proc.pid) - cpu0) / ((performance.now() - t0) / 1000);
+      const hubCpu = (cpuSeconds(hub.proc.pid) - cpu0) / ((performance.now() - t0) / 1000);
+      const { lagP99Ms, lagMaxMs } = await hubLag();
+      return { hubCpu, hubLagP99Ms: lagP99Ms, hubLagMaxMs: lagMaxMs };
     };
 
     await sleep(sizes.settleMs);
     progress('  abuse: baseline (no attack)');
-    const cpu: Record<string, number> = { baseline: await measure('baseline') };
+    const hubSide: Record<string, { hubCpu: number; hubLagP99Ms: number; hubLagMaxMs: number }> = { baseline: await measure('baseline') };
     const reports: Partial<Record<AttackKind, AttackReport>> = {};
     for (const { kind, what } of ATTACKS) {
       progress(`  abuse: ${what}`);
@@ -79,7 +89,7 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
       try {
         await attacker.next(30_000);
         await sleep(sizes.rampMs);
-        cpu[kind] = await measure(kind);
+        hubSide[kind] = await measure(kind);
         attacker.child.stdin!.write('stop\n');
         reports[kind] = await attacker.next<AttackReport>(60_000);
       } finally {
@@ -92,7 +102,7 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
     const phase = (name: string, attack?: AttackReport): AbusePhase => {
       const figures = phases[name];
       if (!figures) throw new Error(`the victim measured nothing in phase ${name}`);
-      return { ...figures, hubCpu: cpu[name] ?? NaN, ...(attack ? { attack } : {}) };
+      return { ...figures, ...(hubSide[name] ?? { hubCpu: NaN, hubLagP99Ms: NaN, hubLagMaxMs: NaN }), ...(attack ? { attack } : {}) };
     };
     const attacks: Partial<Record<AttackKind, AbusePhase>> = {};
     for (const { kind } of ATTACKS) attacks[kind] = phase(kind, reports[kind]);

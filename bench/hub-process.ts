@@ -1,3 +1,5 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { parseConfig, silentLog, startHub } from '@handoff/server';
 
 /**
@@ -12,5 +14,13 @@ process.once('SIGTERM', () => {
   setTimeout(() => process.exit(0), 3000).unref();
 });
 
+// On `lag` (a line on stdin): how late the event loop ran since the last ask, as one JSON line.
+const lag = monitorEventLoopDelay({ resolution: 1 });
+lag.enable();
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim() !== 'lag') return;
+  process.stdout.write(`${JSON.stringify({ lagP99Ms: lag.percentile(99) / 1e6, lagMaxMs: lag.max / 1e6 })}\n`);
+  lag.reset();
+});
 // The runner is gone (its end of stdin closed): so is this process.
-process.stdin.on('end', () => process.exit(0)).resume();
+process.stdin.on('end', () => process.exit(0));

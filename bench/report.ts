@@ -126,8 +126,8 @@ export function report(r: Results): string {
   ];
   const a = r.abuse;
   if (a) {
-    const figures = (p: AbusePhase) => `${fmt(p.transferP50Ms)} / ${fmt(p.transferP99Ms)}  ${fmt(p.commandP50Ms)} / ${fmt(p.commandP99Ms)}`;
-    rows.push(['abuse, victim transfer p50/p99  command p50/p99 (ms)', '', '', '']);
+    const figures = (p: AbusePhase) => `${fmt(p.transferP50Ms)} / ${fmt(p.transferP99Ms)}  ${fmt(p.commandP50Ms)} / ${fmt(p.commandP99Ms)}  lag ${fmt(p.hubLagP99Ms)} / ${fmt(p.hubLagMaxMs)}`;
+    rows.push(['abuse: victim transfer p50/p99, command p50/p99; hub event-loop lag p99/max (ms)', '', '', '']);
     rows.push([`  no attack (${a.baseline.transfers} + ${a.baseline.commands} ops, hub cpu ${fmt(a.baseline.hubCpu)})`, figures(a.baseline), 'baseline', a.baseline.failed ? `${a.baseline.failed} FAILED` : '']);
     for (const [kind, p] of Object.entries(a.attacks)) {
       const worst = Math.max(p.transferP99Ratio, p.commandP99Ratio);
