@@ -14,8 +14,9 @@ export function configErrorMessage(shape: Record<string, z.ZodType>, issues: rea
     if (!schema) return `  ${issue.path.join('.') || 'configuration'}: ${issue.message}`;
     const { accepts, fallback } = describeSetting(schema);
     const given = shownValue(name, env[name]);
-    const what = accepts ?? issue.message;
-    return `  ${name}=${given} is not valid: ${name} takes ${what}${fallback === undefined ? '' : ` (default ${fallback})`}`;
+    // A refinement (a list of addresses, say) says in its own message what it takes.
+    const what = issue.code === 'custom' ? issue.message : (accepts ?? issue.message);
+    return `  ${name}=${given} is not valid: ${name} takes ${what}${fallback === undefined ? '' : ` (default ${fallback || 'empty'})`}`;
   });
   return `invalid configuration:\n${lines.join('\n')}\nEvery setting, its default and meaning: docs/CONFIG.md`;
 }
