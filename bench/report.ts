@@ -95,7 +95,7 @@ export function report(r: Results): string {
     ['trace overhead ratio', r.traceOverheadRatio, '>= 0.8', verdict(atLeast(r.traceOverheadRatio, 0.8))],
     ['  per server cpu-second: throughput ratio', r.throughputRatioPerCpu, '', ''],
     ['  per server cpu-second: trace overhead', r.traceOverheadRatioPerCpu, '', ''],
-    ['handoffs measured', r.handoff.count, '', ''],
+    ['handoffs measured', r.handoff.count || '-', '', ''],
     ['transfer p50 / p99 (ms)', `${fmt(r.handoff.p50Ms)} / ${fmt(r.handoff.p99Ms)}`, '', ''],
     ['handoff gap p99 (ms)', r.handoff.gapP99Ms, '< 10', verdict(atMost(r.handoff.gapP99Ms, 10))],
     ['handoff overlap p99 (ms)', r.handoff.overlapP99Ms, '< 10', verdict(atMost(r.handoff.overlapP99Ms, 10))],
@@ -141,7 +141,9 @@ export function report(r: Results): string {
     }
   }
   const head = `handoff hub benchmark: median of ${r.runs} run(s); node ${r.env.node}, ${r.env.cpus} cpus, ${r.env.pinned ? 'hub on core 0, load on core 1' : 'not pinned'}, load average ${r.env.loadAvg1m}, ${r.env.date}`;
-  return [head, '', table(['figure', 'value', 'target', ''], rows), ...r.notes.map((n) => `note: ${n}`)].join('\n');
+  // Scenarios that did not run (`--only`) leave rows with no figure: left out.
+  const measured = rows.filter(([, value]) => !/^[-/ ]*$/.test(typeof value === 'number' ? fmt(value) : value ?? '') || value === '');
+  return [head, '', table(['figure', 'value', 'target', ''], measured), ...r.notes.map((n) => `note: ${n}`)].join('\n');
 }
 
 function fmt(n: number): string {
