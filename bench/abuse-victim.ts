@@ -21,6 +21,9 @@ export interface PhaseFigures {
   transfers: number;
   transferP50Ms: number;
   transferP99Ms: number;
+  /** The transfer without the switch lead the target waited out on purpose (it grows with the victim's measured round trips). */
+  transferHubP50Ms: number;
+  transferHubP99Ms: number;
   commands: number;
   commandP50Ms: number;
   commandP99Ms: number;
@@ -42,6 +45,7 @@ if (!played.ok) throw new Error(`victim could not start playback: ${played.code}
 
 interface Bucket {
   transfer: number[];
+  transferHub: number[];
   command: number[];
   failures: Record<string, number>;
 }
@@ -64,8 +68,11 @@ const loop = (async () => {
     const ms = performance.now() - t0;
     if (label !== null && label === phase) {
       let b = buckets.get(label);
-      if (!b) buckets.set(label, (b = { transfer: [], command: [], failures: {} }));
-      if (result.ok) (transfer ? b.transfer : b.command).push(ms);
+      if (!b) buckets.set(label, (b = { transfer: [], transferHub: [], command: [], failures: {} }));
+      if (result.ok && transfer) {
+        b.transfer.push(ms);
+        b.transferHub.push(ms - target.lastSwitchWaitMs);
+      } else if (result.ok) b.command.push(ms);
       else b.failures[result.code] = (b.failures[result.code] ?? 0) + 1;
     }
     await new Promise((r) => setTimeout(r, spec.intervalMs));
@@ -87,6 +94,8 @@ for (const [name, b] of buckets) {
     transfers: b.transfer.length,
     transferP50Ms: percentile(b.transfer, 50),
     transferP99Ms: percentile(b.transfer, 99),
+    transferHubP50Ms: percentile(b.transferHub, 50),
+    transferHubP99Ms: percentile(b.transferHub, 99),
     commands: b.command.length,
     commandP50Ms: percentile(b.command, 50),
     commandP99Ms: percentile(b.command, 99),

@@ -363,7 +363,12 @@ function abuseSummary(a: AbuseResult) {
   const attacks = Object.fromEntries(
     Object.entries(a.attacks).map(([kind, p]) => [
       kind,
-      { ...p, transferP99Ratio: round(p.transferP99Ms / a.baseline.transferP99Ms), commandP99Ratio: round(p.commandP99Ms / a.baseline.commandP99Ms) },
+      {
+        ...p,
+        transferP99Ratio: round(p.transferP99Ms / a.baseline.transferP99Ms),
+        transferHubP99Ratio: round(p.transferHubP99Ms / a.baseline.transferHubP99Ms),
+        commandP99Ratio: round(p.commandP99Ms / a.baseline.commandP99Ms),
+      },
     ]),
   );
   return { baseline: a.baseline, attacks };
