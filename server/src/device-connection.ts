@@ -307,6 +307,8 @@ export class DeviceConnection implements DeviceLink {
     if (this.closed) return;
     this.closedBy = { code, reason };
     this.hub.metrics.deviceClosed(code);
+    // Frames waiting for a turn are moot; an honest peer's close handshake needs the socket read again.
+    if (this.deferred.splice(0).length > 0 && !hostile) this.socket.resume?.();
     this.socket.close(code, reason, hostile);
     this.onClosed();
   }
