@@ -20,7 +20,7 @@ export interface AttackerSpec {
 const spec = JSON.parse(process.argv[2] ?? '{}') as AttackerSpec;
 // One attacker user per attack: the devices one attack left registered never limit the next one.
 const user = `mallory-${spec.kind}`;
-const url = deviceUrl(spec.url, spec.secret, user);
+const url = await deviceUrl(spec.url, spec.secret, user);
 const base = { url, localAddress: spec.localAddress, parallel: spec.parallel };
 const attack: Attack =
   spec.kind === 'garbage'

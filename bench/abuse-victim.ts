@@ -34,7 +34,7 @@ export interface PhaseFigures {
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as VictimSpec;
 const user = 'victim';
-const url = deviceUrl(spec.url, spec.secret, user);
+const url = await deviceUrl(spec.url, spec.secret, user);
 const devices = ['phone', 'speaker', 'tv'].map((kind) => new LeanDevice({ url, id: `${user}-${kind}`, trackCluster: true }));
 for (const d of devices) await d.connect();
 let ids = 0;

@@ -14,8 +14,7 @@ export function configErrorMessage(shape: Record<string, z.ZodType>, issues: rea
     if (!schema) return `  ${issue.path.join('.') || 'configuration'}: ${issue.message}`;
     const { accepts, fallback } = describeSetting(schema);
     const given = shownValue(name, env[name]);
-    // A refinement (a list of addresses, say) says in its own message what it takes.
-    const what = issue.code === 'custom' ? issue.message : (accepts ?? issue.message);
+    const what = accepts ?? issue.message;
     return `  ${name}=${given} is not valid: ${name} takes ${what}${fallback === undefined ? '' : ` (default ${fallback || 'empty'})`}`;
   });
   return `invalid configuration:\n${lines.join('\n')}\nEvery setting, its default and meaning: docs/CONFIG.md`;

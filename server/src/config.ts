@@ -77,7 +77,7 @@ export const ConfigSchema = z.object({
   UPGRADE_RATE_PER_USER: int(1, 1_000_000).default(DEFAULT_UPGRADE_LIMITS.perUser.ratePerSec),
   UPGRADE_BURST_PER_USER: int(1, 1_000_000).default(DEFAULT_UPGRADE_LIMITS.perUser.burst),
   /** Balancers whose X-Forwarded-For names the client: comma-separated addresses and CIDR ranges. Empty: the header is ignored. */
-  TRUSTED_PROXIES: z.string().default('').refine(validTrustedProxies, 'comma-separated IP addresses or CIDR ranges, e.g. 10.0.0.0/8,::1'),
+  TRUSTED_PROXIES: z.string().default('').refine(validTrustedProxies, 'TRUSTED_PROXIES takes comma-separated IP addresses or CIDR ranges, e.g. 10.0.0.0/8,::1 (default empty)'),
   /** Frames of one user handled per turn of the event loop; the rest wait for the next turn, so one user's burst never queues ahead of every other user. */
   USER_FRAMES_PER_TURN: int(1, 1_000_000).default(DEFAULT_HUB_SETTINGS.framesPerUserPerTurn),
   /** A device socket with this many invalid frames within the window is closed (frames before device.hello count double). */

@@ -6,11 +6,11 @@ import WebSocket from 'ws';
 import { startTestHub } from '../helpers/start-hub.ts';
 
 const tokenFor = (hub: RunningHub, user: string) => signToken(hub.secret, { userId: user, role: 'device' }, 600);
-const urlFor = (hub: RunningHub, user: string) => `${hub.wsUrl}?access_token=${tokenFor(hub, user)}`;
+const urlFor = async (hub: RunningHub, user: string) => `${hub.wsUrl}?access_token=${await tokenFor(hub, user)}`;
 
 /** A raw device socket that records every message and its close code. */
 async function rawSocket(hub: RunningHub, user: string) {
-  const ws = new WebSocket(urlFor(hub, user), { perMessageDeflate: false });
+  const ws = new WebSocket(await urlFor(hub, user), { perMessageDeflate: false });
   const messages: Array<Record<string, unknown>> = [];
   ws.on('message', (d: Buffer) => messages.push(JSON.parse(d.toString()) as Record<string, unknown>));
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
@@ -91,24 +91,24 @@ describe('a socket that keeps breaking the protocol', () => {
 describe('connection-rate limits at the upgrade', () => {
   test('a storm of upgrades from one address gets 429 with Retry-After, before any socket exists; another address is not affected', async () => {
     await using hub = await startTestHub({ UPGRADE_RATE_PER_ADDRESS: '1', UPGRADE_BURST_PER_ADDRESS: '5' });
-    const storm = await Promise.all(Array.from({ length: 10 }, (_, i) => upgrade(urlFor(hub, `u${i}`), { localAddress: '127.0.0.2' })));
+    const storm = await Promise.all(Array.from({ length: 10 }, async (_, i) => upgrade(await urlFor(hub, `u${i}`), { localAddress: '127.0.0.2' })));
     expect(statuses(storm)).toEqual([...Array<number>(5).fill(101), ...Array<number>(5).fill(429)]);
     for (const refused of storm.filter((a) => a.status === 429)) {
       expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
       expect(JSON.parse(refused.body)).toMatchObject({ error: { status: 429, message: expect.stringContaining('too many new connections from this address') } });
     }
     expect(hub.hub.connectionCount).toBe(5);
-    const neighbour = await upgrade(urlFor(hub, 'someone-else'), { localAddress: '127.0.0.3' });
+    const neighbour = await upgrade(await urlFor(hub, 'someone-else'), { localAddress: '127.0.0.3' });
     expect(neighbour.status).toBe(101);
     closeAll([...storm, neighbour]);
   });
 
   test("one user's new sockets are limited across addresses; other users still connect", async () => {
     await using hub = await startTestHub({ UPGRADE_RATE_PER_USER: '1', UPGRADE_BURST_PER_USER: '3' });
-    const answers = await Promise.all(['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'].map((localAddress) => upgrade(urlFor(hub, 'mallory'), { localAddress })));
+    const answers = await Promise.all(['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'].map(async (localAddress) => upgrade(await urlFor(hub, 'mallory'), { localAddress })));
     expect(statuses(answers)).toEqual([101, 101, 101, 429]);
     expect(answers.find((a) => a.status === 429)!.body).toContain('too many new connections for this user');
-    const bob = await upgrade(urlFor(hub, 'bob'), { localAddress: '127.0.0.2' });
+    const bob = await upgrade(await urlFor(hub, 'bob'), { localAddress: '127.0.0.2' });
     expect(bob.status).toBe(101);
     closeAll([...answers, bob]);
   });
@@ -118,17 +118,17 @@ describe('connection-rate limits at the upgrade', () => {
     const via = (client: string) => ({ headers: { 'X-Forwarded-For': `198.51.100.77, ${client}` } });
     {
       await using hub = await startTestHub({ ...limits, TRUSTED_PROXIES: '127.0.0.1' });
-      const one = await Promise.all([1, 2, 3].map((i) => upgrade(urlFor(hub, `u${i}`), via('203.0.113.1'))));
+      const one = await Promise.all([1, 2, 3].map(async (i) => upgrade(await urlFor(hub, `u${i}`), via('203.0.113.1'))));
       expect(statuses(one)).toEqual([101, 101, 429]);
       // The same proxy, another client behind it: its own budget.
-      const other = await upgrade(urlFor(hub, 'u4'), via('203.0.113.2'));
+      const other = await upgrade(await urlFor(hub, 'u4'), via('203.0.113.2'));
       expect(other.status).toBe(101);
       closeAll([...one, other]);
     }
     {
       await using hub = await startTestHub({ ...limits, TRUSTED_PROXIES: '10.0.0.0/8' });
       // Not from a trusted proxy: a forged header changes nothing, the peer's address is counted.
-      const forged = await Promise.all(['203.0.113.1', '203.0.113.2', '203.0.113.3'].map((client, i) => upgrade(urlFor(hub, `u${i}`), via(client))));
+      const forged = await Promise.all(['203.0.113.1', '203.0.113.2', '203.0.113.3'].map(async (client, i) => upgrade(await urlFor(hub, `u${i}`), via(client))));
       expect(statuses(forged)).toEqual([101, 101, 429]);
       closeAll(forged);
     }
@@ -136,9 +136,9 @@ describe('connection-rate limits at the upgrade', () => {
 
   test('behind a trusted proxy, the open-sockets cap counts each forwarded client on its own', async () => {
     await using hub = await startTestHub({ TRUSTED_PROXIES: '127.0.0.1', MAX_CONNECTIONS_PER_ADDRESS: '1' });
-    const a = await upgrade(urlFor(hub, 'a'), { headers: { 'X-Forwarded-For': '203.0.113.1' } });
-    const b = await upgrade(urlFor(hub, 'b'), { headers: { 'X-Forwarded-For': '203.0.113.2' } });
-    const a2 = await upgrade(urlFor(hub, 'a'), { headers: { 'X-Forwarded-For': '203.0.113.1' } });
+    const a = await upgrade(await urlFor(hub, 'a'), { headers: { 'X-Forwarded-For': '203.0.113.1' } });
+    const b = await upgrade(await urlFor(hub, 'b'), { headers: { 'X-Forwarded-For': '203.0.113.2' } });
+    const a2 = await upgrade(await urlFor(hub, 'a'), { headers: { 'X-Forwarded-For': '203.0.113.1' } });
     const code = await new Promise<number>((resolve) => a2.ws!.once('close', resolve));
     expect(code).toBe(CloseCode.RATE_LIMITED);
     expect([a.ws!.readyState, b.ws!.readyState]).toEqual([WebSocket.OPEN, WebSocket.OPEN]);
@@ -153,14 +153,14 @@ describe("one user's flood never harms another user", () => {
     ['a flood of valid commands from one user', (url: string) => commandFlood({ url, localAddress: '127.0.0.2', parallel: 4, user: 'mallory' })],
   ])("during %s every one of the victim's commands succeeds, and the hub pushes back on the attacker", async (what, launch) => {
     await using hub = await startTestHub();
-    const url = urlFor(hub, 'victim');
+    const url = await urlFor(hub, 'victim');
     const devices = ['phone', 'speaker', 'tv'].map((kind) => new LeanDevice({ url, id: `victim-${kind}`, trackCluster: true }));
     for (const d of devices) await d.connect();
     let ids = 0;
     const run = (d: LeanDevice, c: { type: string } & Record<string, unknown>) => d.command({ ...c, commandId: `c${++ids}` }, 20_000);
     expect(await run(devices[0]!, { type: 'command.play', deviceId: devices[0]!.id, contextUri: 'demo:playlist:everything' })).toMatchObject({ ok: true });
 
-    const attack: Attack = launch(urlFor(hub, 'mallory'));
+    const attack: Attack = launch(await urlFor(hub, 'mallory'));
     const results: Array<{ type: string; ok: boolean; code?: string }> = [];
     for (let i = 0; i < 12; i++) {
       const controller = devices[i % 3]!;
