@@ -175,6 +175,15 @@ describe('presence', () => {
       expect(h.ctx.position).toEqual(paused);
     });
 
+    test('the device that was active takes its role back when another device reported the same paused track first', () => {
+      const h = new SessionHarness();
+      const playback = paused(h);
+      h.join('phone', { resume: { revision: 12, playing: false, playback } });
+      expect(h.ctx.activeDeviceId).toBeNull();
+      h.join('speaker', { resume: { revision: 12, playing: false, playback, active: true } });
+      expect(h.ctx).toMatchObject({ activeDeviceId: 'speaker', position: { rate: 0 }, queue: { current: { uri: 'demo:track:night-2' } } });
+    });
+
     test('a paused report of a device that was not active never replaces what is loaded', () => {
       const h = new SessionHarness();
       h.join('phone', { resume: { revision: 3, playing: false, playback: paused(h) } });

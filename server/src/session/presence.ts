@@ -51,7 +51,7 @@ export function join(ctx: SessionContext, j: Join, now: number, settings: Sessio
     name: known ? (known.online ? 'reconnected' : 'online') : 'joined',
     deviceId: device.id,
   });
-  const rebuilt = rebuildFrom(step.ctx, j, now);
+  const rebuilt = rebuildFrom(step.ctx, j, now, known === undefined);
   if (rebuilt) step = trace({ ...step, ctx: rebuilt }, { kind: 'presence', name: 'session-rebuilt', deviceId: device.id });
   const visibleChange =
     rebuilt ||
@@ -81,12 +81,19 @@ export function join(ctx: SessionContext, j: Join, now: number, settings: Sessio
  * rebuilt around it, only while no device is active:
  * - a device that is playing becomes active, playing on its line;
  * - a paused report fills only a session with nothing loaded (a hub that lost its memory, not one
- *   that paused a device after its grace period), paused, with the device active again if it was.
+ *   that paused a device after its grace period), paused, with the device active again if it was;
+ * - the device that was active, paused on the track another device's report loaded, is active again.
  */
-function rebuildFrom(ctx: SessionContext, j: Join, now: number): SessionContext | null {
+function rebuildFrom(ctx: SessionContext, j: Join, now: number, firstSeen: boolean): SessionContext | null {
   const resume = j.resume;
   if (!resume?.playback.track || ctx.activeDeviceId !== null) return null;
-  if (!resume.playing && ctx.queue.current) return null;
+  if (!resume.playing && ctx.queue.current) {
+    // Another device's paused report may have filled the session first (devices reconnect to a
+    // restarted hub in any order): the device that was active, new to this session and paused on
+    // the same track, is active again. One back after its grace period is known, and is not.
+    const same = firstSeen && resume.active === true && ctx.position.rate === 0 && ctx.queue.current.uri === resume.playback.track.uri;
+    return same ? { ...ctx, activeDeviceId: j.device.id } : null;
+  }
   const active = resume.playing || resume.active === true;
   const { playback } = resume;
   const tracks = [playback.track!, ...playback.upNext];
