@@ -322,7 +322,7 @@ export class DeviceConnection implements DeviceLink {
     this.hub.forget(this);
     if (this.session && this.deviceId) {
       this.session.unlink(this.deviceId, this);
-      const payload = { connId: this.id, by: this.closedBy ? 'hub' : 'device', ...this.closedBy };
+      const payload = { connId: this.id, by: this.closedBy ? ('hub' as const) : ('device' as const), ...this.closedBy };
       const seq = this.session.traceEvent('connection', 'closed', { deviceId: this.deviceId, payload });
       // A kicked device will not be back (its client does not reconnect): offline now, as after a goodbye, not after the grace period.
       const goodbye = this.closedBy?.code === CloseCode.KICKED;

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { TraceEvent } from '@handoff/protocol';
+import type { Cluster, DeviceInfo, Track, TraceEvent, TraceNote } from '@handoff/protocol';
 
 /**
  * A synthetic but faithful trace: the events the hub records for a household passing playback
@@ -8,7 +8,7 @@ import type { TraceEvent } from '@handoff/protocol';
  * on traces larger than a test run makes. `tsx test/browser/gen-trace.ts [events] [file]`.
  */
 export function generateTrace(count: number, userId = 'bench'): TraceEvent[] {
-  const devices = ['phone', 'speaker', 'tv', 'car', 'laptop'].map((kind, i) => ({
+  const devices = (['phone', 'speaker', 'tv', 'car', 'laptop'] as const).map((kind, i): DeviceInfo => ({
     id: `dev-${kind}`,
     name: `${kind[0]!.toUpperCase()}${kind.slice(1)} ${i + 1}`,
     kind: kind === 'laptop' ? 'computer' : kind,
@@ -17,7 +17,7 @@ export function generateTrace(count: number, userId = 'bench'): TraceEvent[] {
     volume: 40 + i * 10,
     lastSeenAt: 0,
   }));
-  const tracks = Array.from({ length: 9 }, (_, i) => ({
+  const tracks = Array.from({ length: 9 }, (_, i): Track => ({
     uri: `demo:track:night-${i + 1}`,
     name: `Track ${i + 1}`,
     artists: ['The Handoffs'],
@@ -30,19 +30,19 @@ export function generateTrace(count: number, userId = 'bench'): TraceEvent[] {
   let revision = 1;
   let active = devices[0]!.id;
   let n = 0;
-  const push = (e: Omit<TraceEvent, 'seq' | 'userId' | 'ts'>, dt = 0.05) => {
+  const push = (e: TraceNote, dt = 0.05) => {
     ts += dt;
     events.push({ seq: events.length + 1, ts, userId, ...e });
     return events.length;
   };
-  const cluster = () => ({
+  const cluster = (): Cluster => ({
     userId,
     revision,
     activeDeviceId: active,
     devices,
     playback: {
       contextUri: 'demo:album:night-drive',
-      track: tracks[revision % tracks.length],
+      track: tracks[revision % tracks.length]!,
       position: { positionMs: 1000, atServerTime: ts, rate: 1 },
       shuffle: false,
       repeat: 'off',
@@ -66,7 +66,7 @@ export function generateTrace(count: number, userId = 'bench'): TraceEvent[] {
       kind: 'message.out',
       type: 'hub.welcome',
       deviceId: d.id,
-      payload: { type: 'hub.welcome', protocolVersion: 1, deviceId: d.id, serverTime: ts, heartbeatMs: 5000, cluster: cluster() },
+      payload: { type: 'hub.welcome', protocolVersion: 1, deviceId: d.id, serverTime: ts, heartbeatMs: 5000, graceMs: 10_000, cluster: cluster() },
     });
   }
   while (events.length < count) {

@@ -1,5 +1,5 @@
 import { devToken } from '@handoff/device-sim';
-import { ViewerMessage, type TraceEvent, type TraceGap, type TraceHello } from '@handoff/protocol';
+import { parseViewerMessage, type TraceEvent, type TraceGap, type TraceHello } from '@handoff/protocol';
 import type { RunningHub } from '@handoff/server';
 import WebSocket from 'ws';
 
@@ -34,7 +34,7 @@ export function openTrace(hub: RunningHub, token: string | null, query: Record<s
   let resolveHello!: (h: TraceHello) => void;
   const hello = new Promise<TraceHello>((r) => (resolveHello = r));
   ws.on('message', (data) => {
-    const message = ViewerMessage.parse(JSON.parse((data as Buffer).toString()));
+    const message = parseViewerMessage((data as Buffer).toString());
     if (message.type === 'trace.hello') resolveHello(message);
     else if (message.type === 'trace.events') events.push(...message.events);
     else gaps.push(message);

@@ -1,4 +1,4 @@
-import type { TraceEvent } from '@handoff/protocol';
+import type { Cluster, TraceEvent, TraceNote } from '@handoff/protocol';
 import { describe, expect, test } from 'vitest';
 import { EMPTY_FILTER } from '../../viewer/src/model/filter.ts';
 import { TraceStore } from '../../viewer/src/model/store.ts';
@@ -14,17 +14,18 @@ function load(events: TraceEvent[]): TraceStore {
   return store;
 }
 
+const CAPS = { canPlay: true, volumeSteps: 100, mediaTypes: ['audio/track' as const], controllable: true };
 let seq = 0;
-const at = (ts: number, e: Omit<TraceEvent, 'seq' | 'ts' | 'userId'>): TraceEvent => ({ seq: ++seq, ts, userId: 'u', ...e });
-const cluster = (revision: number, activeDeviceId: string | null, rate: 0 | 1) => ({
+const at = (ts: number, e: TraceNote): TraceEvent => ({ seq: ++seq, ts, userId: 'u', ...e });
+const cluster = (revision: number, activeDeviceId: string | null, rate: 0 | 1): Cluster => ({
   userId: 'u',
   revision,
   activeDeviceId,
   devices: ['a', 'b'].map((id) => ({
     id,
     name: id.toUpperCase(),
-    kind: 'speaker',
-    capabilities: {},
+    kind: 'speaker' as const,
+    capabilities: CAPS,
     online: true,
     volume: 50,
     lastSeenAt: 0,
@@ -57,13 +58,13 @@ describe('viewer model', () => {
     expect(done.length).toBeGreaterThanOrEqual(transfers.length - 1);
     expect(phasesOf(done[0]!).map((p) => p.name)).toEqual(['prepare', 'schedule', 'lead', 'confirm', 'commit']);
     expect(gapOf(done[0]!)).toBeGreaterThanOrEqual(0);
-    expect(store.anomalies.list).toEqual([]);
+    expect(store.problems.list).toEqual([]);
   });
 
   test('time travel: right after a switch is sent, the source still plays and the target waits for T', () => {
     const store = load(generateTrace(2000));
     const index = store.events.findIndex(
-      (e, i) => i > 200 && e.type === 'transfer.switch' && (e.payload as { role: string }).role === 'stop',
+      (e, i) => i > 200 && e.kind === 'message.out' && e.payload.type === 'transfer.switch' && e.payload.role === 'stop',
     );
     const e = store.events[index]!;
     const w = store.worldAt(index);
@@ -83,7 +84,7 @@ describe('viewer model', () => {
     ).toEqual([target.id]);
   });
 
-  test('anomalies: two devices playing, a transfer without outcome, a stale revision, a silent device', () => {
+  test('problems: two devices playing, a transfer without outcome, a stale revision, a silent device', () => {
     seq = 0;
     const events = [
       push(1000, 'a', cluster(3, 'a', 1)),
@@ -94,8 +95,9 @@ describe('viewer model', () => {
         deviceId: 'b',
         payload: {
           type: 'device.hello',
-          device: { id: 'b', name: 'B', kind: 'speaker' },
-          resume: { revision: 2, playing: true },
+          protocolVersion: 1,
+          device: { id: 'b', name: 'B', kind: 'speaker', capabilities: CAPS },
+          resume: { revision: 2, playing: true, playback: cluster(2, 'b', 1).playback },
         },
       }),
       push(1200, 'b', cluster(4, 'a', 1)),
@@ -105,16 +107,16 @@ describe('viewer model', () => {
         type: 'prepare',
         deviceId: 'b',
         correlationId: 'tr-1',
-        payload: { targetId: 'b', sourceId: 'a' },
+        payload: { commandId: 'c-1', targetId: 'b', sourceId: 'a', play: true },
       }),
       at(2000, { kind: 'timer.armed', type: 'prepare', correlationId: 'c-1', payload: { at: 7000, inMs: 5000 } }),
       // a is sent an older revision than it already has.
       push(3000, 'a', cluster(2, 'a', 1)),
-      at(4000, { kind: 'presence', type: 'silent', deviceId: 'b', payload: { silentMs: 7600 } }),
-      at(9000, { kind: 'clock', type: 'estimate', deviceId: 'a', payload: { offsetMs: 1, errorMs: 1 } }),
+      at(4000, { kind: 'presence', type: 'silent', deviceId: 'b', payload: { silentMs: 7600, heartbeatMs: 5000 } }),
+      at(9000, { kind: 'clock', type: 'estimate', deviceId: 'a', payload: { type: 'clock.sync', offsetMs: 1, errorMs: 1, rttMs: 2 } }),
     ];
     const store = load(events);
-    expect(store.anomalies.list.map((a) => [a.kind, a.seq])).toEqual([
+    expect(store.problems.list.map((a) => [a.kind, a.seq])).toEqual([
       ['double-play', 2],
       ['stale-revision', 6],
       ['silent', 7],
@@ -131,7 +133,7 @@ describe('viewer model', () => {
     expect(w.devices['a']?.playing).toBe(true);
     expect(w.devices['b']?.playing).toBe(false);
     expect(store.lanes).toEqual(expect.arrayContaining(['a', 'b']));
-    expect(store.anomalies.list.map((a) => [a.kind, a.deviceIds])).toEqual([['stale-revision', ['b']]]);
+    expect(store.problems.list.map((a) => [a.kind, a.deviceIds])).toEqual([['stale-revision', ['b']]]);
     store.setFilter({ ...EMPTY_FILTER, devices: ['a'] });
     expect(store.filtered).toEqual([0]);
   });
@@ -141,24 +143,24 @@ describe('viewer model', () => {
     const grouped = { ...cluster(5, 'g', 1), groups: [{ id: 'g', name: 'Both', deviceIds: ['a', 'b'], playingIds: ['a', 'b'] }] };
     const together = load([push(1000, 'a', grouped), push(1000, 'b', grouped)]);
     expect(Object.values(together.world.devices).filter((d) => d.playing).map((d) => d.id)).toEqual(['a', 'b']);
-    expect(together.anomalies.list).toEqual([]);
+    expect(together.problems.list).toEqual([]);
     seq = 0;
     const apart = { ...grouped, groups: [{ id: 'g', name: 'A only', deviceIds: ['a'], playingIds: ['a'] }] };
     const hello = at(1100, {
       kind: 'message.in',
       type: 'device.hello',
       deviceId: 'b',
-      payload: { type: 'device.hello', device: { id: 'b', name: 'B', kind: 'speaker' }, resume: { revision: 2, playing: true } },
+      payload: { type: 'device.hello', protocolVersion: 1, device: { id: 'b', name: 'B', kind: 'speaker', capabilities: CAPS }, resume: { revision: 2, playing: true, playback: apart.playback } },
     });
     const store = load([push(1000, 'a', apart), hello]);
-    expect(store.anomalies.list.map((x) => x.kind)).toEqual(['double-play']);
+    expect(store.problems.list.map((x) => x.kind)).toEqual(['double-play']);
   });
 
   test("a group transfer shows each member's start error at T", () => {
     seq = 0;
     const store = load([
-      at(1000, { kind: 'transfer.phase', type: 'prepare', deviceId: 'g', correlationId: 'tr-g', payload: { targetId: 'g', sourceId: 'a' } }),
-      at(1100, { kind: 'transfer.phase', type: 'switch-scheduled', correlationId: 'tr-g', payload: { atServerTime: 1400, positionMs: 0 } }),
+      at(1000, { kind: 'transfer.phase', type: 'prepare', deviceId: 'g', correlationId: 'tr-g', payload: { commandId: 'c-g', targetId: 'g', sourceId: 'a', play: true } }),
+      at(1100, { kind: 'transfer.phase', type: 'switch-scheduled', correlationId: 'tr-g', payload: { atServerTime: 1400, positionMs: 0, leadMs: 300 } }),
       ...['b', 'c'].map((id, i) =>
         at(1410, { kind: 'message.in', type: 'transfer.started', deviceId: id, correlationId: 'tr-g', payload: { type: 'transfer.started', transferId: 'tr-g', atServerTime: 1400 + (i ? -2 : 3) } }),
       ),
@@ -182,8 +184,9 @@ describe('viewer model', () => {
     const corr = only({ correlationId: 'tr-bench-3' });
     expect(corr.length).toBeGreaterThan(10);
     expect(corr.every((e) => e.correlationId === 'tr-bench-3')).toBe(true);
-    expect(only({ text: 'TR-BENCH-3"' }).length).toBeGreaterThan(0);
-    expect(only({ text: '/role":"stop/' }).every((e) => e.type === 'transfer.switch')).toBe(true);
+    expect(only({ text: 'TR-BENCH-3' }).length).toBeGreaterThan(0);
+    expect(only({ text: '/stop at T/' }).every((e) => e.type === 'transfer.switch')).toBe(true);
+    expect(only({ text: '/stop at T/' }).length).toBeGreaterThan(0);
     store.setFilter(EMPTY_FILTER);
     expect(store.filtered).toHaveLength(1000);
   });

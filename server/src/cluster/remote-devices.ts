@@ -43,7 +43,7 @@ export class RemoteDevices {
         const link = this.links.get(linkKey(from, item.lead.c));
         if (link) link.lead = item.lead.ms;
       }
-      if (item.tr) seqs.set(item.n, session.traceEvent(item.tr.kind, item.tr.type, item.tr.extra));
+      if (item.tr) seqs.set(item.n, session.traceRelayed(item.tr));
       const ev = item.ev;
       if (!ev) continue;
       const cause = resolveCause(item.cause, seqs);

@@ -1,8 +1,8 @@
-import { CloseCode, soundsOn, type Cluster, type TraceKind } from '@handoff/protocol';
+import { CloseCode, soundsOn, type Cluster, type TraceExtraOf, type TraceKind } from '@handoff/protocol';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
 import type { SessionEvent } from '../session/events.ts';
-import type { Cause, LocalLink, SessionPort, TraceExtra } from '../session/session-port.ts';
+import type { Cause, LocalLink, SessionPort } from '../session/session-port.ts';
 import type { DeviceLink } from '../session/device-link.ts';
 import type { Session } from '../session/session.ts';
 import type { Outbox } from './outbox.ts';
@@ -113,7 +113,7 @@ export class RoutedSession implements SessionPort {
     this.push({ t: 'ev', u: this.userId, n: ++this.n, ev: event, ...caused, ...(event.type === 'device.join' ? { at } : {}) });
   }
 
-  traceEvent(kind: TraceKind, type: string, extra?: TraceExtra): number {
+  traceEvent<K extends TraceKind, T extends string>(kind: K, type: T, extra?: TraceExtraOf<K, T>): number {
     if (this.route?.kind === 'local') return this.route.session.traceEvent(kind, type, extra);
     const n = ++this.n;
     const item: EventItem = { t: 'ev', u: this.userId, n, tr: { kind, type, ...(extra ? { extra } : {}) } };
@@ -185,7 +185,7 @@ export class RoutedSession implements SessionPort {
       const session = route.session;
       const seqs = new Map<number, number>();
       for (const item of queued) {
-        if (item.tr) seqs.set(item.n, session.traceEvent(item.tr.kind, item.tr.type, item.tr.extra));
+        if (item.tr) seqs.set(item.n, session.traceRelayed(item.tr));
         if (item.ev?.type === 'device.join') this.joinLocal(session, item.ev, item.at ?? this.host.clock.now(), resolveCause(item.cause, seqs));
         else if (item.ev) session.send(item.ev, resolveCause(item.cause, seqs));
       }

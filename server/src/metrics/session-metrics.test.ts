@@ -2,6 +2,7 @@ import type { Command, CommandResult } from '@handoff/protocol';
 import { describe, expect, test } from 'vitest';
 import { silentLog } from '../log.ts';
 import type { SessionEvent } from '../session/events.ts';
+import type { TraceEffect } from '../session/context.ts';
 import { noopMetrics, type Metrics } from './metrics.ts';
 import { sessionMetrics } from './session-metrics.ts';
 
@@ -18,7 +19,7 @@ function setup() {
   const observer = sessionMetrics('alice', clock, metrics, silentLog);
   const command = (commandId: string): SessionEvent => ({ type: 'command', command: { type: 'command.pause', commandId } as Command, replyTo: { kind: 'none' }, origin: 'phone' });
   const ok = (commandId: string): CommandResult => ({ type: 'command.result', commandId, ok: true, revision: 1 });
-  const phase = (name: string, payload?: unknown) => observer.traced({ type: 'trace', kind: 'transfer.phase', name, correlationId: 'tr-1', payload });
+  const phase = (body: Extract<TraceEffect, { kind: 'transfer.phase' }>) => observer.traced({ type: 'trace', correlationId: 'tr-1', ...body });
   return { observer, seen, command, ok, phase, advance: (ms: number) => (now += ms) };
 }
 
@@ -54,12 +55,12 @@ describe('session metrics', () => {
 
   test('a transfer is timed from prepare to its end, and the target start is compared with the scheduled switch', () => {
     const { observer, seen, phase, advance } = setup();
-    phase('prepare');
+    phase({ kind: 'transfer.phase', name: 'prepare', payload: { commandId: 'c1', sourceId: 'phone', targetId: 'speaker', play: true } });
     advance(50);
-    phase('switch-scheduled', { atServerTime: 1120 });
+    phase({ kind: 'transfer.phase', name: 'switch-scheduled', payload: { atServerTime: 1120, positionMs: 0, leadMs: 100 } });
     advance(80);
     observer.input({ type: 'transfer.started', deviceId: 'speaker', transferId: 'tr-1', atServerTime: 1123 });
-    phase('committed');
+    phase({ kind: 'transfer.phase', name: 'committed', payload: { durationMs: 120, sourceId: 'phone' } });
     expect(seen).toEqual([
       ['lateness', 3, 'reported'],
       ['transfer', 'ok', 130],
@@ -68,11 +69,11 @@ describe('session metrics', () => {
 
   test('without a reported start time, lateness is taken from when transfer.started arrived', () => {
     const { observer, seen, phase, advance } = setup();
-    phase('prepare');
-    phase('switch-scheduled', { atServerTime: 1100 });
+    phase({ kind: 'transfer.phase', name: 'prepare', payload: { commandId: 'c1', sourceId: 'phone', targetId: 'speaker', play: true } });
+    phase({ kind: 'transfer.phase', name: 'switch-scheduled', payload: { atServerTime: 1100, positionMs: 0, leadMs: 100 } });
     advance(105);
     observer.input({ type: 'transfer.started', deviceId: 'speaker', transferId: 'tr-1' });
-    phase('rolled-back', { code: 'TRANSFER_TIMEOUT' });
+    phase({ kind: 'transfer.phase', name: 'rolled-back', payload: { code: 'TRANSFER_TIMEOUT', message: 'target did not answer in time' } });
     expect(seen).toEqual([
       ['lateness', 5, 'arrival'],
       ['transfer', 'TRANSFER_TIMEOUT', 105],

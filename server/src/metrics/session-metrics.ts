@@ -57,8 +57,7 @@ export function sessionMetrics(userId: string, clock: Clock, metrics: Metrics, l
           return;
         case 'switch-scheduled': {
           const t = transfers.get(transferId);
-          const at = (effect.payload as { atServerTime?: unknown } | undefined)?.atServerTime;
-          if (t && typeof at === 'number') t.switchAt = at;
+          if (t) t.switchAt = effect.payload.atServerTime;
           return;
         }
         case 'committed':
@@ -66,7 +65,7 @@ export function sessionMetrics(userId: string, clock: Clock, metrics: Metrics, l
           const t = transfers.get(transferId);
           transfers.delete(transferId);
           const ms = t ? clock.now() - t.startedAt : undefined;
-          const code: 'ok' | ErrorCode = effect.name === 'committed' ? 'ok' : ((effect.payload as { code?: ErrorCode } | undefined)?.code ?? 'INTERNAL');
+          const code: 'ok' | ErrorCode = effect.name === 'committed' ? 'ok' : effect.payload.code;
           metrics.transferDone(code, ms);
           const fields = { userId, correlationId: transferId, code, ...(ms !== undefined ? { ms: Math.round(ms) } : {}) };
           if (code === 'ok') log.debug(fields, 'transfer committed');

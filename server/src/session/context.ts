@@ -10,7 +10,7 @@ import {
   type ErrorCode,
   type HubMessage,
   type Position,
-  type TraceKind,
+  type TraceEffectBody,
 } from '@handoff/protocol';
 import { emptyQueue, upNext, type PlayQueue } from './play-queue.ts';
 
@@ -139,14 +139,7 @@ export type Effect =
   | { type: 'send'; deviceId: string; message: HubMessage }
   | { type: 'push'; message: ClusterUpdate; exclude?: string[] }
   | { type: 'reply'; to: ReplyTo; result: CommandResult }
-  | {
-      type: 'trace';
-      kind: TraceKind;
-      name: string;
-      deviceId?: string;
-      correlationId?: string;
-      payload?: unknown;
-    }
+  | ({ type: 'trace'; deviceId?: string; correlationId?: string } & TraceEffectBody)
   | { type: 'idle' };
 
 export interface Step {
@@ -269,7 +262,10 @@ export function clearDeadline(step: Step, id: string): Step {
   return { ...step, ctx: { ...step.ctx, deadlines } };
 }
 
-export const trace = (step: Step, effect: Omit<Extract<Effect, { type: 'trace' }>, 'type'>): Step => ({
+/** A trace effect without its `type` (a union member by member, so each body keeps its payload). */
+export type TraceEffect = { deviceId?: string; correlationId?: string } & TraceEffectBody;
+
+export const trace = (step: Step, effect: TraceEffect): Step => ({
   ...step,
   effects: [...step.effects, { type: 'trace', ...effect }],
 });

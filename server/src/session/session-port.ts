@@ -1,4 +1,4 @@
-import type { HubMessage, TraceKind } from '@handoff/protocol';
+import type { HubMessage, TraceExtraOf, TraceKind } from '@handoff/protocol';
 import type { SessionEvent } from './events.ts';
 import type { DeviceLink } from './device-link.ts';
 
@@ -8,6 +8,7 @@ export interface Cause {
   parentSeq?: number;
 }
 
+/** A trace record relayed between nodes: a typed `traceEvent` call, as data (see `Session.traceRelayed`). */
 export interface TraceExtra {
   deviceId?: string;
   /** A push: the devices the one message went to. */
@@ -36,7 +37,7 @@ export interface SessionPort {
   /** Feed one event; `cause` links what it produces to the trace event that brought it. */
   send(event: SessionEvent, cause?: Cause): void;
   /** Record a trace event for this user; returns its seq (to use as a cause's parentSeq). */
-  traceEvent(kind: TraceKind, type: string, extra?: TraceExtra): number;
+  traceEvent<K extends TraceKind, T extends string>(kind: K, type: T, extra?: TraceExtraOf<K, T>): number;
   /** Whether the device may join: known already, or the user is under `maxDevices`. */
   admits(deviceId: string, maxDevices: number): boolean;
 }

@@ -1,7 +1,7 @@
-import type { CommandResult, HubMessage, TraceKind } from '@handoff/protocol';
+import type { CommandResult, HubMessage, TraceExtraOf, TraceKind } from '@handoff/protocol';
 import { createActor, type Actor } from 'xstate';
 import type { Clock } from '../clock.ts';
-import type { TraceLog } from '../trace/trace-log.ts';
+import type { TraceInput, TraceLog } from '../trace/trace-log.ts';
 import { initialContext, type Effect, type ReplyTo, type SessionContext } from './context.ts';
 import type { DeviceLink } from './device-link.ts';
 import type { MachineEvent, SessionEvent } from './events.ts';
@@ -167,20 +167,24 @@ export class Session implements SessionPort {
   }
 
   /** Record a trace event for this user, linked to the current cause. */
-  traceEvent(
-    kind: TraceKind,
-    type: string,
-    extra: TraceExtra = {},
-  ): number {
-    const correlationId = extra.correlationId ?? this.cause.correlationId;
+  traceEvent<K extends TraceKind, T extends string>(kind: K, type: T, extra?: TraceExtraOf<K, T>): number {
+    const correlationId = extra?.correlationId ?? this.cause.correlationId;
     const parentSeq = this.cause.parentSeq;
-    return this.opts.trace.record(this.userId, {
+    // The signature checks kind, type and payload against the union; TypeScript cannot see that
+    // the generic spread is one of its members.
+    const input = {
       kind,
       type,
       ...extra,
       ...(correlationId !== undefined ? { correlationId } : {}),
       ...(parentSeq !== undefined ? { parentSeq } : {}),
-    }).seq;
+    } as TraceInput;
+    return this.opts.trace.record(this.userId, input).seq;
+  }
+
+  /** Many nodes: a record another node made with a typed `traceEvent` call, sent here as data. */
+  traceRelayed(tr: { kind: TraceKind; type: string; extra?: TraceExtra }): number {
+    return this.traceEvent(tr.kind, tr.type, tr.extra);
   }
 
   stop(): void {

@@ -73,7 +73,7 @@ export function toChrome(userId: string, events: readonly TraceEvent[]): ChromeT
         ...(e.correlationId !== undefined ? { correlationId: e.correlationId } : {}),
         ...(e.recipients !== undefined ? { recipients: e.recipients } : {}),
         ...(e.parentSeq !== undefined ? { parentSeq: e.parentSeq } : {}),
-        ...(e.from !== undefined ? { from: e.from, to: e.to } : {}),
+        ...(e.kind === 'transition' ? { from: e.from, to: e.to } : {}),
         ...(e.payload !== undefined ? { payload: redactValue(e.payload) } : {}),
       },
     });

@@ -171,8 +171,10 @@ function spanEvent(e: TraceEvent): OtlpSpan['events'][number] {
   if (e.deviceId !== undefined) attributes.push(str('device.id', e.deviceId));
   if (e.recipients !== undefined) attributes.push(str('message.recipients', e.recipients.join(',')));
   if (e.parentSeq !== undefined) attributes.push(int('trace.parent_seq', e.parentSeq));
-  if (e.from !== undefined) attributes.push(str('state.from', e.from));
-  if (e.to !== undefined) attributes.push(str('state.to', e.to));
+  if (e.kind === 'transition') {
+    if (e.from !== undefined) attributes.push(str('state.from', e.from));
+    attributes.push(str('state.to', e.to));
+  }
   if (e.payload !== undefined) attributes.push(str('payload', redactJson(JSON.stringify(e.payload)).slice(0, MAX_PAYLOAD_CHARS)));
   return { timeUnixNano: nanos(e.ts), name: `${e.kind} ${e.type}`, attributes };
 }

@@ -1,4 +1,6 @@
-import type { TraceEvent } from '@handoff/protocol';
+import { randomUUID } from 'node:crypto';
+import type { TraceBaseline, TraceEvent, TraceNote } from '@handoff/protocol';
+import { emptyBaseline, foldBaseline } from './baseline.ts';
 
 export interface TraceSettings {
   /** Events kept per user. @default 5000 */
@@ -15,7 +17,7 @@ export const DEFAULT_TRACE_SETTINGS: TraceSettings = {
   maxBytes: 64 * 1024 * 1024,
 };
 
-export type TraceInput = Omit<TraceEvent, 'seq' | 'ts' | 'userId'> & { size?: number };
+export type TraceInput = TraceNote & { size?: number };
 
 type Listener = (event: TraceEvent) => void;
 
@@ -25,6 +27,8 @@ interface Ring {
   head: number;
   bytes: number;
   seq: number;
+  /** What the evicted events said: the state right before the oldest event held. */
+  baseline: TraceBaseline;
   listeners: Set<Listener>;
 }
 
@@ -39,6 +43,8 @@ export class TraceLog {
   constructor(
     private readonly now: () => number,
     private readonly settings: TraceSettings = DEFAULT_TRACE_SETTINGS,
+    /** This log's life: seqs of two boots are never comparable (a restart numbers from 1 again). */
+    readonly bootId: string = randomUUID(),
   ) {}
 
   record(userId: string, input: TraceInput): TraceEvent {
@@ -74,6 +80,7 @@ export class TraceLog {
     ring.head = 0;
     ring.bytes = 0;
     ring.seq = seq;
+    ring.baseline = { ...emptyBaseline(), throughSeq: seq };
   }
 
   /** Many nodes: an event another node recorded, kept with its seq and time (one already held is skipped). */
@@ -121,6 +128,14 @@ export class TraceLog {
     return ring.events[ring.head]?.seq ?? ring.seq + 1;
   }
 
+  /** The state of every device right before the oldest event still held (see `foldBaseline`). */
+  baseline(userId: string): TraceBaseline {
+    const ring = this.rings.get(userId);
+    if (!ring) return emptyBaseline();
+    this.trim(ring, this.now());
+    return structuredClone(ring.baseline);
+  }
+
   subscribe(userId: string, listener: Listener): () => void {
     const ring = this.ring(userId);
     ring.listeners.add(listener);
@@ -134,7 +149,7 @@ export class TraceLog {
   private ring(userId: string): Ring {
     let ring = this.rings.get(userId);
     if (!ring) {
-      ring = { events: [], sizes: [], head: 0, bytes: 0, seq: 0, listeners: new Set() };
+      ring = { events: [], sizes: [], head: 0, bytes: 0, seq: 0, baseline: emptyBaseline(), listeners: new Set() };
       this.rings.set(userId, ring);
     }
     return ring;
@@ -149,6 +164,7 @@ export class TraceLog {
       const overBudget = this.bytes > this.settings.maxBytes && ring.bytes > share;
       if (!tooMany && !tooOld && !overBudget) break;
       const size = ring.sizes[ring.head]!;
+      foldBaseline(ring.baseline, oldest);
       ring.bytes -= size;
       this.bytes -= size;
       ring.head++;

@@ -1,4 +1,4 @@
-import { ViewerMessage, type TraceEvent, type TraceGap } from '@handoff/protocol';
+import { parseViewerMessage, type TraceEvent, type TraceGap, type ViewerMessage } from '@handoff/protocol';
 import { describe, expect, test } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import type { HubSocket } from '../socket.ts';
@@ -10,7 +10,7 @@ class FakeSocket implements HubSocket {
   bufferedAmount = 0;
   readonly frames: ViewerMessage[] = [];
   send(text: string): void {
-    this.frames.push(ViewerMessage.parse(JSON.parse(text)));
+    this.frames.push(parseViewerMessage(text));
   }
   close(): void {}
   get events(): TraceEvent[] {
@@ -36,7 +36,7 @@ function setup(maxEventsPerUser = 10_000) {
   const log = new TraceLog(() => clock.now(), { maxEventsPerUser, maxAgeMs: 3_600_000, maxBytes: 1 << 30 });
   const socket = new FakeSocket();
   const record = (n: number) => {
-    for (let i = 0; i < n; i++) log.record('u', { kind: 'message.in', type: 'command.volume' });
+    for (let i = 0; i < n; i++) log.record('u', { kind: 'message.in', type: 'command.volume', payload: { type: 'command.volume', commandId: `c${i}`, volumePercent: 40 } });
   };
   const behind = { count: 0 };
   return {

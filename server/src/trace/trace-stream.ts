@@ -68,6 +68,8 @@ export class TraceStream {
       lastSeq: this.trace.lastSeq(this.userId),
       serverTime: this.clock.now(),
       cluster,
+      bootId: this.trace.bootId,
+      baseline: this.trace.baseline(this.userId),
     });
     this.catchUp();
   }

@@ -1,3 +1,4 @@
+import { summary } from './summary.ts';
 import type { TraceEvent, TraceKind } from './types.ts';
 
 /** What the event list shows. Empty fields match everything. */
@@ -7,7 +8,10 @@ export interface Filter {
   /** Message type (or timer, phase): a prefix, e.g. `transfer.` or `command.play`. */
   type: string;
   correlationId: string;
-  /** Free text, case-insensitive, over type, device, correlation and payload. `/re/` for a regular expression. */
+  /**
+   * Free text, case-insensitive, over the text each row shows (kind, type, device, correlation,
+   * summary); `/re/` for a regular expression; `device:`, `type:`, `code:`, `corr:` terms narrow by field.
+   */
   text: string;
 }
 
@@ -33,35 +37,99 @@ const KINDS: Record<TraceKind, true> = {
 };
 export const ALL_KINDS = Object.keys(KINDS) as TraceKind[];
 
-/** A predicate for a filter; `textOf` gives an event's searchable text (cached by the caller). */
-export function matcher(f: Filter, textOf: (index: number) => string): (e: TraceEvent, index: number) => boolean {
+/** Field terms of the search box. */
+type Field = 'device' | 'type' | 'code' | 'corr';
+
+/** Split the search text into field terms (`code:TIMEOUT`) and the rest. */
+export function parseSearch(text: string): { fields: Array<[Field, string]>; rest: string } {
+  const fields: Array<[Field, string]> = [];
+  const rest = text
+    .trim()
+    .split(/\s+/)
+    .filter((word) => {
+      const m = /^(device|type|code|corr):(.+)$/i.exec(word);
+      if (!m) return true;
+      fields.push([m[1]!.toLowerCase() as Field, m[2]!.toLowerCase()]);
+      return false;
+    })
+    .join(' ');
+  return { fields, rest };
+}
+
+/** The error code an event carries, if any: a failed result, an error, a rollback, an abort. */
+export function codeOf(e: TraceEvent): string | null {
+  switch (e.kind) {
+    case 'command.result':
+      return e.payload.ok ? null : e.payload.code;
+    case 'error':
+      return e.type;
+    case 'transfer.phase':
+      return e.type === 'rolled-back' ? e.payload.code : null;
+    case 'message.out':
+      return e.payload.type === 'transfer.abort' || e.payload.type === 'error' ? e.payload.code : null;
+    default:
+      return null;
+  }
+}
+
+export interface Matcher {
+  test: (e: TraceEvent, index: number) => boolean;
+  /** Why nothing can match (a search that is not a valid regular expression), else null. */
+  error: string | null;
+}
+
+/**
+ * A predicate for a filter; `textOf` gives an event's searchable text (cached by the caller),
+ * `isProblem` whether an event is on the problems list (the `error` chip shows those too).
+ */
+export function matcher(f: Filter, textOf: (index: number) => string, isProblem: (seq: number) => boolean): Matcher {
   const devices = f.devices.length ? new Set(f.devices) : null;
   const kinds = f.kinds.length ? new Set<string>(f.kinds) : null;
+  const errors = kinds?.has('error') ?? false;
   const type = f.type.trim();
   const corr = f.correlationId.trim();
-  const text = f.text.trim();
+  const { fields, rest } = parseSearch(f.text);
   let test: ((s: string) => boolean) | null = null;
-  if (text.length > 2 && text.startsWith('/') && text.endsWith('/')) {
+  let error: string | null = null;
+  if (rest.length > 2 && rest.startsWith('/') && rest.endsWith('/')) {
     try {
-      const re = new RegExp(text.slice(1, -1), 'i');
+      const re = new RegExp(rest.slice(1, -1), 'i');
       test = (s) => re.test(s);
-    } catch {
+    } catch (err) {
+      error = `Not a regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`;
       test = () => false;
     }
-  } else if (text) {
-    const needle = text.toLowerCase();
+  } else if (rest) {
+    const needle = rest.toLowerCase();
     test = (s) => s.includes(needle);
   }
-  return (e, index) => {
-    if (devices && !devices.has(e.deviceId ?? 'hub') && !e.recipients?.some((id) => devices.has(id))) return false;
-    if (kinds && !kinds.has(e.kind)) return false;
-    if (type && !e.type.startsWith(type)) return false;
-    if (corr && e.correlationId !== corr) return false;
-    if (test && !test(textOf(index))) return false;
-    return true;
+  const fieldTests = fields.map(([field, value]): ((e: TraceEvent) => boolean) => {
+    switch (field) {
+      case 'device':
+        return (e) => (e.deviceId ?? 'hub').toLowerCase().includes(value) || (e.recipients?.some((id) => id.toLowerCase().includes(value)) ?? false);
+      case 'type':
+        return (e) => e.type.toLowerCase().startsWith(value);
+      case 'code':
+        return (e) => codeOf(e)?.toLowerCase().includes(value) ?? false;
+      case 'corr':
+        return (e) => e.correlationId?.toLowerCase().includes(value) ?? false;
+    }
+  });
+  return {
+    error,
+    test: (e, index) => {
+      if (devices && !devices.has(e.deviceId ?? 'hub') && !e.recipients?.some((id) => devices.has(id))) return false;
+      if (kinds && !kinds.has(e.kind) && !(errors && isProblem(e.seq))) return false;
+      if (type && !e.type.startsWith(type)) return false;
+      if (corr && e.correlationId !== corr) return false;
+      for (const t of fieldTests) if (!t(e)) return false;
+      if (test && !test(textOf(index))) return false;
+      return true;
+    },
   };
 }
 
+/** The text a row shows, lower-cased: what free-text search reads. */
 export function searchText(e: TraceEvent): string {
-  return `${e.kind} ${e.type} ${e.deviceId ?? 'hub'} ${e.recipients?.join(' ') ?? ''} ${e.correlationId ?? ''} ${e.from ?? ''} ${e.to ?? ''} ${e.payload === undefined ? '' : JSON.stringify(e.payload)}`.toLowerCase();
+  return `${e.seq} ${e.kind} ${e.type} ${e.deviceId ?? e.recipients?.join(' ') ?? 'hub'} ${e.correlationId ?? ''} ${summary(e)}`.toLowerCase();
 }

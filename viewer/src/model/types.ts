@@ -1,6 +1,18 @@
 import type { Cluster, DeviceInfo, Position, TraceEvent } from '@handoff/protocol';
 
-export type { Cluster, DeviceInfo, HubInfo, Position, TraceEvent, TraceKind, ViewerMessage } from '@handoff/protocol';
+export type {
+  Cluster,
+  DeviceBaseline,
+  DeviceInfo,
+  ErrorCode,
+  HubInfo,
+  Position,
+  TraceBaseline,
+  TraceEvent,
+  TraceKind,
+  TraceHello,
+  ViewerMessage,
+} from '@handoff/protocol';
 
 /** The lane of an event: its device, or the hub. */
 export const HUB = '·hub';

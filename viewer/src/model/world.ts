@@ -1,5 +1,5 @@
 import { soundsOn } from '@handoff/protocol';
-import type { Cluster, TraceEvent } from './types.ts';
+import type { Cluster, TraceBaseline, TraceEvent } from './types.ts';
 
 /** What one device was doing at some moment, as the trace tells it. */
 export interface DeviceState {
@@ -123,14 +123,38 @@ function applyCluster(w: World, cluster: Cluster, to: string | undefined): void 
   }
 }
 
-type Payload = Record<string, unknown> & { type?: string };
+/** A world that starts where the hub's baseline says (the state before the oldest event it still held). */
+export function worldFrom(b: TraceBaseline, cluster: Cluster | null): World {
+  const w = emptyWorld();
+  w.seq = b.throughSeq;
+  w.machine = b.machine;
+  w.transferId = b.transferId;
+  w.cluster = cluster;
+  for (const x of b.devices) {
+    const d = device(w, x.id);
+    Object.assign(d, {
+      name: x.name,
+      kind: x.kind,
+      connected: x.connected,
+      online: x.online,
+      active: x.active,
+      playing: x.playing,
+      volume: x.volume,
+      revision: x.revision,
+      offsetMs: x.offsetMs,
+      errorMs: x.errorMs,
+      role: x.role,
+      heartbeatMs: x.heartbeatMs,
+    });
+  }
+  return w;
+}
 
 /** Advance the world by one event. Mutates `w`. */
 export function applyEvent(w: World, e: TraceEvent): void {
   settleSwitches(w, e.ts);
   w.ts = e.ts;
   w.seq = e.seq;
-  const p = (e.payload ?? {}) as Payload;
   const d = e.deviceId ? device(w, e.deviceId) : null;
   if (d && e.kind === 'message.in') {
     d.lastHeardTs = e.ts;
@@ -138,7 +162,7 @@ export function applyEvent(w: World, e: TraceEvent): void {
   }
   switch (e.kind) {
     case 'transition':
-      if (e.to) w.machine = e.to;
+      w.machine = e.to;
       break;
     case 'connection':
       if (d) d.connected = e.type === 'opened';
@@ -160,15 +184,16 @@ export function applyEvent(w: World, e: TraceEvent): void {
       if (e.type === 'heard-again') d.silent = false;
       break;
     case 'clock':
-      if (d) {
-        d.offsetMs = typeof p.offsetMs === 'number' ? p.offsetMs : d.offsetMs;
-        d.errorMs = typeof p.errorMs === 'number' ? p.errorMs : d.errorMs;
+      // Only the estimate is the device's clock; a drift report is where a group member's sound is.
+      if (d && e.type === 'estimate') {
+        d.offsetMs = e.payload.offsetMs;
+        d.errorMs = e.payload.errorMs;
       }
       break;
     case 'timer.armed':
       w.timers[e.type] = {
         id: e.type,
-        at: Number(p.at),
+        at: e.payload.at,
         armedTs: e.ts,
         seq: e.seq,
         ...(e.correlationId ? { correlationId: e.correlationId } : {}),
@@ -183,9 +208,8 @@ export function applyEvent(w: World, e: TraceEvent): void {
       if (e.type === 'prepare') {
         w.transferId = id;
         for (const x of Object.values(w.devices)) x.role = null;
-        const target = typeof p.targetId === 'string' ? p.targetId : e.deviceId;
-        if (target) device(w, target).role = 'target';
-        if (typeof p.sourceId === 'string') device(w, p.sourceId).role = 'source';
+        device(w, e.payload.targetId).role = 'target';
+        if (e.payload.sourceId) device(w, e.payload.sourceId).role = 'source';
       }
       if ((e.type === 'committed' || e.type === 'rolled-back') && w.transferId === id) {
         w.transferId = null;
@@ -194,30 +218,29 @@ export function applyEvent(w: World, e: TraceEvent): void {
       break;
     }
     case 'message.in':
-      if (d && p.type === 'device.hello') {
-        const dev = p.device as { name?: string; kind?: string } | undefined;
-        if (dev?.name) d.name = dev.name;
-        if (dev?.kind) d.kind = dev.kind;
-        const resume = p.resume as { playing?: boolean } | undefined;
-        if (resume?.playing) d.playing = true;
+      if (d && e.payload.type === 'device.hello') {
+        d.name = e.payload.device.name;
+        d.kind = e.payload.device.kind;
+        if (e.payload.resume?.playing) d.playing = true;
       }
       break;
-    case 'message.out':
+    case 'message.out': {
+      const m = e.payload;
       // A push names its recipients instead of one device.
-      if (e.recipients && p.type === 'cluster.update') for (const id of e.recipients) applyCluster(w, p.cluster as Cluster, id);
+      if (e.recipients && m.type === 'cluster.update') for (const id of e.recipients) applyCluster(w, m.cluster, id);
       if (!d) break;
-      if (p.type === 'hub.welcome') {
-        d.heartbeatMs = typeof p.heartbeatMs === 'number' ? p.heartbeatMs : d.heartbeatMs;
-        applyCluster(w, p.cluster as Cluster, d.id);
-      } else if (p.type === 'cluster.update') applyCluster(w, p.cluster as Cluster, d.id);
-      else if (p.type === 'transfer.switch')
-        d.pendingSwitch = { role: p.role as 'start' | 'stop', at: Number(p.atServerTime), transferId: String(p.transferId) };
-      else if (p.type === 'transfer.abort') {
+      if (m.type === 'hub.welcome') {
+        d.heartbeatMs = m.heartbeatMs;
+        applyCluster(w, m.cluster, d.id);
+      } else if (m.type === 'cluster.update') applyCluster(w, m.cluster, d.id);
+      else if (m.type === 'transfer.switch') d.pendingSwitch = { role: m.role, at: m.atServerTime, transferId: m.transferId };
+      else if (m.type === 'transfer.abort') {
         d.pendingSwitch = null;
-        if (p.resumeAt) d.playing = true;
+        if (m.resumeAt) d.playing = true;
         else if (d.role === 'target') d.playing = false;
       }
       break;
+    }
     default:
       break;
   }

@@ -16,19 +16,10 @@ import { useStore } from './hooks.ts';
 import { SidePanels } from './SidePanels.tsx';
 import { SignIn } from './SignIn.tsx';
 import { StatusBar } from './StatusBar.tsx';
+import type { ImportMetrics } from './import-metrics.ts';
 import { Timeline } from './Timeline.tsx';
 import { readUrl, writeUrl } from './url-state.ts';
 import { useKeyboard } from './keyboard.ts';
-
-export interface ImportMetrics {
-  name: string;
-  events: number;
-  readMs: number;
-  parseMs: number;
-  deriveMs: number;
-  /** From choosing the file to the first frame that shows its rows. */
-  totalMs: number;
-}
 
 declare global {
   interface Window {

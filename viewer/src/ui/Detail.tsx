@@ -1,3 +1,4 @@
+import { PROBLEM_LABEL } from '../model/problems.ts';
 import type { TraceStore } from '../model/store.ts';
 import type { Cluster } from '../model/types.ts';
 import { positionAt } from '../model/types.ts';
@@ -35,13 +36,14 @@ export function Detail({ store, index, onSelect, onFilterCorr }: Props) {
   const parent = e.parentSeq !== undefined ? store.eventBySeq(e.parentSeq) : undefined;
   const children = store.childrenOf(e.seq, 12);
   const world = store.worldAt(index);
-  const p = (e.payload ?? {}) as { type?: string; cluster?: Cluster; commandId?: string };
+  const pushed: Cluster | null =
+    e.kind === 'message.out' && (e.payload.type === 'cluster.update' || e.payload.type === 'hub.welcome') ? e.payload.cluster : null;
   const transfer = e.correlationId
     ? (store.transfers.byId.get(e.correlationId) ?? store.transfers.byCommand(e.correlationId))
     : undefined;
-  const anomalies = store.anomalies.bySeq.get(e.seq) ?? [];
-  const clusterChange = p.cluster
-    ? diff(store.clusterBefore(index), p.cluster).filter((c) => !c.path.endsWith('lastSeenAt'))
+  const problems = store.problems.bySeq.get(e.seq) ?? [];
+  const clusterChange = pushed
+    ? diff(store.clusterBefore(index), pushed).filter((c) => !c.path.endsWith('lastSeenAt'))
     : null;
 
   return (
@@ -93,9 +95,9 @@ export function Detail({ store, index, onSelect, onFilterCorr }: Props) {
         </div>
       </header>
 
-      {anomalies.map((a) => (
-        <div key={a.message} className="anomaly-banner">
-          ⚠ {a.message}
+      {problems.map((a) => (
+        <div key={a.message} className="problem-banner" role="note">
+          ⚠ {PROBLEM_LABEL[a.kind]}: {a.message}
         </div>
       ))}
 
@@ -110,7 +112,7 @@ export function Detail({ store, index, onSelect, onFilterCorr }: Props) {
         <section>
           <h3>State change</h3>
           <div className="transition">
-            <span className="state">{e.from ?? '?'}</span> → <span className="state to">{e.to ?? '?'}</span>
+            <span className="state">{e.from ?? '?'}</span> → <span className="state to">{e.to}</span>
             <span className="muted"> on {e.type}</span>
           </div>
         </section>

@@ -90,7 +90,7 @@ export function EventList({ store, version, count: n, selectedSeq, onSelect, fol
             selected.parentSeq === e.seq)
         }
         gapBefore={prev !== undefined && prev.seq !== e.seq - 1 ? e.seq - prev.seq - 1 : 0}
-        anomaly={store.anomalies.bySeq
+        anomaly={store.problems.bySeq
           .get(e.seq)
           ?.map((a) => a.message)
           .join('\n')}
@@ -175,7 +175,7 @@ const Row = memo(function Row({ e, top, layout, selected, related, gapBefore, an
   const color = e.correlationId ? corrColor(e.correlationId) : KIND_COLOR[e.kind];
   return (
     <div
-      className={`row k-${e.kind.replace('.', '-')}${selected ? ' selected' : ''}${related ? ' related' : ''}${anomaly ? ' anomalous' : ''}${gapBefore ? ' gap-before' : ''}`}
+      className={`row k-${e.kind.replace('.', '-')}${selected ? ' selected' : ''}${related ? ' related' : ''}${anomaly ? ' problem' : ''}${gapBefore ? ' gap-before' : ''}`}
       style={{ transform: `translateY(${top}px)` }}
       onClick={() => onSelect(e.seq)}
       data-seq={e.seq}

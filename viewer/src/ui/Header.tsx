@@ -84,8 +84,8 @@ export function Header(p: Props) {
         <span>
           <b>{p.store.lanes.length}</b> devices
         </span>
-        <span className={p.store.anomalies.list.length ? 'bad' : ''}>
-          <b>{p.store.anomalies.list.length}</b> anomalies
+        <span className={p.store.problems.list.length ? 'bad' : ''} data-testid="problem-count" title="Failed results, rollbacks, refusals, errors, unexpected disconnects, silent devices and broken invariants (a: next)">
+          <b>{count(p.store.problems.list.length)}</b> problems
         </span>
         {p.store.gaps.length > 0 && (
           <span className="bad" title={p.store.gaps.map((g) => `${g.fromSeq}–${g.toSeq} (${g.reason})`).join('\n')}>

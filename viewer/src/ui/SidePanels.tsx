@@ -1,4 +1,4 @@
-import { ANOMALY_LABEL } from '../model/anomalies.ts';
+import { PROBLEM_LABEL } from '../model/problems.ts';
 import type { TraceStore } from '../model/store.ts';
 import { positionAt } from '../model/types.ts';
 import type { Session } from '../net/auth.ts';
@@ -20,7 +20,7 @@ interface Props {
   onFilterCorr: (id: string) => void;
 }
 
-/** The left column: the cluster now, the controller, pending timers, anomalies, recent transfers. */
+/** The left column: problems first, then the cluster now, the controller, pending timers, recent transfers. */
 export function SidePanels({ store, session, canControl, serverNow, live, onSelect, onFilterCorr }: Props) {
   useNow(250, live);
   const now = serverNow();
@@ -34,10 +34,35 @@ export function SidePanels({ store, session, canControl, serverNow, live, onSele
     .slice(-12)
     .reverse()
     .map((id) => store.transfers.byId.get(id)!);
-  const anomalies = store.anomalies.list;
+  const problems = store.problems.list;
 
   return (
     <div className="side">
+      <section className="panel problems-panel" aria-label="Problems">
+        <h2>
+          Problems <span className={problems.length ? 'bad' : 'muted'}>{problems.length}</span>
+        </h2>
+        {problems.length === 0 && (
+          <p className="muted small">
+            None: no failed command, rollback, refusal, error, unexpected disconnect or silent device, and no invariant broken.
+          </p>
+        )}
+        <ul className="problems">
+          {problems
+            .slice(-30)
+            .reverse()
+            .map((a, i) => (
+              <li key={`${a.seq}-${i}`} className={`p-${a.kind}`}>
+                <button className="link" onClick={() => onSelect(a.seq)}>
+                  <b>{PROBLEM_LABEL[a.kind]}</b> <span className="muted">#{a.seq}</span>
+                  <br />
+                  <span className="small">{a.message}</span>
+                </button>
+              </li>
+            ))}
+        </ul>
+      </section>
+
       <section className="panel cluster" aria-label="Cluster">
         <h2>
           Cluster{' '}
@@ -126,31 +151,6 @@ export function SidePanels({ store, session, canControl, serverNow, live, onSele
             </button>
           );
         })}
-      </section>
-
-      <section className="panel" aria-label="Anomalies">
-        <h2>
-          Anomalies <span className={anomalies.length ? 'bad' : 'muted'}>{anomalies.length}</span>
-        </h2>
-        {anomalies.length === 0 && (
-          <p className="muted small">
-            No invariant broken: never two devices playing, every transfer resolved in time, no stale revision, no silent device.
-          </p>
-        )}
-        <ul className="anomalies">
-          {anomalies
-            .slice(-20)
-            .reverse()
-            .map((a, i) => (
-              <li key={`${a.seq}-${i}`}>
-                <button className="link" onClick={() => onSelect(a.seq)}>
-                  <b>{ANOMALY_LABEL[a.kind]}</b> <span className="muted">#{a.seq}</span>
-                  <br />
-                  <span className="small">{a.message}</span>
-                </button>
-              </li>
-            ))}
-        </ul>
       </section>
 
       <section className="panel" aria-label="Transfers">

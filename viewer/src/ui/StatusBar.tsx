@@ -1,6 +1,6 @@
 import type { TraceStore } from '../model/store.ts';
 import type { LiveStatus } from '../net/live.ts';
-import type { ImportMetrics } from './App.tsx';
+import type { ImportMetrics } from './import-metrics.ts';
 import { clock, count, ms } from './format.ts';
 import { useNow } from './hooks.ts';
 
@@ -42,7 +42,7 @@ export function StatusBar({
         </span>
       )}
       <span className="right muted">
-        <kbd>?</kbd> keys · <kbd>/</kbd> search · <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>c</kbd> correlation · <kbd>a</kbd> anomaly
+        <kbd>?</kbd> keys · <kbd>/</kbd> search · <kbd>j</kbd>/<kbd>k</kbd> move · <kbd>c</kbd> correlation · <kbd>a</kbd> problem
       </span>
     </footer>
   );

@@ -169,7 +169,7 @@ function draw(
     const x0 = x(t.start);
     const x1 = x(t.end ?? t.lastTs);
     if (x1 < LABEL_W || x0 > width) continue;
-    g.fillStyle = t.outcome === 'committed' ? '#3fb97f' : t.outcome === 'rolled-back' ? '#ff6b6b' : '#f5c26b';
+    g.fillStyle = t.outcome === 'committed' ? '#3fb97f' : t.outcome === 'pending' ? '#f5c26b' : '#ff6b6b';
     g.fillRect(Math.max(LABEL_W, x0), TOP + 2, Math.max(2, x1 - x0), ROW_H - 4);
   }
 
@@ -212,7 +212,7 @@ function draw(
 
   // Anomalies.
   g.fillStyle = '#ff6b6b';
-  for (const a of store.anomalies.list) {
+  for (const a of store.problems.list) {
     const px = x(a.ts);
     if (px < LABEL_W || px > width) continue;
     g.beginPath();

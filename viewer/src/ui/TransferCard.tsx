@@ -1,5 +1,5 @@
 import type { TraceStore } from '../model/store.ts';
-import { durationOf, gapOf, phasesOf, startErrorsOf, type Transfer } from '../model/transfers.ts';
+import { durationOf, gapOf, outcomeText, phasesOf, startErrorsOf, type Transfer } from '../model/transfers.ts';
 import { corrColor, ms } from './format.ts';
 import { deviceLabel } from './lanes.ts';
 
@@ -35,14 +35,17 @@ export function TransferCard({
     <div className={`transfer-card ${t.outcome}`} style={{ borderLeftColor: corrColor(t.id) }}>
       <div className="tc-head">
         <button className="link" onClick={() => onSelect?.(t.firstSeq)} title={`${t.id} · command ${t.commandId ?? '–'}`}>
-          {t.sourceId ? `${name(t.sourceId)} → ${name(t.targetId)}` : `start on ${name(t.targetId)}`}
+          {t.sourceId ? `${name(t.sourceId)} → ${name(t.targetId)}` : t.outcome === 'refused' ? `to ${name(t.targetId)}` : `start on ${name(t.targetId)}`}
         </button>
         <span className={`badge ${t.outcome}`}>
-          {t.outcome === 'committed' ? '✓ committed' : t.outcome === 'rolled-back' ? `✗ ${t.code ?? 'rolled back'}` : '… pending'}
+          {t.outcome === 'committed' ? '✓ committed' : t.outcome === 'pending' ? '… pending' : `✗ ${t.code ?? t.outcome}`}
         </span>
         <span className="tc-total">{ms(durationOf(t))}</span>
       </div>
-      <div className="phase-bar" aria-label="phases">
+      <div className="tc-outcome" data-testid="transfer-outcome">
+        {outcomeText(t, ms)}
+      </div>
+      <div className="phase-bar" role="img" aria-label={phases.map((p) => `${p.name} ${ms(p.ms)}`).join(', ') || 'no phases'}>
         {phases.map((p) => (
           <span
             key={p.name}
@@ -93,7 +96,7 @@ export function TransferCard({
           {t.id} · gap {gap === null ? '–' : ms(gap)}
         </div>
       )}
-      {t.outcome === 'rolled-back' && t.message && <div className="tc-error">{t.message}</div>}
+      {(t.outcome === 'rolled-back' || t.outcome === 'refused') && t.message && <div className="tc-error">{t.message}</div>}
     </div>
   );
 }

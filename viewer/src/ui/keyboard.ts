@@ -27,7 +27,7 @@ export const SHORTCUTS: Array<[string, string]> = [
   ['c', 'only this correlation (again: all)'],
   ['p', 'go to the causal parent'],
   ['n / N', 'next / previous event of this correlation'],
-  ['a', 'next anomaly'],
+  ['a', 'next problem'],
   ['Esc', 'clear selection, leave search'],
   ['?', 'this help'],
 ];
@@ -117,7 +117,7 @@ export function useKeyboard(k: Keys): void {
         }
         case 'a': {
           const after = current?.seq ?? 0;
-          const next = store.anomalies.list.find((a) => a.seq > after) ?? store.anomalies.list[0];
+          const next = store.problems.list.find((a) => a.seq > after) ?? store.problems.list[0];
           if (next) k.select(next.seq);
           break;
         }
