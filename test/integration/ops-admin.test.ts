@@ -11,6 +11,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface UserReport {
   userId: string;
+  known: boolean;
+  trace: { firstSeq: number; lastSeq: number };
   session: { state: string; activeDeviceId: string | null; playing: boolean } | null;
   devices: Array<{ id: string; online: boolean; connected: boolean; active: boolean }>;
   connections: Array<{ deviceId: string | null; address: string; clock: { rttMs: number } | null }>;
@@ -36,7 +38,9 @@ describe('admin operations', () => {
     expect(report.connections[0]!.address).toMatch(/127\.0\.0\.1/);
 
     const nobody = await admin.get('/v1/admin/users/nobody');
-    expect(nobody.body).toMatchObject({ userId: 'nobody', session: null, devices: [], connections: [] });
+    expect(nobody.body).toMatchObject({ userId: 'nobody', known: false, trace: { lastSeq: 0 }, session: null, devices: [], connections: [] });
+    expect(report.known).toBe(true);
+    expect(report.trace.lastSeq).toBeGreaterThan(report.trace.firstSeq);
   });
 
   test('an admin disconnects a device: it is closed with 4040 KICKED and the reason, stays away, and the others see it offline at once', async () => {

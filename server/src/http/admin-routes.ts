@@ -27,8 +27,8 @@ const DEFAULT_REASON = 'disconnected by an operator';
 /**
  * Operator endpoints, for admin tokens only (`npm run token -- --user ops --role admin`), each
  * written to the log with who did it:
- * - `GET /v1/admin/users/:userId`: the user's session on this hub, their devices, and the
- *   device connections open here.
+ * - `GET /v1/admin/users/:userId`: the user's session on this hub, their devices, the device
+ *   connections open here, what the trace ring holds, and whether this hub knows the user at all.
  * - `DELETE /v1/admin/users/:userId/devices/:deviceId?reason=...`: disconnect the device; its
  *   socket closes with 4040 KICKED and the reason (the client library does not reconnect).
  */
@@ -69,9 +69,15 @@ export function adminRoutes(router: Router, auth: (ctx: RouteContext) => Promise
 export function userReport(hub: Hub, userId: string, nodeId: string) {
   const session = hub.openSession(userId);
   const ctx = session?.context;
+  const connections = hub.connectionsOf(userId);
+  const lastSeq = hub.trace.lastSeq(userId);
   return {
     userId,
     node: nodeId,
+    /** Whether this hub knows the user at all: a session, a connection or a trace (the viewer says "no such user" otherwise). */
+    known: session !== null || connections.length > 0 || lastSeq > 0,
+    /** What this hub's trace ring holds of the user (lastSeq 0: no events yet). */
+    trace: { firstSeq: hub.trace.firstSeq(userId), lastSeq, bootId: hub.trace.bootId },
     session: ctx
       ? {
           state: session.state,
@@ -96,7 +102,7 @@ export function userReport(hub: Hub, userId: string, nodeId: string) {
           lastSeenAt: d.lastSeenAt,
         }))
       : [],
-    connections: hub.connectionsOf(userId).map((c) => {
+    connections: connections.map((c) => {
       const clock = c.clock.estimate();
       return {
         id: c.id,

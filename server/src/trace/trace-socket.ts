@@ -6,8 +6,9 @@ import { auditRead, traceRefusal } from './access.ts';
 import { DEFAULT_TRACE_STREAM_SETTINGS, TraceStream, type TraceStreamSettings } from './trace-stream.ts';
 
 /**
- * `/v1/trace?user=U&sinceSeq=N`: a viewer token of U, or an admin token, streams U's trace
- * (see TraceStream). Without `user`, the token's own user. Viewers only read: frames they send
+ * `/v1/trace?user=U&sinceSeq=N&bootId=B`: a viewer token of U, or an admin token, streams U's trace
+ * (see TraceStream). Without `user`, the token's own user. `sinceSeq` counts only within boot B
+ * (the hello's bootId): from another boot, the stream starts from the oldest event held. Viewers only read: frames they send
  * are ignored.
  */
 /** WebSocket close code for a request the endpoint will not serve (RFC 6455). */
@@ -21,8 +22,11 @@ export function traceSocket(hub: Hub, log: Log, settings: TraceStreamSettings = 
       const userId = url.searchParams.get('user') || principal.userId;
       const refusal = traceRefusal(principal, userId);
       if (refusal) return ws.close(CloseCode.FORBIDDEN, refusal);
-      const since = Number(url.searchParams.get('sinceSeq') ?? 0);
-      if (!Number.isSafeInteger(since) || since < 0) return ws.close(POLICY_VIOLATION, 'sinceSeq must be a non-negative integer');
+      const asked = Number(url.searchParams.get('sinceSeq') ?? 0);
+      if (!Number.isSafeInteger(asked) || asked < 0) return ws.close(POLICY_VIOLATION, 'sinceSeq must be a non-negative integer');
+      // A viewer's seqs from another boot of the trace mean nothing here: it gets this run from the start.
+      const boot = url.searchParams.get('bootId');
+      const since = boot && boot !== hub.trace.bootId ? 0 : asked;
       auditRead(log, principal, userId, 'socket');
       const socket = {
         send: (text: string) => ws.send(text),

@@ -146,7 +146,7 @@ export class TraceStore {
     if (events.length === 0) return;
     if (this.held) {
       for (const e of events) this.held.push(e);
-      return this.changed();
+      return;
     }
     const fresh = events.filter((e) => !this.indexOfSeq.has(e.seq) && (!this.dropped || e.seq > this.dropped.toSeq));
     if (fresh.length === 0) return;

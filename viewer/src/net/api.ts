@@ -54,6 +54,19 @@ export async function fetchTrace(
   return res.text();
 }
 
+/** What an admin learns of a user from `GET /v1/admin/users/:userId`. */
+export interface UserLookup {
+  userId: string;
+  known: boolean;
+  trace: { firstSeq: number; lastSeq: number };
+}
+
+/** Admin only: whether the hub knows the user, and what its trace ring holds. */
+export async function lookUpUser(token: string, userId: string): Promise<UserLookup> {
+  const res = await call(token, 'GET', `/v1/admin/users/${encodeURIComponent(userId)}`);
+  return (await res.json()) as UserLookup;
+}
+
 /** The Web API player endpoints, acting as the token's user. */
 export const player = {
   transfer: (token: string, deviceId: string, play: boolean) =>

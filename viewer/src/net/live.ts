@@ -20,6 +20,8 @@ export class LiveTrace {
   status: LiveStatus = { state: 'connecting' };
   /** Server time minus local time, from the hello. */
   offsetMs = 0;
+  /** The boot of the trace we hold: seqs are resumed only within it. */
+  private bootId: string | null = null;
   private ws: WebSocket | null = null;
   private stopped = false;
   private attempt = 0;
@@ -50,6 +52,7 @@ export class LiveTrace {
   private open(): void {
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
     const params = new URLSearchParams({ user: this.userId, sinceSeq: String(this.store.lastSeq), access_token: this.token });
+    if (this.bootId) params.set('bootId', this.bootId);
     const ws = new WebSocket(`${proto}://${location.host}/v1/trace?${params}`);
     this.ws = ws;
     this.set({ state: 'connecting' });
@@ -68,9 +71,9 @@ export class LiveTrace {
       case 'trace.hello':
         this.attempt = 0;
         this.offsetMs = m.serverTime - Date.now();
-        // The hub's seqs began again (it restarted): what we hold belongs to another life.
-        if (m.lastSeq < this.store.lastSeq) this.store.reset({ kind: 'live', userId: this.userId });
-        this.store.helloCluster = m.cluster;
+        // A new boot id (a restart, or the session moved to another node) starts a new run.
+        this.bootId = m.bootId;
+        this.store.hello(m.bootId, m.baseline, m.cluster, m.serverTime);
         this.set({ state: 'live' });
         break;
       case 'trace.events':

@@ -2,13 +2,13 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { isEmpty, type Filter } from '../model/filter.ts';
 import { TraceStore } from '../model/store.ts';
 import type { HubInfo } from '../model/types.ts';
-import { devToken, fetchInfo, fetchTrace } from '../net/api.ts';
+import { devToken, fetchInfo, fetchTrace, lookUpUser, type UserLookup } from '../net/api.ts';
 import { decodeToken, loadSession, saveSession, type Session } from '../net/auth.ts';
 import { useRenewal } from '../net/use-renewal.ts';
 import { LiveTrace, type LiveStatus } from '../net/live.ts';
 import { download, parseTraceFile, toNdjson } from '../net/trace-file.ts';
 import { Detail } from './Detail.tsx';
-import { EventList, lowerBound } from './EventList.tsx';
+import { EventList } from './EventList.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { Header } from './Header.tsx';
 import { HelpOverlay } from './HelpOverlay.tsx';
@@ -37,7 +37,9 @@ export function App() {
   const [status, setStatus] = useState<LiveStatus | null>(null);
   const [selectedSeq, setSelectedSeq] = useState<number | null>(initial.event);
   const [follow, setFollow] = useState(initial.event === null);
-  const [pausedAt, setPausedAt] = useState<number | null>(null);
+  const [paused, setPausedState] = useState(false);
+  const [lookup, setLookup] = useState<UserLookup | null>(null);
+  const [importError, setImportError] = useState<string | null>(null);
   const [filter, setFilterState] = useState<Filter>(initial.filter);
   const [help, setHelp] = useState(false);
   const [signInError, setSignInError] = useState<string | null>(null);
@@ -52,12 +54,26 @@ export function App() {
     void fetchInfo().then(setInfo);
   }, [store, initial]);
 
+  const setPaused = useCallback(
+    (on: boolean) => {
+      if (on) store.hold();
+      else store.release();
+      setPausedState(on);
+    },
+    [store],
+  );
+
   const openLive = useCallback(
     (s: Session, userId: string) => {
       live.current?.close();
+      store.release();
       store.reset({ kind: 'live', userId });
+      setPausedState(false);
       setViewUser(userId);
       setSignInError(null);
+      setLookup(null);
+      // An admin looking up someone else learns whether the hub knows the user at all.
+      if (s.role === 'admin' && userId !== s.sub) void lookUpUser(s.token, userId).then(setLookup, () => setLookup(null));
       live.current = new LiveTrace(store, userId, s.token, (st) => {
         setStatus(st);
         if (st.state === 'refused') setSignInError(`The hub refused the trace of ${userId}: ${st.reason}`);
@@ -112,16 +128,24 @@ export function App() {
       const t1 = performance.now();
       const parsed = parseTraceFile(text);
       const t2 = performance.now();
+      if (parsed.error) {
+        setImportError(`${file.name}: ${parsed.error}`);
+        setSignInError(`${file.name}: ${parsed.error}`);
+        return;
+      }
+      setImportError(null);
       live.current?.close();
       live.current = null;
       setStatus(null);
+      store.release();
       store.reset({ kind: 'file', name: file.name, userId: parsed.userId });
       store.append(parsed.events);
       const t3 = performance.now();
       setViewUser(parsed.userId);
       setSelectedSeq(null);
       setFollow(false);
-      setPausedAt(null);
+      setPausedState(false);
+      setLookup(null);
       // The rows are on screen after the next frame is painted.
       requestAnimationFrame(() =>
         setTimeout(() => {
@@ -163,8 +187,8 @@ export function App() {
     download(`trace-${viewUser}-${new Date().toISOString().replace(/[:.]/g, '-')}.${format}.json`, text, 'application/json');
   };
 
-  // Paused: the view holds the events that had arrived by then (an index into all events), whatever the filter.
-  const visible = pausedAt === null ? store.filtered.length : lowerBound(store.filtered, pausedAt);
+  // Paused: arriving events are only queued in the store, so the view holds what had arrived.
+  const visible = store.filtered.length;
   const selectedIndex = selectedSeq === null ? undefined : store.indexOfSeq.get(selectedSeq);
   const select = useCallback((seq: number | null, keepFollow = false) => {
     setSelectedSeq(seq);
@@ -177,7 +201,7 @@ export function App() {
     visible,
     select,
     setFollow,
-    togglePause: () => setPausedAt((p) => (p === null ? store.events.length : null)),
+    togglePause: () => setPaused(!paused),
     focusSearch: () => searchRef.current?.focus(),
     toggleHelp: () => setHelp((h) => !h),
     filter,
@@ -209,13 +233,12 @@ export function App() {
         viewUser={viewUser}
         status={status}
         follow={follow}
-        paused={pausedAt !== null}
-        newWhilePaused={store.filtered.length - visible}
+        paused={paused}
         onFollow={() => {
           setFollow(true);
-          setPausedAt(null);
+          setPaused(false);
         }}
-        onPause={() => setPausedAt((p) => (p === null ? store.events.length : null))}
+        onPause={() => setPaused(!paused)}
         onExportNdjson={exportNdjson}
         onExportHub={(f) => void exportFromHub(f)}
         onImport={(f) => void importFile(f)}
@@ -252,11 +275,13 @@ export function App() {
           follow={follow}
           setFollow={setFollow}
           filtered={!isEmpty(filter)}
+          lookup={lookup}
         />
         <Detail
           store={store}
           version={version}
           index={selectedIndex}
+          selectedSeq={selectedSeq}
           onSelect={(seq) => select(seq)}
           onFilterCorr={(id) => setFilter({ ...filter, correlationId: id })}
           serverNow={serverNow}
@@ -264,6 +289,11 @@ export function App() {
       </main>
       <StatusBar store={store} status={status} lastImport={lastImport} serverNow={serverNow} />
       {help && <HelpOverlay onClose={() => setHelp(false)} />}
+      {importError && (
+        <div className="toast error" role="alert">
+          {importError} <button onClick={() => setImportError(null)}>Dismiss</button>
+        </div>
+      )}
       {signInError && store.source.kind === 'live' && status?.state === 'refused' && (
         <div className="toast error" role="alert">
           {signInError} <button onClick={signOut}>Sign in again</button>

@@ -14,13 +14,25 @@ interface Props {
   store: TraceStore;
   version: number;
   index: number | undefined;
+  /** The selected seq, which may not be held (an evicted deep link): then the detail says why. */
+  selectedSeq: number | null;
   onSelect: (seq: number) => void;
   onFilterCorr: (id: string) => void;
   serverNow: () => number;
 }
 
 /** The selected event: what it is, what caused it and what it caused, its payload, and the state of every device right after it. */
-export function Detail({ store, index, onSelect, onFilterCorr }: Props) {
+export function Detail({ store, index, selectedSeq, onSelect, onFilterCorr }: Props) {
+  if (index === undefined && selectedSeq !== null && (store.source.kind === 'file' || store.lastSeq >= selectedSeq || (store.baseline?.throughSeq ?? 0) >= selectedSeq)) {
+    return (
+      <aside className="detail empty-detail" aria-label="Event detail">
+        <p role="alert" data-testid="missing-event">
+          {store.whyMissing(selectedSeq)}
+        </p>
+        <button onClick={() => onSelect(store.events[0]?.seq ?? selectedSeq)}>Go to the oldest event held</button>
+      </aside>
+    );
+  }
   if (index === undefined) {
     return (
       <aside className="detail empty-detail">

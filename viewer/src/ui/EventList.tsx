@@ -1,6 +1,7 @@
 import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { TraceStore } from '../model/store.ts';
 import type { TraceEvent } from '../model/types.ts';
+import type { UserLookup } from '../net/api.ts';
 import { clock, corrColor, count, KIND_COLOR, KIND_SHORT, summary } from './format.ts';
 import { Icon } from './Icon.tsx';
 import { deviceLabel, laneLayout, ROW, type LaneLayout } from './lanes.ts';
@@ -15,6 +16,8 @@ interface Props {
   follow: boolean;
   setFollow: (on: boolean) => void;
   filtered: boolean;
+  /** An admin's lookup of the user shown, to say why nothing arrives. */
+  lookup: UserLookup | null;
 }
 
 const OVERSCAN = 12;
@@ -26,13 +29,18 @@ const BLOCK = 8;
  * the left with messages drawn as arrows between them, and the event's details on the right.
  * Only the rows in view are rendered, so 100k events scroll like 100.
  */
-export function EventList({ store, version, count: n, selectedSeq, onSelect, follow, setFollow, filtered }: Props) {
+export function EventList({ store, version, count: n, selectedSeq, onSelect, follow, setFollow, filtered, lookup }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   // Rendered rows move in blocks: re-render only when the view crosses a block, not per pixel.
   const [block, setBlock] = useState(0);
-  const scrollTop = block * BLOCK * ROW;
   const [size, setSize] = useState({ width: 800, height: 600 });
   const lastSelected = useRef<number | null>(null);
+  // Follow is a tail view: the newest rows drawn at the bottom with no native scrolling, so an update
+  // never reads or writes the scroll position (each such write forced a layout per frame).
+  const tailTop = Math.max(0, n * ROW - size.height);
+  const scrollTop = follow ? tailTop : block * BLOCK * ROW;
+  const tailTopRef = useRef(tailTop);
+  tailTopRef.current = tailTop;
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -43,16 +51,21 @@ export function EventList({ store, version, count: n, selectedSeq, onSelect, fol
     return () => ro.disconnect();
   }, []);
 
-  // Follow: stick to the newest event as events arrive.
+  // Leaving the tail: the native scroller takes over where the tail was, once.
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (el && follow) el.scrollTop = el.scrollHeight;
-  }, [version, follow, n]);
+    if (!el) return;
+    if (follow) el.scrollTop = 0;
+    else {
+      el.scrollTop = tailTopRef.current;
+      setBlock(Math.floor(tailTopRef.current / (BLOCK * ROW)));
+    }
+  }, [follow]);
 
   // Bring a newly selected event into view (keyboard, timeline, links); not on every render.
   useEffect(() => {
     const el = scroller.current;
-    if (!el || selectedSeq === null) return;
+    if (!el || selectedSeq === null || follow) return;
     const index = store.indexOfSeq.get(selectedSeq);
     if (index === undefined) return;
     if (lastSelected.current === selectedSeq) return;
@@ -60,16 +73,17 @@ export function EventList({ store, version, count: n, selectedSeq, onSelect, fol
     if (store.filtered[pos] !== index) return;
     lastSelected.current = selectedSeq;
     const top = pos * ROW;
-    if (top < el.scrollTop + ROW || top > el.scrollTop + el.clientHeight - 2 * ROW)
-      el.scrollTop = Math.max(0, top - el.clientHeight / 2);
-  }, [selectedSeq, version, store]);
+    if (top < el.scrollTop + ROW || top > el.scrollTop + size.height - 2 * ROW) el.scrollTop = Math.max(0, top - size.height / 2);
+  }, [selectedSeq, version, store, follow, size.height]);
 
   const laneSpace = Math.min(size.width * 0.36, 420);
   // The layout changes only when lanes are added.
   const layout = useMemo(() => laneLayout(store, laneSpace), [store, laneSpace, store.lanes.length]);
-  const first = Math.max(0, Math.floor(scrollTop / ROW) - OVERSCAN);
-  const last = Math.min(n, store.filtered.length, Math.ceil((scrollTop + size.height) / ROW) + BLOCK + OVERSCAN);
+  const first = Math.max(0, Math.floor(scrollTop / ROW) - (follow ? 0 : OVERSCAN));
+  const last = Math.min(n, store.filtered.length, Math.ceil((scrollTop + size.height) / ROW) + (follow ? 0 : BLOCK + OVERSCAN));
   const selected = selectedSeq === null ? undefined : store.eventBySeq(selectedSeq);
+  // One row is in the tab order: the selected one, else the first drawn (arrow keys move from there).
+  const focusSeq = selected && store.filtered.includes(store.indexOfSeq.get(selected.seq) ?? -1) ? selected.seq : null;
   const rows = [];
   for (let p = first; p < last; p++) {
     const index = store.filtered[p]!;
@@ -82,6 +96,7 @@ export function EventList({ store, version, count: n, selectedSeq, onSelect, fol
         top={p * ROW}
         layout={layout}
         selected={e.seq === selectedSeq}
+        tabStop={focusSeq === null ? p === first : e.seq === focusSeq}
         related={
           selected !== undefined &&
           e.seq !== selected.seq &&
@@ -90,7 +105,7 @@ export function EventList({ store, version, count: n, selectedSeq, onSelect, fol
             selected.parentSeq === e.seq)
         }
         gapBefore={prev !== undefined && prev.seq !== e.seq - 1 ? e.seq - prev.seq - 1 : 0}
-        anomaly={store.problems.bySeq
+        problem={store.problems.bySeq
           .get(e.seq)
           ?.map((a) => a.message)
           .join('\n')}
@@ -101,7 +116,8 @@ export function EventList({ store, version, count: n, selectedSeq, onSelect, fol
 
   return (
     <section className="events" aria-label="Events">
-      <div className="lane-head" style={{ ['--lanes' as string]: `${layout.width}px` }}>
+      <ListNotes store={store} />
+      <div className="lane-head" style={{ ['--lanes' as string]: `${layout.width}px` }} aria-hidden>
         <div className="lane-names" style={{ width: layout.width }}>
           {layout.ids.map((id) => {
             const { name, kind } = deviceLabel(store, id);
@@ -127,36 +143,81 @@ export function EventList({ store, version, count: n, selectedSeq, onSelect, fol
         <span className="col sum">{filtered ? `${count(n)} of ${count(store.events.length)} match` : ''}</span>
       </div>
       <div
-        className="scroller"
+        className={`scroller${follow ? ' tail' : ''}`}
         ref={scroller}
-        tabIndex={-1}
+        tabIndex={0}
+        role="listbox"
+        aria-label={`Events, ${count(n)} shown${follow ? ', following the newest' : ''}`}
+        onWheel={(ev) => {
+          if (follow && ev.deltaY < 0) setFollow(false);
+        }}
         onScroll={(ev) => {
+          if (follow) return;
           const el = ev.currentTarget;
           setBlock(Math.floor(el.scrollTop / (BLOCK * ROW)));
-          const atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW;
-          if (!atBottom && follow) setFollow(false);
-          else if (atBottom && !follow && store.source.kind === 'live') setFollow(true);
+          const atBottom = el.scrollTop + size.height >= n * ROW - ROW;
+          if (atBottom && store.source.kind === 'live' && !store.held) setFollow(true);
         }}
       >
-        <div className="lifelines" style={{ width: layout.width, height: Math.max(n * ROW, size.height) }}>
-          {layout.ids.map((id) => (
-            <span key={id} style={{ left: layout.x(id) }} className={id === 'hub' ? 'hub' : ''} />
-          ))}
-        </div>
-        <div className="rows" style={{ height: n * ROW }}>
-          {rows}
-        </div>
-        {n === 0 && (
-          <div className="empty">
-            {store.events.length
-              ? 'No event matches the filter.'
-              : store.source.kind === 'live'
-                ? 'Waiting for events…'
-                : 'No events.'}
+        <div className="sheet" style={follow ? { transform: `translateY(${-tailTop}px)` } : undefined}>
+          <div className="lifelines" style={{ width: layout.width, height: Math.max(n * ROW, size.height) }} aria-hidden>
+            {layout.ids.map((id) => (
+              <span key={id} style={{ left: layout.x(id) }} className={id === 'hub' ? 'hub' : ''} />
+            ))}
           </div>
-        )}
+          <div className="rows" style={{ height: n * ROW }}>
+            {rows}
+          </div>
+        </div>
       </div>
+      {n === 0 && (
+        <div className="empty" role="status" data-testid="list-empty">
+          {emptyReason(store, lookup)}
+        </div>
+      )}
     </section>
+  );
+}
+
+/** Why the list is empty, in words: never a blank screen. */
+function emptyReason(store: TraceStore, lookup: UserLookup | null): string {
+  if (store.filterError) return `${store.filterError}. Nothing can match until the search is fixed.`;
+  if (store.events.length) return 'No event matches the filter.';
+  if (store.source.kind !== 'live') return 'No events.';
+  if (lookup && !lookup.known) return `No such user on this hub: ${lookup.userId} has no session, no device and no trace here.`;
+  if (lookup && lookup.trace.lastSeq === 0) return `No events yet for ${lookup.userId}: the hub knows the user, but nothing was traced yet.`;
+  if (store.held) return 'Paused: new events are held until you resume.';
+  return 'Waiting for events…';
+}
+
+/** Markers above the list: a new run, events dropped past the cap, a start from the hub's baseline. */
+function ListNotes({ store }: { store: TraceStore }) {
+  const prev = store.run?.previous;
+  const notes: Array<[string, string]> = [];
+  if (prev)
+    notes.push([
+      'run',
+      `New run at ${clock(prev.endedTs)}: the hub restarted or the session moved (boot ${prev.bootId.slice(0, 8)} → ${store.run!.bootId.slice(0, 8)}). The previous run's ${count(prev.events)} events (seq ${prev.firstSeq}–${prev.lastSeq}) are not merged with this one.`,
+    ]);
+  if (store.dropped)
+    notes.push([
+      'cap',
+      `${count(store.dropped.count)} older events (seq ${store.dropped.fromSeq}–${store.dropped.toSeq}) dropped from this view: it holds at most ${count(store.maxEvents)}. Export from the hub for what its ring still holds.`,
+    ]);
+  if (store.baseline && store.baseline.throughSeq > 0)
+    notes.push([
+      'baseline',
+      `The hub had evicted seq 1–${store.baseline.throughSeq}; device states start from what those events left (connections, roles, sound, revisions, clocks).`,
+    ]);
+  if (!notes.length) return null;
+  return (
+    <div className="list-notes">
+      {notes.map(([kind, text]) => (
+        <p key={kind} className={`note ${kind}`} role="status" data-testid={`note-${kind}`}>
+          {text}
+        </p>
+      ))}
+    </div>
   );
 }
 
@@ -165,19 +226,29 @@ interface RowProps {
   top: number;
   layout: LaneLayout;
   selected: boolean;
+  tabStop: boolean;
   related: boolean;
   gapBefore: number;
-  anomaly: string | undefined;
+  problem: string | undefined;
   onSelect: (seq: number) => void;
 }
 
-const Row = memo(function Row({ e, top, layout, selected, related, gapBefore, anomaly, onSelect }: RowProps) {
+const Row = memo(function Row({ e, top, layout, selected, tabStop, related, gapBefore, problem, onSelect }: RowProps) {
   const color = e.correlationId ? corrColor(e.correlationId) : KIND_COLOR[e.kind];
   return (
     <div
-      className={`row k-${e.kind.replace('.', '-')}${selected ? ' selected' : ''}${related ? ' related' : ''}${anomaly ? ' problem' : ''}${gapBefore ? ' gap-before' : ''}`}
+      className={`row k-${e.kind.replace('.', '-')}${selected ? ' selected' : ''}${related ? ' related' : ''}${problem ? ' problem' : ''}${gapBefore ? ' gap-before' : ''}`}
       style={{ transform: `translateY(${top}px)` }}
-      onClick={() => onSelect(e.seq)}
+      // Select on press: in the live tail rows move every frame, so a click (press and release on one row) could miss.
+      onMouseDown={(ev) => {
+        if (ev.button === 0) onSelect(e.seq);
+      }}
+      onKeyDown={(ev) => {
+        if (ev.key === 'Enter') onSelect(e.seq);
+      }}
+      role="option"
+      aria-selected={selected}
+      tabIndex={tabStop ? 0 : -1}
       data-seq={e.seq}
       title={gapBefore ? `${gapBefore} events missing before this one` : undefined}
     >
@@ -196,8 +267,8 @@ const Row = memo(function Row({ e, top, layout, selected, related, gapBefore, an
         )}
       </span>
       <span className="col sum">
-        {anomaly && (
-          <em className="flag" title={anomaly}>
+        {problem && (
+          <em className="flag" title={problem}>
             ⚠
           </em>
         )}

@@ -24,11 +24,18 @@ export function FilterBar({ store, filter, setFilter, searchRef, shown }: Props)
         ref={searchRef}
         className="search"
         type="search"
-        placeholder="Search payloads, types, ids…  ( / )"
+        placeholder="Search what rows show; device: type: code: corr:  ( / )"
         aria-label="Search"
+        aria-invalid={store.filterError !== null}
+        aria-describedby={store.filterError ? 'search-error' : undefined}
         value={filter.text}
         onChange={(ev) => setFilter({ ...filter, text: ev.target.value })}
       />
+      {store.filterError && (
+        <span id="search-error" className="search-error" role="alert">
+          {store.filterError}
+        </span>
+      )}
       <input
         className="type"
         placeholder="type prefix"
@@ -58,9 +65,10 @@ export function FilterBar({ store, filter, setFilter, searchRef, shown }: Props)
           <button
             key={k}
             className={`chip ${filter.kinds.includes(k) ? 'on' : ''}`}
+            aria-pressed={filter.kinds.includes(k)}
             style={{ ['--c' as string]: KIND_COLOR[k] }}
             onClick={() => setFilter({ ...filter, kinds: toggle(filter.kinds, k) })}
-            title={k}
+            title={k === 'error' ? 'errors and every problem (failed results, rollbacks, refusals, disconnects, silent devices)' : k}
           >
             {KIND_SHORT[k]}
           </button>
@@ -71,6 +79,7 @@ export function FilterBar({ store, filter, setFilter, searchRef, shown }: Props)
           <button
             key={id}
             className={`chip ${filter.devices.includes(id) ? 'on' : ''}`}
+            aria-pressed={filter.devices.includes(id)}
             onClick={() => setFilter({ ...filter, devices: toggle(filter.devices, id) })}
             title={id}
           >

@@ -3,6 +3,7 @@ import type { TraceStore } from '../model/store.ts';
 import type { Session } from '../net/auth.ts';
 import type { LiveStatus } from '../net/live.ts';
 import { count } from './format.ts';
+import { useNow } from './hooks.ts';
 import { Icon, Logo } from './Icon.tsx';
 
 interface Props {
@@ -12,7 +13,6 @@ interface Props {
   status: LiveStatus | null;
   follow: boolean;
   paused: boolean;
-  newWhilePaused: number;
   onFollow: () => void;
   onPause: () => void;
   onExportNdjson: () => void;
@@ -24,6 +24,9 @@ interface Props {
 }
 
 export function Header(p: Props) {
+  // While paused the store only queues events and tells nobody: the count is read twice a second.
+  useNow(500, p.paused);
+  const newWhilePaused = p.store.held?.length ?? 0;
   const file = useRef<HTMLInputElement>(null);
   const [menu, setMenu] = useState(false);
   const [userInput, setUserInput] = useState('');
@@ -98,7 +101,7 @@ export function Header(p: Props) {
           <>
             <button className={p.paused ? 'on' : ''} onClick={p.onPause} title="Freeze the view; events keep arriving (space)">
               <Icon name={p.paused ? 'play' : 'pause'} size={11} />{' '}
-              {p.paused ? `Resume${p.newWhilePaused ? ` (+${p.newWhilePaused})` : ''}` : 'Pause'}
+              {p.paused ? `Resume${newWhilePaused ? ` (+${count(newWhilePaused)})` : ''}` : 'Pause'}
             </button>
             <button className={p.follow && !p.paused ? 'on' : ''} onClick={p.onFollow} title="Stick to the newest event (f)">
               ⤓ Follow
