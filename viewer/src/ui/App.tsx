@@ -195,6 +195,8 @@ export function App() {
     if (!keepFollow && seq !== null) setFollow(false);
   }, []);
 
+  const closeHelp = useCallback(() => setHelp(false), []);
+
   useKeyboard({
     store,
     selectedSeq,
@@ -284,11 +286,12 @@ export function App() {
           selectedSeq={selectedSeq}
           onSelect={(seq) => select(seq)}
           onFilterCorr={(id) => setFilter({ ...filter, correlationId: id })}
+          onClose={() => select(null)}
           serverNow={serverNow}
         />
       </main>
       <StatusBar store={store} status={status} lastImport={lastImport} serverNow={serverNow} />
-      {help && <HelpOverlay onClose={() => setHelp(false)} />}
+      {help && <HelpOverlay onClose={closeHelp} />}
       {importError && (
         <div className="toast error" role="alert">
           {importError} <button onClick={() => setImportError(null)}>Dismiss</button>

@@ -18,11 +18,13 @@ interface Props {
   selectedSeq: number | null;
   onSelect: (seq: number) => void;
   onFilterCorr: (id: string) => void;
+  /** Clear the selection (closes the drawer on narrow windows). */
+  onClose: () => void;
   serverNow: () => number;
 }
 
 /** The selected event: what it is, what caused it and what it caused, its payload, and the state of every device right after it. */
-export function Detail({ store, index, selectedSeq, onSelect, onFilterCorr }: Props) {
+export function Detail({ store, index, selectedSeq, onSelect, onFilterCorr, onClose }: Props) {
   if (index === undefined && selectedSeq !== null && (store.source.kind === 'file' || store.lastSeq >= selectedSeq || (store.baseline?.throughSeq ?? 0) >= selectedSeq)) {
     return (
       <aside className="detail empty-detail" aria-label="Event detail">
@@ -61,6 +63,9 @@ export function Detail({ store, index, selectedSeq, onSelect, onFilterCorr }: Pr
   return (
     <aside className="detail" aria-label="Event detail">
       <header className="d-head">
+        <button className="drawer-close" onClick={() => onClose()} aria-label="Close the detail (Esc)">
+          ×
+        </button>
         <div className="d-title">
           <span className="d-seq">#{e.seq}</span>
           <span className="d-kind" style={{ color: KIND_COLOR[e.kind] }}>

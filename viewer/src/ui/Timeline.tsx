@@ -69,7 +69,9 @@ export function Timeline({ store, version, selectedSeq, onSelect, serverNow, liv
     <div className="timeline" ref={wrap}>
       <canvas
         ref={canvas}
-        style={{ width, height }}
+        style={{ height }}
+        role="img"
+        aria-label={`Timeline of ${store.events.length} events: transfers, the hub and ${store.lanes.length} devices`}
         onWheel={(ev) => {
           const { t0, t1 } = range();
           const at = timeAt(ev.nativeEvent.offsetX);

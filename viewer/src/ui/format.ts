@@ -21,7 +21,7 @@ export function corrColor(id: string | undefined, alpha = 1): string {
   let h = 2166136261;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
   const hue = (((h >>> 0) % 360) + 360) % 360;
-  return `hsla(${hue}, 75%, 66%, ${alpha})`;
+  return `hsla(${hue}, 80%, 74%, ${alpha})`;
 }
 
 export const KIND_COLOR: Record<string, string> = {
@@ -36,7 +36,7 @@ export const KIND_COLOR: Record<string, string> = {
   error: '#ff6b6b',
   connection: '#8fa3b8',
   presence: '#b5c4d4',
-  clock: '#6b7c8f',
+  clock: '#8d9db1',
 };
 
 export const KIND_SHORT: Record<string, string> = {
