@@ -40,7 +40,7 @@ export default defineConfig({
     command: 'npx tsx test/browser/serve-hub.ts',
     cwd: root,
     url: `http://127.0.0.1:${HUB_PORT}/v1/info`,
-    env: { PORT: String(HUB_PORT), STATIC_PORT: String(STATIC_PORT), DEMO_EVERY_MS: '2500' },
+    env: { PORT: String(HUB_PORT), STATIC_PORT: String(STATIC_PORT), DEMO_EVERY_MS: '2500', TRACE_MAX_EVENTS_PER_USER: '200' },
     timeout: 120_000,
     reuseExistingServer: false,
     stdout: 'pipe',

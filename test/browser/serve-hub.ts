@@ -12,7 +12,14 @@ import { ensureViewerBuilt } from '../../viewer/build-if-stale.ts';
  * the same viewer files with no hub behind them, to open an imported file without a hub.
  */
 await ensureViewerBuilt();
-const config = parseConfig({ PORT: process.env.PORT ?? '8099', HOST: '127.0.0.1', LOG_LEVEL: 'warn', HEARTBEAT_MS: '1000' });
+// A small trace ring, so the demo household's oldest events are evicted while the suite runs (deep links, baselines).
+const config = parseConfig({
+  PORT: process.env.PORT ?? '8099',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'warn',
+  HEARTBEAT_MS: '1000',
+  TRACE_MAX_EVENTS_PER_USER: process.env.TRACE_MAX_EVENTS_PER_USER ?? '5000',
+});
 const hub = await startHub(config);
 const token = (user: string): Promise<string> => signToken(hub.secret, { userId: user, role: 'device' }, 24 * 3600);
 const demo = await startDemo({ hub: hub.wsUrl, token: await token('demo'), everyMs: Number(process.env.DEMO_EVERY_MS ?? 2500) });
