@@ -32,6 +32,7 @@ import type { Replication } from './store/redis-script.ts';
 import { RedisStore } from './store/redis-store.ts';
 import type { Store } from './store/store.ts';
 import { traceExportRoutes } from './trace/export-routes.ts';
+import { machineRoute } from './trace/machine-route.ts';
 import { TraceLog } from './trace/trace-log.ts';
 import { traceSocket } from './trace/trace-socket.ts';
 
@@ -161,6 +162,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
       infoRoute(router, { devMode, nodeId: config.NODE_ID, ...(oidcViewer ? { oidc: oidcViewer } : {}) });
       whoamiRoute(router, { auth, limiter: apiLimiter, metrics: hub.metrics });
       traceExportRoutes(router, auth, hub, log);
+      machineRoute(router, auth, hub);
       addPlayerRoutes(router, auth, { hub, limiter: apiLimiter });
       adminRoutes(router, auth, { hub, limiter: apiLimiter, log, nodeId: config.NODE_ID });
       // The store answers a load (of a key no user can have) when reachable. With Redis, the bus

@@ -1,3 +1,4 @@
+import { Density } from './density.ts';
 import { EMPTY_FILTER, matcher, searchText, type Filter } from './filter.ts';
 import { ProblemDetector } from './problems.ts';
 import { TransferIndex } from './transfers.ts';
@@ -8,6 +9,8 @@ import { applyEvent, cloneWorld, emptyWorld, settleSwitches, worldFrom, type Wor
 const CHECKPOINT_EVERY = 2000;
 /** Live: at most this many events are held; the oldest are dropped in chunks past it (and can be fetched again). */
 export const DEFAULT_MAX_EVENTS = 50_000;
+/** Live: how often components are told of new events (see `notifyEveryMs`). */
+const LIVE_NOTIFY_MS = 150;
 
 export type Source = { kind: 'none' } | { kind: 'live'; userId: string } | { kind: 'file'; name: string; userId: string | null };
 
@@ -37,6 +40,8 @@ export class TraceStore {
   transfers = new TransferIndex();
   problems = new ProblemDetector();
   gaps: Gap[] = [];
+  /** Events per lane in time bins, for the timeline. */
+  density = new Density();
   /** The cluster the hub sent in its hello, for when the events hold no cluster yet. */
   helloCluster: Cluster | null = null;
   /** The baseline the hub sent, when it had evicted events (throughSeq > 0). */
@@ -56,6 +61,13 @@ export class TraceStore {
   /** Paused: arriving events wait here, untouched, until `release()`. */
   held: TraceEvent[] | null = null;
   version = 0;
+  /**
+   * Components are told at most this often (ms). Live, a few updates a second keep the newest event
+   * on screen well within half a second while leaving the page idle most of the time; 0: every frame.
+   */
+  notifyEveryMs = 0;
+  private lastNotify = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
   /** Time spent deriving (ms), for the status line and the benchmark. */
   lastLoadMs = 0;
   private readonly listeners = new Set<() => void>();
@@ -84,6 +96,7 @@ export class TraceStore {
     this.transfers = new TransferIndex();
     this.problems = new ProblemDetector();
     this.gaps = [];
+    this.density = new Density();
     this.helloCluster = null;
     this.baseline = null;
     this.run = null;
@@ -92,6 +105,7 @@ export class TraceStore {
     this.dropped = null;
     this.held = this.held && [];
     this.source = source;
+    this.notifyEveryMs = source.kind === 'live' ? LIVE_NOTIFY_MS : 0;
     this.changed(true);
   }
 
@@ -243,6 +257,8 @@ export class TraceStore {
     if (e.deviceId) this.addLane(e.deviceId);
     if (e.recipients) for (const id of e.recipients) this.addLane(id);
     applyEvent(this.world, e);
+    this.density.add(e.ts, e.deviceId ?? 'hub', e.deviceId !== undefined && (e.kind === 'message.in' || e.kind === 'message.out'));
+    if (e.recipients) for (const id of e.recipients) this.density.link(e.ts, id);
     this.transfers.apply(e);
     this.problems.check(e, this.world, this.transfers);
     if (index % CHECKPOINT_EVERY === 0) this.checkpoints.push({ index, world: cloneWorld(this.world) });
@@ -295,12 +311,18 @@ export class TraceStore {
   private changed(now = false): void {
     this.version++;
     if (now || typeof requestAnimationFrame === 'undefined') return this.notify();
-    this.frame ??= requestAnimationFrame(() => this.notify());
+    if (this.frame !== null || this.timer !== null) return;
+    const wait = this.notifyEveryMs - (performance.now() - this.lastNotify);
+    if (wait > 0) this.timer = setTimeout(() => (this.frame ??= requestAnimationFrame(() => this.notify())), wait);
+    else this.frame = requestAnimationFrame(() => this.notify());
   }
 
   private notify(): void {
     if (this.frame !== null) cancelAnimationFrame(this.frame);
+    if (this.timer !== null) clearTimeout(this.timer);
     this.frame = null;
+    this.timer = null;
+    this.lastNotify = performance.now();
     for (const l of this.listeners) l();
   }
 }

@@ -267,6 +267,7 @@ export function App() {
           live={store.source.kind === 'live'}
           onSelect={(seq) => select(seq)}
           onFilterCorr={(id) => setFilter({ ...filter, correlationId: id })}
+          selectedIndex={selectedIndex}
         />
         <EventList
           store={store}

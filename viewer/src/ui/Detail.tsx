@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { PROBLEM_LABEL } from '../model/problems.ts';
 import type { TraceStore } from '../model/store.ts';
 import type { Cluster } from '../model/types.ts';
@@ -25,6 +26,10 @@ interface Props {
 
 /** The selected event: what it is, what caused it and what it caused, its payload, and the state of every device right after it. */
 export function Detail({ store, index, selectedSeq, onSelect, onFilterCorr, onClose }: Props) {
+  const selected = index === undefined ? undefined : store.events[index];
+  // Time travel replays up to a checkpoint's worth of events: once per selected event, not on every live frame.
+  const worldAfter = useMemo(() => (index === undefined || !selected ? null : store.worldAt(index)), [store, index, selected]);
+  const clusterBefore = useMemo(() => (index === undefined || !selected ? null : store.clusterBefore(index)), [store, index, selected]);
   if (index === undefined && selectedSeq !== null && (store.source.kind === 'file' || store.lastSeq >= selectedSeq || (store.baseline?.throughSeq ?? 0) >= selectedSeq)) {
     return (
       <aside className="detail empty-detail" aria-label="Event detail">
@@ -49,7 +54,7 @@ export function Detail({ store, index, selectedSeq, onSelect, onFilterCorr, onCl
   const prev = index > 0 ? store.events[index - 1] : undefined;
   const parent = e.parentSeq !== undefined ? store.eventBySeq(e.parentSeq) : undefined;
   const children = store.childrenOf(e.seq, 12);
-  const world = store.worldAt(index);
+  const world = worldAfter ?? store.worldAt(index);
   const pushed: Cluster | null =
     e.kind === 'message.out' && (e.payload.type === 'cluster.update' || e.payload.type === 'hub.welcome') ? e.payload.cluster : null;
   const transfer = e.correlationId
@@ -57,7 +62,7 @@ export function Detail({ store, index, selectedSeq, onSelect, onFilterCorr, onCl
     : undefined;
   const problems = store.problems.bySeq.get(e.seq) ?? [];
   const clusterChange = pushed
-    ? diff(store.clusterBefore(index), pushed).filter((c) => !c.path.endsWith('lastSeenAt'))
+    ? diff(clusterBefore, pushed).filter((c) => !c.path.endsWith('lastSeenAt'))
     : null;
 
   return (

@@ -7,6 +7,7 @@ import { Controller } from './Controller.tsx';
 import { clock, ms, position } from './format.ts';
 import { useNow } from './hooks.ts';
 import { Icon } from './Icon.tsx';
+import { Statechart } from './Statechart.tsx';
 import { TransferCard } from './TransferCard.tsx';
 
 interface Props {
@@ -18,10 +19,12 @@ interface Props {
   live: boolean;
   onSelect: (seq: number) => void;
   onFilterCorr: (id: string) => void;
+  /** The selected event's index (the statechart shows the state there). */
+  selectedIndex: number | undefined;
 }
 
 /** The left column: problems first, then the cluster now, the controller, pending timers, recent transfers. */
-export function SidePanels({ store, session, canControl, serverNow, live, onSelect, onFilterCorr }: Props) {
+export function SidePanels({ store, session, canControl, serverNow, live, onSelect, onFilterCorr, selectedIndex }: Props) {
   useNow(250, live);
   const now = serverNow();
   const world = store.world;
@@ -62,6 +65,8 @@ export function SidePanels({ store, session, canControl, serverNow, live, onSele
             ))}
         </ul>
       </section>
+
+      <Statechart store={store} index={selectedIndex} token={session?.token ?? null} onSelect={onSelect} />
 
       <section className="panel cluster" aria-label="Cluster">
         <h2>

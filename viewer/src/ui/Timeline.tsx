@@ -13,6 +13,7 @@ interface Props {
 }
 
 const ROW_H = 13;
+const LIVE_REDRAW_MS = 100;
 const TOP = 16;
 const LABEL_W = 110;
 
@@ -48,17 +49,34 @@ export function Timeline({ store, version, selectedSeq, onSelect, serverNow, liv
     return { t0: first, t1: Math.max(first + 1, last) };
   };
 
-  useEffect(() => {
+  // Live, the timeline redraws at most every LIVE_REDRAW_MS (it moves a pixel in that time at most);
+  // the whole-trace view draws from the store's time bins, so a frame costs the same at any length.
+  const lastDraw = useRef(0);
+  const pendingDraw = useRef<number | null>(null);
+  const paint = useRef<() => void>(() => {});
+  paint.current = () => {
+    pendingDraw.current = null;
+    lastDraw.current = performance.now();
     const c = canvas.current;
     if (!c) return;
     const dpr = window.devicePixelRatio || 1;
-    c.width = Math.floor(width * dpr);
-    c.height = Math.floor(height * dpr);
+    const w = Math.floor(width * dpr);
+    const h = Math.floor(height * dpr);
+    if (c.width !== w) c.width = w;
+    if (c.height !== h) c.height = h;
     const g = c.getContext('2d');
     if (!g) return;
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    draw(g, store, width, height, range(), selectedSeq);
-  }, [version, width, height, view, selectedSeq, store]);
+    draw(g, store, width, height, range(), selectedSeq, view === null);
+  };
+  useEffect(() => {
+    const wait = live ? LIVE_REDRAW_MS - (performance.now() - lastDraw.current) : 0;
+    if (wait <= 0) return paint.current();
+    pendingDraw.current ??= window.setTimeout(() => paint.current(), wait);
+  }, [version, width, height, view, selectedSeq, store, live]);
+  useEffect(() => () => {
+    if (pendingDraw.current !== null) window.clearTimeout(pendingDraw.current);
+  }, []);
 
   const timeAt = (x: number) => {
     const { t0, t1 } = range();
@@ -133,6 +151,7 @@ function draw(
   height: number,
   r: { t0: number; t1: number },
   selectedSeq: number | null,
+  fromBins: boolean,
 ) {
   const plotW = width - LABEL_W;
   const x = (t: number) => LABEL_W + ((t - r.t0) / (r.t1 - r.t0)) * plotW;
@@ -176,21 +195,29 @@ function draw(
   }
 
   // Event density per lane and pixel; messages as faint lines between hub and device.
-  const laneIndex = new Map(lanes.map((id, i) => [id, i]));
   const cols = Math.max(1, Math.ceil(plotW));
   const density = lanes.map(() => new Uint16Array(cols));
   const links = new Uint8Array(cols * lanes.length);
-  const events = store.events;
-  const from = lowerTs(store, r.t0);
-  for (let i = from; i < events.length; i++) {
-    const e = events[i]!;
-    if (e.ts > r.t1) break;
-    const c = Math.floor(x(e.ts) - LABEL_W);
-    if (c < 0 || c >= cols) continue;
-    const li = laneIndex.get(e.deviceId ?? 'hub') ?? 0;
-    density[li]![c]!++;
-    if (e.deviceId && (e.kind === 'message.in' || e.kind === 'message.out')) links[c * lanes.length + li] = 1;
-    for (const id of e.recipients ?? []) links[c * lanes.length + (laneIndex.get(id) ?? 0)] = 1;
+  if (fromBins) {
+    const laneLinks = new Uint8Array(cols);
+    lanes.forEach((id, li) => {
+      store.density.columns(id, r.t0, r.t1, cols, density[li]!, laneLinks);
+      for (let c = 0; c < cols; c++) if (laneLinks[c]) links[c * lanes.length + li] = 1;
+    });
+  } else {
+    // Zoomed in: walk the events in view, exact to the pixel.
+    const laneIndex = new Map(lanes.map((id, i) => [id, i]));
+    const events = store.events;
+    for (let i = lowerTs(store, r.t0); i < events.length; i++) {
+      const e = events[i]!;
+      if (e.ts > r.t1) break;
+      const c = Math.floor(x(e.ts) - LABEL_W);
+      if (c < 0 || c >= cols) continue;
+      const li = laneIndex.get(e.deviceId ?? 'hub') ?? 0;
+      density[li]![c]!++;
+      if (e.deviceId && (e.kind === 'message.in' || e.kind === 'message.out')) links[c * lanes.length + li] = 1;
+      for (const id of e.recipients ?? []) links[c * lanes.length + (laneIndex.get(id) ?? 0)] = 1;
+    }
   }
   g.strokeStyle = 'rgba(92,200,255,0.18)';
   g.beginPath();
