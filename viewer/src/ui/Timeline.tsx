@@ -229,17 +229,24 @@ function draw(
     }
   }
   g.stroke();
-  density.forEach((row, li) => {
-    for (let c = 0; c < cols; c++) {
-      const n = row[c]!;
-      if (!n) continue;
-      g.fillStyle =
-        li === 0 ? `rgba(199,155,255,${Math.min(1, 0.35 + n * 0.15)})` : `rgba(126,226,168,${Math.min(1, 0.35 + n * 0.15)})`;
-      g.fillRect(LABEL_W + c, rowY(li) + 2, 1, ROW_H - 4);
+  // Ticks in five brightness levels, one path and one fill per level and colour (not a style per pixel).
+  const LEVELS = 5;
+  for (const hub of [true, false]) {
+    for (let level = 1; level <= LEVELS; level++) {
+      g.beginPath();
+      density.forEach((row, li) => {
+        if ((li === 0) !== hub) return;
+        for (let c = 0; c < cols; c++) {
+          const n = row[c]!;
+          if (n && Math.min(LEVELS, n) === level) g.rect(LABEL_W + c, rowY(li) + 2, 1, ROW_H - 4);
+        }
+      });
+      g.fillStyle = hub ? `rgba(199,155,255,${0.35 + level * 0.13})` : `rgba(126,226,168,${0.35 + level * 0.13})`;
+      g.fill();
     }
-  });
+  }
 
-  // Anomalies.
+  // Problems.
   g.fillStyle = '#ff6b6b';
   for (const a of store.problems.list) {
     const px = x(a.ts);
