@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import type { Filter } from '../model/filter.ts';
 import type { TraceStore } from '../model/store.ts';
+import { stepTransition } from './Statechart.tsx';
 
 interface Keys {
   store: TraceStore;
@@ -28,6 +29,7 @@ export const SHORTCUTS: Array<[string, string]> = [
   ['p', 'go to the causal parent'],
   ['n / N', 'next / previous event of this correlation'],
   ['a', 'next problem'],
+  ['[ / ]', 'previous / next state transition (statechart)'],
   ['Esc', 'clear selection, leave search'],
   ['?', 'this help'],
 ];
@@ -113,6 +115,12 @@ export function useKeyboard(k: Keys): void {
               break;
             }
           }
+          break;
+        }
+        case '[':
+        case ']': {
+          const t = stepTransition(store, current ? store.indexOfSeq.get(current.seq) : undefined, ev.key === ']' ? 1 : -1);
+          if (t) k.select(t.seq);
           break;
         }
         case 'a': {
