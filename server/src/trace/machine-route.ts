@@ -9,10 +9,10 @@ import { createSessionMachine } from '../session/session-machine.ts';
  * `machine.toJSON()` (states, and per state the events it takes with guard, target and actions),
  * so the viewer draws the statechart the hub runs. The same for every user; made once.
  */
-export function machineRoute(router: Router, auth: (ctx: RouteContext) => Principal, hub: Hub): void {
+export function machineRoute(router: Router, auth: (ctx: RouteContext) => Promise<Principal>, hub: Hub): void {
   let body: string | null = null;
-  router.add('GET', '/v1/trace/machine', (ctx) => {
-    const principal = auth(ctx);
+  router.add('GET', '/v1/trace/machine', async (ctx) => {
+    const principal = await auth(ctx);
     if (principal.role !== 'viewer' && principal.role !== 'admin') throw new BodyError(403, 'a viewer or admin token is needed to read the session machine');
     body ??= JSON.stringify(createSessionMachine(hub.settings.session).toJSON());
     ctx.res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
