@@ -30,11 +30,11 @@ export const KIND_COLOR: Record<string, string> = {
   transition: '#c79bff',
   'timer.armed': '#f5c26b',
   'timer.fired': '#f5a623',
-  'timer.cancelled': '#9c8a6a',
+  'timer.cancelled': '#b5a27e',
   'transfer.phase': '#ff9f5a',
   'command.result': '#9ad0ff',
   error: '#ff6b6b',
-  connection: '#8fa3b8',
+  connection: '#9fb1c4',
   presence: '#b5c4d4',
   clock: '#8d9db1',
 };
