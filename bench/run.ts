@@ -80,7 +80,7 @@ for (const s of only)
 const sizes: Sizes = smoke
   ? {
       rtt: { warmup: 20, count: 50 },
-      tput: { connections: 2, window: 2, warmupMs: 200, durationMs: 300 },
+      tput: { connections: 2, window: 2, warmupMs: 300, durationMs: 1000 },
       handoff: { users: 1, transfersPerUser: 2, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
       groups: { users: 1, rounds: 1, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
     }
