@@ -219,8 +219,9 @@ export async function runFuzz(target: FuzzTarget, opts: FuzzOptions): Promise<Fu
         const answer = await attacker.send(frame);
         const key = typeof answer.key === 'string' && !['BAD_JSON', 'BAD_REQUEST', 'UNKNOWN_TYPE', 'NOT_READY', 'RATE_LIMITED'].includes(answer.key) && frame.answers.includes('result') && answer.key !== 'no answer' ? 'result' : answer.key;
         count(report.answers, String(answer.key));
-        // A socket that kept breaking the protocol is closed with the documented code, whatever its last frame was.
-        if (!frame.answers.includes(key) && key !== CloseCode.INVALID_FRAMES) {
+        // A socket that kept breaking the protocol is closed with the documented code, whatever its last frame was;
+        // and on a loaded machine timers bunch frames together, so the hub's documented push-back can answer any frame.
+        if (!frame.answers.includes(key) && key !== CloseCode.INVALID_FRAMES && key !== 'RATE_LIMITED') {
           const preview = typeof frame.data === 'string' ? frame.data.slice(0, 120) : `<binary ${frame.data.length} bytes>`;
           report.unanswered.push({ category: frame.category, preview, got: String(answer.key), after: previous });
         }
