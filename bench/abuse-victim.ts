@@ -1,35 +1,20 @@
 import { createInterface } from 'node:readline';
 import { LeanDevice } from '@handoff/device-sim';
 import { deviceUrl } from './connect.ts';
-import { percentile } from './stats.ts';
+import type { PhaseSamples } from './abuse-figures.ts';
 
 /**
  * The victim of the abuse scenario, as its own process: one user with three devices that
  * transfers playback and changes the volume, one operation after another, for as long as the
  * process runs. Every result is timed and filed under the phase the runner names on stdin
- * (`{"phase":"garbage"}`, `{"phase":null}` between phases); `{"end":true}` prints every phase's
- * figures as one JSON line.
+ * (`{"phase":"garbage-1"}`, `{"phase":null}` between phases); `{"end":true}` prints every phase's
+ * samples as one JSON line.
  */
 export interface VictimSpec {
   url: string;
   secret: string;
   /** Pause between operations (the user's command budget must not be what limits it). */
   intervalMs: number;
-}
-
-export interface PhaseFigures {
-  transfers: number;
-  transferP50Ms: number;
-  transferP99Ms: number;
-  /** The transfer without the switch lead the target waited out on purpose (it grows with the victim's measured round trips). */
-  transferHubP50Ms: number;
-  transferHubP99Ms: number;
-  commands: number;
-  commandP50Ms: number;
-  commandP99Ms: number;
-  /** Operations that failed (refused or unanswered), with their codes. */
-  failed: number;
-  failures: Record<string, number>;
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as VictimSpec;
@@ -43,13 +28,7 @@ const first = devices[0]!;
 const played = await command(first, { type: 'command.play', deviceId: first.id, contextUri: 'demo:playlist:everything' });
 if (!played.ok) throw new Error(`victim could not start playback: ${played.code}`);
 
-interface Bucket {
-  transfer: number[];
-  transferHub: number[];
-  command: number[];
-  failures: Record<string, number>;
-}
-const buckets = new Map<string, Bucket>();
+const buckets = new Map<string, PhaseSamples>();
 let phase: string | null = null;
 let stopped = false;
 
@@ -87,22 +66,6 @@ for await (const line of createInterface({ input: process.stdin })) {
 }
 stopped = true;
 await loop;
-const figures: Record<string, PhaseFigures> = {};
-for (const [name, b] of buckets) {
-  const failed = Object.values(b.failures).reduce((a, n) => a + n, 0);
-  figures[name] = {
-    transfers: b.transfer.length,
-    transferP50Ms: percentile(b.transfer, 50),
-    transferP99Ms: percentile(b.transfer, 99),
-    transferHubP50Ms: percentile(b.transferHub, 50),
-    transferHubP99Ms: percentile(b.transferHub, 99),
-    commands: b.command.length,
-    commandP50Ms: percentile(b.command, 50),
-    commandP99Ms: percentile(b.command, 99),
-    failed,
-    failures: b.failures,
-  };
-}
 for (const d of devices) d.close();
-process.stdout.write(`${JSON.stringify({ phases: figures })}\n`);
+process.stdout.write(`${JSON.stringify({ phases: Object.fromEntries(buckets) })}\n`);
 process.exit(0);

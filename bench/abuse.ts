@@ -1,9 +1,12 @@
+import { loadavg } from 'node:os';
 import type { AttackReport } from '@handoff/device-sim';
 import type { AttackerSpec } from './abuse-attacker.ts';
-import type { PhaseFigures, VictimSpec } from './abuse-victim.ts';
+import { figuresOf, type PhaseFigures, type PhaseSamples } from './abuse-figures.ts';
+import type { VictimSpec } from './abuse-victim.ts';
 import { cpuSeconds } from './cpu.ts';
 import { CORES, progress, start, type Proc } from './proc.ts';
 import { SECRET, startHubProcess, type ServerOptions } from './scenarios.ts';
+import { median, round } from './stats.ts';
 
 /** Sizes of the abuse scenario. */
 export interface AbuseSizes {
@@ -18,30 +21,68 @@ export interface AbuseSizes {
   parallel: number;
   /** Hostile frames on each socket of the garbage churn. */
   framesPerSocket: number;
+  /** Rounds of baseline, attack, baseline, attack, ...: each attack is measured this many times, each time between two baselines. */
+  repeats: number;
+  /** The attacks to run (all by default; fewer to profile one). */
+  attacks: AttackKind[];
 }
 
 export type AttackKind = AttackerSpec['kind'];
 
-export interface AbusePhase extends PhaseFigures {
+export interface HubSide {
   /** Share of core 0 the hub used while the phase was measured. */
   hubCpu: number;
   /** How late the hub's event loop ran (p99, worst) while the phase was measured: the delay the hub itself added. */
   hubLagP99Ms: number;
   hubLagMaxMs: number;
-  /** What the hub did to the attack (absent in the baseline). */
+}
+
+/** One or more phases of the same kind, samples pooled (hub CPU averaged, lag p99 the median, lag max the worst). */
+export interface AbusePhase extends PhaseFigures, HubSide {
+  /** Phases pooled. */
+  phases: number;
+  /** What the hub did to the attack, summed over its phases (absent in the baseline). */
   attack?: AttackReport;
 }
 
-export interface AbuseResult {
-  baseline: AbusePhase;
-  attacks: Partial<Record<AttackKind, AbusePhase>>;
+/** One attack phase against the baselines just before and after it. */
+export interface AbuseRepeat {
+  transferP99Ms: number;
+  commandP99Ms: number;
+  baselineTransferP99Ms: number;
+  baselineCommandP99Ms: number;
+  transferP99Ratio: number;
+  transferHubP99Ratio: number;
+  commandP99Ratio: number;
+  /** The machine's 1-minute load average when the phase started. */
+  loadAvg1m: number;
 }
 
-const ATTACKS: Array<{ kind: AttackKind; what: string }> = [
-  { kind: 'garbage', what: 'malformed-frame churn' },
-  { kind: 'storm', what: 'connection storm from one address' },
-  { kind: 'flood', what: 'valid-command flood from one user' },
-];
+export interface AbuseAttack extends AbusePhase {
+  repeats: AbuseRepeat[];
+  /** The medians of the per-repeat ratios: the figures held to the 1.5 target. */
+  transferP99Ratio: number;
+  transferHubP99Ratio: number;
+  commandP99Ratio: number;
+  /** Every attack phase pooled against every baseline phase pooled. */
+  pooledTransferP99Ratio: number;
+  pooledCommandP99Ratio: number;
+}
+
+export interface AbuseResult {
+  /** Every baseline phase, pooled. */
+  baseline: AbusePhase;
+  attacks: Partial<Record<AttackKind, AbuseAttack>>;
+  repeats: number;
+  /** The 1-minute load average over the phases (other work shares the machine). */
+  loadAvg1m: { min: number; max: number };
+}
+
+const ATTACKS: Record<AttackKind, string> = {
+  garbage: 'malformed-frame churn',
+  storm: 'connection storm from one address',
+  flood: 'valid-command flood from one user',
+};
 
 /** Every attack socket comes from here; the victim from 127.0.0.1. */
 const ATTACK_ADDRESS = '127.0.0.2';
@@ -51,8 +92,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * One user's flood against another user's latency. The hub runs with its default limits on core
  * 0; the victim (one user, three devices, transferring and changing the volume throughout) and
- * each attacker are processes on core 1. The victim's transfer and command latencies are taken
- * without an attack, then under each attack in turn, in the same run.
+ * each attacker are processes on core 1. The phases alternate, baseline and attack (B G B S B F B,
+ * `repeats` times over), so that the machine's own noise (other work on it) falls on baselines and
+ * attacks alike; each attack phase is held against the two baselines around it, and the medians
+ * of those per-repeat ratios are reported, with every phase of a kind pooled beside them.
  */
 export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Promise<AbuseResult> {
   const hub = await startHubProcess(opts, {}, { limits: 'defaults' });
@@ -66,8 +109,11 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
       hub.proc.child.stdin!.write('lag\n');
       return hub.proc.next<{ lagP99Ms: number; lagMaxMs: number }>(30_000);
     };
-    const measure = async (name: string): Promise<{ hubCpu: number; hubLagP99Ms: number; hubLagMaxMs: number }> => {
+    const hubSide = new Map<string, HubSide>();
+    const loads = new Map<string, number>();
+    const measure = async (name: string): Promise<void> => {
       await hubLag();
+      loads.set(name, loadavg()[0]!);
       const cpu0 = cpuSeconds(hub.proc.pid);
       const t0 = performance.now();
       tell({ phase: name });
@@ -75,40 +121,102 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
       tell({ phase: null });
       const hubCpu = (cpuSeconds(hub.proc.pid) - cpu0) / ((performance.now() - t0) / 1000);
       const { lagP99Ms, lagMaxMs } = await hubLag();
-      return { hubCpu, hubLagP99Ms: lagP99Ms, hubLagMaxMs: lagMaxMs };
+      hubSide.set(name, { hubCpu, hubLagP99Ms: lagP99Ms, hubLagMaxMs: lagMaxMs });
     };
-
-    await sleep(sizes.settleMs);
-    progress('  abuse: baseline (no attack)');
-    const hubSide: Record<string, { hubCpu: number; hubLagP99Ms: number; hubLagMaxMs: number }> = { baseline: await measure('baseline') };
-    const reports: Partial<Record<AttackKind, AttackReport>> = {};
-    for (const { kind, what } of ATTACKS) {
-      progress(`  abuse: ${what}`);
+    const reports = new Map<string, AttackReport>();
+    const attackPhase = async (kind: AttackKind, name: string) => {
       const spec: AttackerSpec = { kind, url: hub.wsUrl, secret: SECRET, localAddress: ATTACK_ADDRESS, parallel: sizes.parallel, framesPerSocket: sizes.framesPerSocket };
       const attacker = start('./abuse-attacker.ts', [JSON.stringify(spec)], { core: CORES.load, lowPriority: true });
       try {
         await attacker.next(30_000);
         await sleep(sizes.rampMs);
-        hubSide[kind] = await measure(kind);
+        await measure(name);
         attacker.child.stdin!.write('stop\n');
-        reports[kind] = await attacker.next<AttackReport>(60_000);
+        reports.set(name, await attacker.next<AttackReport>(60_000));
       } finally {
         await attacker.stop();
       }
       await sleep(sizes.settleMs);
+    };
+
+    await sleep(sizes.settleMs);
+    // The schedule: b0 a1 b1 a2 b2 ... ; attack phase k sits between baselines k-1 and k.
+    const order: Array<{ kind: AttackKind; repeat: number; name: string; before: string; after: string }> = [];
+    let b = 0;
+    for (let r = 1; r <= sizes.repeats; r++) for (const kind of sizes.attacks) order.push({ kind, repeat: r, name: `${kind}-${r}`, before: `baseline-${b}`, after: `baseline-${++b}` });
+    progress(`  abuse: ${order.length} attack phases between ${b + 1} baselines`);
+    await measure('baseline-0');
+    for (const o of order) {
+      progress(`  abuse: ${ATTACKS[o.kind]} (${o.repeat} of ${sizes.repeats})`);
+      await attackPhase(o.kind, o.name);
+      await measure(o.after);
     }
     tell({ end: true });
-    const { phases } = await victim.next<{ phases: Record<string, PhaseFigures> }>(60_000);
-    const phase = (name: string, attack?: AttackReport): AbusePhase => {
-      const figures = phases[name];
-      if (!figures) throw new Error(`the victim measured nothing in phase ${name}`);
-      return { ...figures, ...(hubSide[name] ?? { hubCpu: NaN, hubLagP99Ms: NaN, hubLagMaxMs: NaN }), ...(attack ? { attack } : {}) };
+    const { phases } = await victim.next<{ phases: Record<string, PhaseSamples> }>(60_000);
+    const samples = (name: string): PhaseSamples => {
+      const s = phases[name];
+      if (!s) throw new Error(`the victim measured nothing in phase ${name}`);
+      return s;
     };
-    const attacks: Partial<Record<AttackKind, AbusePhase>> = {};
-    for (const { kind } of ATTACKS) attacks[kind] = phase(kind, reports[kind]);
-    return { baseline: phase('baseline'), attacks };
+    const pooled = (names: string[]): AbusePhase => {
+      const sides = names.map((n) => hubSide.get(n)!);
+      return {
+        ...figuresOf(names.map(samples)),
+        phases: names.length,
+        hubCpu: sides.reduce((a, s) => a + s.hubCpu, 0) / sides.length,
+        hubLagP99Ms: median(sides.map((s) => s.hubLagP99Ms)),
+        hubLagMaxMs: Math.max(...sides.map((s) => s.hubLagMaxMs)),
+      };
+    };
+    const baselines = Array.from({ length: b + 1 }, (_, i) => `baseline-${i}`);
+    const baseline = pooled(baselines);
+    const attacks: Partial<Record<AttackKind, AbuseAttack>> = {};
+    for (const kind of sizes.attacks) {
+      const mine = order.filter((o) => o.kind === kind);
+      const repeats = mine.map((o): AbuseRepeat => {
+        const a = figuresOf([samples(o.name)]);
+        const around = figuresOf([samples(o.before), samples(o.after)]);
+        return {
+          transferP99Ms: a.transferP99Ms,
+          commandP99Ms: a.commandP99Ms,
+          baselineTransferP99Ms: around.transferP99Ms,
+          baselineCommandP99Ms: around.commandP99Ms,
+          transferP99Ratio: round(a.transferP99Ms / around.transferP99Ms),
+          transferHubP99Ratio: round(a.transferHubP99Ms / around.transferHubP99Ms),
+          commandP99Ratio: round(a.commandP99Ms / around.commandP99Ms),
+          loadAvg1m: round(loads.get(o.name)!),
+        };
+      });
+      const all = pooled(mine.map((o) => o.name));
+      attacks[kind] = {
+        ...all,
+        attack: sumReports(mine.map((o) => reports.get(o.name)!)),
+        repeats,
+        transferP99Ratio: median(repeats.map((r) => r.transferP99Ratio)),
+        transferHubP99Ratio: median(repeats.map((r) => r.transferHubP99Ratio)),
+        commandP99Ratio: median(repeats.map((r) => r.commandP99Ratio)),
+        pooledTransferP99Ratio: round(all.transferP99Ms / baseline.transferP99Ms),
+        pooledCommandP99Ratio: round(all.commandP99Ms / baseline.commandP99Ms),
+      };
+    }
+    const l = [...loads.values()];
+    return { baseline, attacks, repeats: sizes.repeats, loadAvg1m: { min: round(Math.min(...l)), max: round(Math.max(...l)) } };
   } finally {
     await victim?.stop();
     await hub.proc.stop();
   }
+}
+
+function sumReports(reports: AttackReport[]): AttackReport {
+  const sum: AttackReport = { sockets: 0, closedByHub: {}, refused429: 0, refusedOther: 0, reset: 0, frames: 0, rateLimited: 0 };
+  for (const r of reports) {
+    sum.sockets += r.sockets;
+    sum.refused429 += r.refused429;
+    sum.refusedOther += r.refusedOther;
+    sum.reset += r.reset;
+    sum.frames += r.frames;
+    sum.rateLimited += r.rateLimited;
+    for (const [code, n] of Object.entries(r.closedByHub)) sum.closedByHub[code] = (sum.closedByHub[code] ?? 0) + n;
+  }
+  return sum;
 }

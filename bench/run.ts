@@ -3,7 +3,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { abuseScenario, type AbuseResult, type AbuseSizes } from './abuse.ts';
+import { abuseScenario, type AbuseResult, type AbuseSizes, type AttackKind } from './abuse.ts';
 import { pinned, progress, stopAll } from './proc.ts';
 import {
   connectionsScenario,
@@ -29,7 +29,9 @@ const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--connections N] [-
   --connections N    devices in the big fleet run (default 2000, quick 400; 100000 on request)
   --transfers-per-sec R, --fleet-duration S   the fleet run's load (default 100/s for 10 s; 1000/s at 100k)
   --only a,b         run only these scenarios: echo, fanout, hub, viewers, snapcast, handoff, groups, connections, abuse
-  --abuse-phase S    seconds the abuse scenario measures each phase (default 20, quick 5)
+  --abuse-phase S    seconds the abuse scenario measures each phase (default 12, quick 5)
+  --abuse-repeats N  times each attack is measured, each time between two baselines (default 3, quick 1)
+  --abuse-attacks a,b  only these attacks: garbage, storm, flood (default all; fewer to profile one)
   --cpu-prof DIR     write a CPU profile of every hub process into DIR
   --json             print the results object as the last stdout line`;
 
@@ -43,6 +45,8 @@ const { values } = parseArgs({
     'transfers-per-sec': { type: 'string' },
     'fleet-duration': { type: 'string' },
     'abuse-phase': { type: 'string' },
+    'abuse-repeats': { type: 'string' },
+    'abuse-attacks': { type: 'string' },
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -98,12 +102,14 @@ const sizes: Sizes = smoke
         groups: { users: 3, rounds: 10, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
       };
 const abuseSizes: AbuseSizes = {
-  phaseMs: smoke ? 500 : positive(values['abuse-phase'], 'abuse-phase', quick ? 5 : 20) * 1000,
+  phaseMs: smoke ? 500 : positive(values['abuse-phase'], 'abuse-phase', quick ? 5 : 12) * 1000,
   rampMs: smoke ? 200 : 1000,
   settleMs: smoke ? 200 : 2000,
   victimIntervalMs: 20,
   parallel: smoke ? 2 : 8,
   framesPerSocket: smoke ? 40 : 400,
+  repeats: smoke ? 1 : positive(values['abuse-repeats'], 'abuse-repeats', quick ? 1 : 3),
+  attacks: abuseAttacks(values['abuse-attacks']),
 };
 const opts: ServerOptions = values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {};
 
@@ -315,7 +321,7 @@ const results = {
     failed: groupRuns.reduce((a, g) => a + g.failed, 0),
   },
   connections: conn ? { ...conn, hubRssPerConnKB: round(conn.hubRssPerConnKB), transferP99Ms: round(conn.transferP99Ms) } : null,
-  abuse: abuse ? abuseSummary(abuse) : null,
+  abuse: abuse ?? null,
   traceOverheadRatio: ratio((r) => r.viewerTput, (r) => r.hubTput),
   viewerCmdsPerSec,
   echoMsgsPerCpuSec,
@@ -358,18 +364,15 @@ process.stdout.write(report(results) + '\n');
 if (values.json) process.stdout.write(`${JSON.stringify(results)}\n`);
 process.exit(0);
 
-/** Each attack's victim p99s as ratios of the baseline's, beside the raw figures. */
-function abuseSummary(a: AbuseResult) {
-  const attacks = Object.fromEntries(
-    Object.entries(a.attacks).map(([kind, p]) => [
-      kind,
-      {
-        ...p,
-        transferP99Ratio: round(p.transferP99Ms / a.baseline.transferP99Ms),
-        transferHubP99Ratio: round(p.transferHubP99Ms / a.baseline.transferHubP99Ms),
-        commandP99Ratio: round(p.commandP99Ms / a.baseline.commandP99Ms),
-      },
-    ]),
-  );
-  return { baseline: a.baseline, attacks };
+/** The attacks named by --abuse-attacks, in the scenario's order. */
+function abuseAttacks(v: string | undefined): AttackKind[] {
+  const all: AttackKind[] = ['garbage', 'storm', 'flood'];
+  if (v === undefined) return all;
+  const named = v.split(',').map((s) => s.trim());
+  const unknown = named.filter((n) => !all.includes(n as AttackKind));
+  if (unknown.length > 0 || named.length === 0) {
+    process.stderr.write(`--abuse-attacks: one or more of ${all.join(', ')}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return all.filter((a) => named.includes(a));
 }

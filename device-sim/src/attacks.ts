@@ -14,6 +14,8 @@ export interface AttackReport {
   /** Upgrades answered with HTTP 429, and with other statuses or errors. */
   refused429: number;
   refusedOther: number;
+  /** Of those, connections the hub reset without any answer (refused at TCP accept). */
+  reset: number;
   /** Frames sent. */
   frames: number;
   /** Refusals with RATE_LIMITED the hub answered (the command flood). */
@@ -37,7 +39,7 @@ export interface AttackOptions {
 const CLIENT_CLOSES = new Set([1000, 1005, 1006]);
 
 function newReport(): AttackReport {
-  return { sockets: 0, closedByHub: {}, refused429: 0, refusedOther: 0, frames: 0, rateLimited: 0 };
+  return { sockets: 0, closedByHub: {}, refused429: 0, refusedOther: 0, reset: 0, frames: 0, rateLimited: 0 };
 }
 
 /** Open one socket; resolves with it once open, or null when the upgrade was refused. */
@@ -57,8 +59,11 @@ function open(opts: AttackOptions, report: AttackReport): Promise<WebSocket | nu
       req.destroy();
       settle(null);
     });
-    ws.on('error', () => {
-      if (!settled) report.refusedOther++;
+    ws.on('error', (err: NodeJS.ErrnoException) => {
+      if (!settled) {
+        report.refusedOther++;
+        if (err.code === 'ECONNRESET' || err.message === 'socket hang up') report.reset++;
+      }
       settle(null);
     });
     ws.once('open', () => {
