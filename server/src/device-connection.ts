@@ -17,6 +17,9 @@ import type { HubSocket } from './socket.ts';
 
 let connCount = 0;
 
+/** A second without a dropped frame ends a flood (see `flooding`). */
+const FLOOD_QUIET_MS = 1000;
+
 /**
  * One device socket: parses every frame once, answers bad ones with an error code, keeps the
  * device's clock estimate and liveness, and turns valid messages into session events.
@@ -39,7 +42,9 @@ export class DeviceConnection implements DeviceLink {
   private readonly helloTimer: NodeJS.Timeout;
 
   private readonly frames: TokenBucket;
+  /** Frames dropped over the rate since the last second without a drop, and when the last was. */
   private refusedFrames = 0;
+  private lastRefusedAt = -Infinity;
   private readonly guard: FrameGuard;
   /** Frames waiting for a later turn: this user had used up the current one (limits/turn-budget.ts). */
   private readonly deferred: Array<{ data: string | Buffer; isBinary: boolean }> = [];
@@ -64,8 +69,7 @@ export class DeviceConnection implements DeviceLink {
     if (this.closed) return;
     this.lastHeardAt = this.hub.clock.now();
     if (this.silentSince !== null) this.heardAgain();
-    if (!this.frames.take(this.lastHeardAt)) return this.flooding();
-    this.refusedFrames = 0;
+    if (!this.frames.take(this.lastHeardAt)) return this.flooding(this.lastHeardAt);
     if (this.deferred.length > 0 || !this.hub.turns.take(this.userId)) return this.defer(data, isBinary);
     this.accept(data, isBinary);
   }
@@ -200,11 +204,16 @@ export class DeviceConnection implements DeviceLink {
   }
 
   /**
-   * Over the frame rate: the frame is dropped. The first refusal in a row is answered with
-   * RATE_LIMITED (answering every one would amplify the flood); a flood that goes on past a
-   * second burst closes the socket.
+   * Over the frame rate: the frame is dropped. The first drop of a flood is answered with
+   * RATE_LIMITED (answering every one would amplify the flood); once a second burst's worth has
+   * been dropped, the socket is closed. A flood lasts until a whole second passes without a drop:
+   * the frames the bucket still lets through meanwhile (its rate) do not end it, so a sustained
+   * flood at any rate over the limit is closed, not only one fast enough to overrun a burst
+   * between two refills.
    */
-  private flooding(): void {
+  private flooding(now: number): void {
+    if (now - this.lastRefusedAt >= FLOOD_QUIET_MS) this.refusedFrames = 0;
+    this.lastRefusedAt = now;
     if (++this.refusedFrames === 1) this.error('RATE_LIMITED', `more than ${this.hub.settings.framesPerSec} frames a second: frame dropped`);
     if (this.refusedFrames > this.hub.settings.frameBurst) this.close(CloseCode.RATE_LIMITED, 'flooding', true);
   }
