@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { commandFlood, connectionStorm, garbageChurn, type Attack } from '@handoff/device-sim';
 import { deviceUrl } from './connect.ts';
@@ -15,12 +16,19 @@ export interface AttackerSpec {
   localAddress: string;
   parallel: number;
   framesPerSocket: number;
+  /**
+   * Lowest CPU priority (nice 19) once started: sharing the load core with the victim, the attack
+   * takes only the time the victim leaves idle there. Set here, after the process has loaded, not
+   * at spawn: on a busy machine a nice-19 node took over 30 s just to start.
+   */
+  lowPriority: boolean;
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as AttackerSpec;
 // One attacker user per attack: the devices one attack left registered never limit the next one.
 const user = `mallory-${spec.kind}`;
 const url = await deviceUrl(spec.url, spec.secret, user);
+if (spec.lowPriority) setPriority(19);
 const base = { url, localAddress: spec.localAddress, parallel: spec.parallel };
 const attack: Attack =
   spec.kind === 'garbage'

@@ -125,8 +125,8 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
     };
     const reports = new Map<string, AttackReport>();
     const attackPhase = async (kind: AttackKind, name: string) => {
-      const spec: AttackerSpec = { kind, url: hub.wsUrl, secret: SECRET, localAddress: ATTACK_ADDRESS, parallel: sizes.parallel, framesPerSocket: sizes.framesPerSocket };
-      const attacker = start('./abuse-attacker.ts', [JSON.stringify(spec)], { core: CORES.load, lowPriority: true });
+      const spec: AttackerSpec = { kind, url: hub.wsUrl, secret: SECRET, localAddress: ATTACK_ADDRESS, parallel: sizes.parallel, framesPerSocket: sizes.framesPerSocket, lowPriority: true };
+      const attacker = start('./abuse-attacker.ts', [JSON.stringify(spec)], { core: CORES.load });
       try {
         await attacker.next(30_000);
         await sleep(sizes.rampMs);
