@@ -1,6 +1,7 @@
 import { commandFlood, connectionStorm, garbageChurn, helloFrame, LeanDevice, type Attack } from '@handoff/device-sim';
 import { CloseCode } from '@handoff/protocol';
 import { signToken, type RunningHub } from '@handoff/server';
+import { connect } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { startTestHub } from '../helpers/start-hub.ts';
@@ -41,6 +42,35 @@ function upgrade(url: string, opts: { localAddress?: string; headers?: Record<st
       res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'], body, ws: null }));
     });
     ws.once('error', reject);
+  });
+}
+
+/**
+ * One upgrade over a bare TCP socket, so that what comes back is seen byte for byte: the status
+ * of the HTTP answer (and its Retry-After), or 'reset' when the connection ended without a byte.
+ */
+function rawUpgrade(hub: RunningHub, token: string, opts: { localAddress?: string; forwardedFor?: string } = {}): Promise<{ outcome: number | 'reset'; retryAfter?: string }> {
+  const { hostname, port } = new URL(hub.wsUrl);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname, port: Number(port), ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
+    let received = '';
+    socket.on('connect', () =>
+      socket.write(
+        `GET /v1/connect?access_token=${token} HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${opts.forwardedFor ? `X-Forwarded-For: ${opts.forwardedFor}\r\n` : ''}\r\n`,
+      ),
+    );
+    const done = () => {
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(received);
+      resolve(status ? { outcome: Number(status[1]), ...(/retry-after: (\d+)/i.exec(received) ? { retryAfter: /retry-after: (\d+)/i.exec(received)![1] } : {}) } : { outcome: 'reset' });
+    };
+    socket.on('data', (d: Buffer) => {
+      received += d.toString('latin1');
+      // A 101 leaves the socket open: the status line is all this needs.
+      if (received.includes('\r\n\r\n')) socket.destroy();
+    });
+    socket.on('close', done);
+    socket.on('error', () => {});
   });
 }
 
@@ -101,6 +131,33 @@ describe('connection-rate limits at the upgrade', () => {
     const neighbour = await upgrade(await urlFor(hub, 'someone-else'), { localAddress: '127.0.0.3' });
     expect(neighbour.status).toBe(101);
     closeAll([...storm, neighbour]);
+  });
+
+  test('past its answered refusals, a storming address is reset at TCP accept without a byte of HTTP; another address still upgrades', async () => {
+    await using hub = await startTestHub({ UPGRADE_RATE_PER_ADDRESS: '1', UPGRADE_BURST_PER_ADDRESS: '2', UPGRADE_ANSWERED_REFUSALS: '3' });
+    const token = await tokenFor(hub, 'mallory');
+    const storm: Array<{ outcome: number | 'reset'; retryAfter?: string }> = [];
+    for (let i = 0; i < 12; i++) storm.push(await rawUpgrade(hub, token, { localAddress: '127.0.0.2' }));
+    // Two within the burst, then the three refusals that are answered, with Retry-After.
+    expect(storm.slice(0, 5).map((a) => a.outcome)).toEqual([101, 101, 429, 429, 429]);
+    for (const refused of storm.slice(2, 5)) expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1);
+    // The rest are reset unanswered (but for one answer, or one socket, earned per second).
+    const rest = storm.slice(5).map((a) => a.outcome);
+    expect(rest.filter((o) => o === 'reset').length, JSON.stringify(rest)).toBeGreaterThan(0);
+    expect(rest.every((o) => o === 'reset' || o === 429 || o === 101), JSON.stringify(rest)).toBe(true);
+    expect((await rawUpgrade(hub, await tokenFor(hub, 'someone-else'), { localAddress: '127.0.0.3' })).outcome).toBe(101);
+  });
+
+  test('a trusted proxy is never reset at accept, even over its own rate: its clients are told apart only once their requests are read', async () => {
+    await using hub = await startTestHub({ UPGRADE_RATE_PER_ADDRESS: '1', UPGRADE_BURST_PER_ADDRESS: '2', UPGRADE_ANSWERED_REFUSALS: '1', TRUSTED_PROXIES: '127.0.0.1' });
+    const token = await tokenFor(hub, 'mallory');
+    // The proxy's own requests (no X-Forwarded-For) count against its address, and go over it: answered 429, never reset.
+    const own: Array<number | 'reset'> = [];
+    for (let i = 0; i < 6; i++) own.push((await rawUpgrade(hub, token)).outcome);
+    expect(own.slice(0, 2)).toEqual([101, 101]);
+    expect(own.slice(2).every((o) => o === 429 || o === 101), JSON.stringify(own)).toBe(true);
+    // Clients behind it, each with its own budget, still get in.
+    for (const client of ['203.0.113.10', '203.0.113.11', '203.0.113.12', '203.0.113.13']) expect((await rawUpgrade(hub, await tokenFor(hub, client.replaceAll('.', '-')), { forwardedFor: client })).outcome).toBe(101);
   });
 
   test("one user's new sockets are limited across addresses; other users still connect", async () => {
@@ -172,7 +229,7 @@ describe("one user's flood never harms another user", () => {
     }
     const report = await attack.stop();
     expect(results.filter((r) => !r.ok), what).toEqual([]);
-    const pushedBack = Object.values(report.closedByHub).reduce((a, n) => a + n, 0) + report.refused429 + report.rateLimited;
+    const pushedBack = Object.values(report.closedByHub).reduce((a, n) => a + n, 0) + report.refused429 + report.reset + report.rateLimited;
     expect(pushedBack, JSON.stringify(report)).toBeGreaterThan(0);
     for (const d of devices) d.close();
   });

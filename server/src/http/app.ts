@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode } from '@handoff/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -92,6 +93,15 @@ export function createApp(opts: AppOptions): Server {
     { path: '/v1/connect', roles: ['device', 'viewer'], attach: (ws, principal, _url, req, address) => attach(ws, hub.connectDevice(socketOf(ws, req.socket), principal, address)) },
     ...(opts.sockets ?? []),
   ];
+  // An address storming the upgrade past its answered refusals is reset at TCP accept, before
+  // the HTTP parser reads a byte (UpgradeLimits.accept). Node's own listener has set the parser
+  // up by now, but nothing has been read or answered.
+  server.on('connection', (socket: Socket) => {
+    const address = opts.clientAddress.ofPeer(socket.remoteAddress);
+    if (address === null || opts.upgradeLimits.accept(address)) return;
+    hub.metrics.refused('accept', 'RATE_LIMITED');
+    socket.resetAndDestroy();
+  });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxPayloadBytes, clientTracking: false });
   server.on('upgrade', (req, socket: Duplex, head) => {
     // Rate first, before the URL or the token is read: a storm from one address costs a map lookup each.

@@ -30,6 +30,15 @@ export class ClientAddress {
     return peer;
   }
 
+  /**
+   * The client's address for a connection from `remoteAddress`, known before any request on it is
+   * read; null when the peer is a trusted proxy (the client is named in each request's header).
+   */
+  ofPeer(remoteAddress: string | undefined): string | null {
+    const peer = normalize(remoteAddress ?? '?');
+    return this.trusted && this.isTrusted(peer) ? null : peer;
+  }
+
   private isTrusted(address: string): boolean {
     const family = isIP(address);
     return family !== 0 && this.trusted!.check(address, family === 6 ? 'ipv6' : 'ipv4');

@@ -8,27 +8,53 @@ export interface UpgradeLimitSettings {
   perAddress: RateLimitSettings;
   /** New sockets per second for one user (all their devices and viewers together), and the burst. @default 10 / 60 */
   perUser: RateLimitSettings;
+  /**
+   * Connections from an address over its rate that are still read, to be answered 429 with
+   * `Retry-After`: this many at once, then one a second. The rest are reset at TCP accept.
+   * @default 5
+   */
+  answeredRefusals: number;
 }
 
 export const DEFAULT_UPGRADE_LIMITS: UpgradeLimitSettings = {
   perAddress: { ratePerSec: 20, burst: 100 },
   perUser: { ratePerSec: 10, burst: 60 },
+  answeredRefusals: 5,
 };
+
+/** Refusals answered per second per address once its `answeredRefusals` are spent. */
+const ANSWERS_PER_SEC = 1;
 
 /**
  * Connection-rate limits at the upgrade, before any WebSocket work: the address is checked before
  * the token is even read, the user right after it is verified. A refusal is a plain HTTP 429 with
  * `Retry-After`, and the TCP socket is ended: no handshake, no socket object, no hub state.
+ * An address that goes on past its refusals is refused earlier still, at TCP accept (`accept`).
  * (The limit on sockets open at once per address is the hub's, `MAX_CONNECTIONS_PER_ADDRESS`.)
  */
 export class UpgradeLimits {
   private readonly perAddress: RateLimiter;
   private readonly perUser: RateLimiter;
+  private readonly answers: RateLimiter;
 
   constructor(settings: UpgradeLimitSettings, clock: Clock) {
     const now = () => clock.now();
     this.perAddress = new RateLimiter(settings.perAddress, now);
     this.perUser = new RateLimiter(settings.perUser, now);
+    this.answers = new RateLimiter({ ratePerSec: ANSWERS_PER_SEC, burst: settings.answeredRefusals }, now);
+  }
+
+  /**
+   * At TCP accept, before a byte of the connection is read: whether to read it at all. An address
+   * within its rate, yes (its upgrade takes the token later). One over it, for its first
+   * `answeredRefusals` connections and then one a second, yes too: those are answered 429 with
+   * `Retry-After`, so a client that backs off learns when to come back. The rest are reset unread:
+   * a client that ignores `Retry-After` then costs the hub an accept and a reset, no HTTP parsing
+   * and no answer. Only for an address that is the peer itself: behind a trusted proxy the client's
+   * address is in a header, not known until the request is parsed.
+   */
+  accept(address: string): boolean {
+    return this.perAddress.has(address) || this.answers.take(address).ok;
   }
 
   address(address: string): RateDecision {

@@ -49,6 +49,13 @@ export class RateLimiter {
     return { ok: false, retryAfterMs: ((cost - tokens) / this.settings.ratePerSec) * 1000 };
   }
 
+  /** Whether `key` has `cost` tokens now; takes none. */
+  has(key: string, cost = 1): boolean {
+    const now = this.now();
+    this.sweep(now);
+    return this.tokens(this.buckets.get(key), now) >= cost;
+  }
+
   /** Keys tracked now (for tests and metrics). */
   get size(): number {
     return this.buckets.size;

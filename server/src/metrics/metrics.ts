@@ -4,7 +4,7 @@ import type { ErrorCode } from '@handoff/protocol';
 export type LeaseChange = 'acquired' | 'taken-over' | 'released' | 'lost';
 
 /** Where a request was refused before it reached a session. */
-export type RefusalSource = 'device' | 'http' | 'upgrade';
+export type RefusalSource = 'device' | 'http' | 'upgrade' | 'accept';
 
 /**
  * What the hub counts and times, for `/metrics`. Every method is called on the hot path or near

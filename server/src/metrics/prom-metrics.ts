@@ -72,7 +72,10 @@ export class PromMetrics implements Metrics {
     this.clockError = this.histogram('handoff_clock_sync_error_seconds', 'Error bound of device clock estimates, observed when an estimate changes.', CLOCK_S).series();
 
     const refusals = this.counter('handoff_refusals_total', 'Frames and requests refused at the edge (validation, rate limit, auth), by source and code.');
-    this.refusals = { device: new ByCode(refusals, { source: 'device' }), http: new ByCode(refusals, { source: 'http' }), upgrade: new ByCode(refusals, { source: 'upgrade' }) };
+    this.refusals = {
+      device: new ByCode(refusals, { source: 'device' }), http: new ByCode(refusals, { source: 'http' }), upgrade: new ByCode(refusals, { source: 'upgrade' }),
+      accept: new ByCode(refusals, { source: 'accept' }),
+    };
 
     const closes = this.counter('handoff_device_disconnects_total', 'Device sockets the hub closed, by close code name (KICKED, HEARTBEAT_TIMEOUT, ...).');
     for (const [name, code] of Object.entries(CloseCode)) this.closes.set(code, closes.series({ code: name }));
