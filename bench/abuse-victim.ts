@@ -36,7 +36,8 @@ const loop = (async () => {
   for (let i = 0; !stopped; i++) {
     const active = devices.find((d) => d.id === first.activeDeviceId) ?? first;
     const controller = devices[i % devices.length]!;
-    const transfer = i % 3 === 0;
+    // One transfer, then four volume changes: ~18 operations a second, under the user's 20 commands/s.
+    const transfer = i % 5 === 0;
     const target = devices[(devices.indexOf(active) + 1) % devices.length]!;
     const label: string | null = phase;
     const t0 = performance.now();

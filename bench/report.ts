@@ -127,7 +127,7 @@ export function report(r: Results): string {
   const a = r.abuse;
   if (a) {
     const figures = (p: AbusePhase) => `${fmt(p.transferP50Ms)} / ${fmt(p.transferP99Ms)}  ${fmt(p.commandP50Ms)} / ${fmt(p.commandP99Ms)}  lag ${fmt(p.hubLagP99Ms)} / ${fmt(p.hubLagMaxMs)}`;
-    rows.push([`abuse (${a.repeats} repeat(s), load average ${fmt(a.loadAvg1m.min)}-${fmt(a.loadAvg1m.max)}): victim transfer p50/p99, command p50/p99; hub event-loop lag p99/max (ms)`, '', '', '']);
+    rows.push([`abuse (${a.repeats} repeat(s), ${a.raisedPriority ? 'hub and victim at nice -10' : 'usual priority'}, load average ${fmt(a.loadAvg1m.min)}-${fmt(a.loadAvg1m.max)}): victim transfer p50/p99, command p50/p99; hub event-loop lag p99/max (ms)`, '', '', '']);
     rows.push([`  no attack, ${a.baseline.phases} phases pooled (${a.baseline.transfers} + ${a.baseline.commands} ops, hub cpu ${fmt(a.baseline.hubCpu)})`, figures(a.baseline), 'baseline', a.baseline.failed ? `${a.baseline.failed} FAILED` : '']);
     rows.push([`    transfer without the switch lead p50 / p99`, `${fmt(a.baseline.transferHubP50Ms)} / ${fmt(a.baseline.transferHubP99Ms)}`, '', '']);
     for (const [kind, p] of Object.entries(a.attacks)) {

@@ -29,7 +29,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--connections N] [-
   --connections N    devices in the big fleet run (default 2000, quick 400; 100000 on request)
   --transfers-per-sec R, --fleet-duration S   the fleet run's load (default 100/s for 10 s; 1000/s at 100k)
   --only a,b         run only these scenarios: echo, fanout, hub, viewers, snapcast, handoff, groups, connections, abuse
-  --abuse-phase S    seconds the abuse scenario measures each phase (default 12, quick 5)
+  --abuse-phase S    seconds the abuse scenario measures each phase (default 20, quick 5)
   --abuse-repeats N  times each attack is measured, each time between two baselines (default 3, quick 1)
   --abuse-attacks a,b  only these attacks: garbage, storm, flood (default all; fewer to profile one)
   --cpu-prof DIR     write a CPU profile of every hub process into DIR
@@ -102,10 +102,10 @@ const sizes: Sizes = smoke
         groups: { users: 3, rounds: 10, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
       };
 const abuseSizes: AbuseSizes = {
-  phaseMs: smoke ? 500 : positive(values['abuse-phase'], 'abuse-phase', quick ? 5 : 12) * 1000,
+  phaseMs: smoke ? 500 : positive(values['abuse-phase'], 'abuse-phase', quick ? 5 : 20) * 1000,
   rampMs: smoke ? 200 : 1000,
   settleMs: smoke ? 200 : 2000,
-  victimIntervalMs: 20,
+  victimIntervalMs: 25,
   parallel: smoke ? 2 : 8,
   framesPerSocket: smoke ? 40 : 400,
   repeats: smoke ? 1 : positive(values['abuse-repeats'], 'abuse-repeats', quick ? 1 : 3),
