@@ -3,7 +3,8 @@ import type { Hub } from '../hub.ts';
 import type { SocketRoute } from '../http/app.ts';
 import type { Log } from '../log.ts';
 import { auditRead, traceRefusal } from './access.ts';
-import { DEFAULT_TRACE_STREAM_SETTINGS, TraceStream, type TraceStreamSettings } from './trace-stream.ts';
+import { TurnBudget } from '../limits/turn-budget.ts';
+import { BATCHES_PER_TURN, DEFAULT_TRACE_STREAM_SETTINGS, TraceStream, type TraceStreamSettings } from './trace-stream.ts';
 
 /**
  * `/v1/trace?user=U&sinceSeq=N&bootId=B`: a viewer token of U, or an admin token, streams U's trace
@@ -15,6 +16,9 @@ import { DEFAULT_TRACE_STREAM_SETTINGS, TraceStream, type TraceStreamSettings } 
 const POLICY_VIOLATION = 1008;
 
 export function traceSocket(hub: Hub, log: Log, settings: TraceStreamSettings = DEFAULT_TRACE_STREAM_SETTINGS): SocketRoute {
+  // All the trace sockets of one token's user together catch up on at most one socket's worth a
+  // turn: a burst of subscriptions (each replaying the ring) delays that user, not the others.
+  const turns = new TurnBudget(BATCHES_PER_TURN);
   return {
     path: '/v1/trace',
     roles: ['viewer', 'admin'],
@@ -48,7 +52,8 @@ export function traceSocket(hub: Hub, log: Log, settings: TraceStreamSettings = 
       ws.on('error', stop);
       const begin = (cluster: Cluster | null) => {
         if (gone) return;
-        stream = new TraceStream(socket, hub.trace, hub.clock, userId, since, settings, () => hub.metrics.viewerFellBehind());
+        const share = { take: () => turns.take(principal.userId), later: (fn: () => void) => turns.later(fn) };
+        stream = new TraceStream(socket, hub.trace, hub.clock, userId, since, settings, () => hub.metrics.viewerFellBehind(), share);
         stream.start(cluster);
       };
       if (watch) void Promise.all([hub.readCluster(userId), watch.ready]).then(([cluster]) => begin(cluster), () => begin(null));

@@ -3,7 +3,8 @@ import { describe, expect, test } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import type { HubSocket } from '../socket.ts';
 import { TraceLog } from './trace-log.ts';
-import { TraceStream, type TraceStreamSettings } from './trace-stream.ts';
+import { TurnBudget } from '../limits/turn-budget.ts';
+import { BATCHES_PER_TURN, TraceStream, type TraceStreamSettings } from './trace-stream.ts';
 
 /** A socket whose queue the test controls: `bufferedAmount` is whatever the test says. */
 class FakeSocket implements HubSocket {
@@ -129,5 +130,26 @@ describe('TraceStream', () => {
     clock.advance(100);
     expect(log.hasListeners('u')).toBe(false);
     expect(socket.events).toHaveLength(0);
+  });
+});
+
+describe('TraceStream catch-up shared by one viewer user', () => {
+  test("a burst of one user's subscriptions catches up at most BATCHES_PER_TURN batches a turn between them, in later turns, and each gets the whole backlog", async () => {
+    const { clock, log, record } = setup();
+    record(20 * SETTINGS.maxBatch);
+    const turns = new TurnBudget(BATCHES_PER_TURN);
+    const share = { take: () => turns.take('mallory'), later: (fn: () => void) => turns.later(fn) };
+    const sockets = Array.from({ length: 5 }, () => new FakeSocket());
+    const batches = () => sockets.reduce((n, s) => n + s.frames.filter((f) => f.type === 'trace.events').length, 0);
+    for (const s of sockets) new TraceStream(s, log, clock, 'u', 0, SETTINGS, () => {}, share).start(null);
+    // One turn: one socket's worth between the five, not five sockets' worth.
+    expect(batches()).toBe(BATCHES_PER_TURN);
+    for (let turn = 2; turn <= 20 && batches() < 5 * 20; turn++) {
+      await new Promise((r) => setImmediate(r));
+      // A stream that used its own 8 batches goes on after a 0 ms timer (the simulated clock's).
+      clock.advance(0);
+      expect(batches()).toBeLessThanOrEqual(turn * BATCHES_PER_TURN);
+    }
+    for (const s of sockets) expect(s.events.map((e) => e.seq)).toEqual(Array.from({ length: 20 * SETTINGS.maxBatch }, (_, i) => i + 1));
   });
 });

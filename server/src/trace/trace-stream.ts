@@ -26,7 +26,16 @@ export const DEFAULT_TRACE_STREAM_SETTINGS: TraceStreamSettings = {
 };
 
 /** Frames sent in one go while catching up, before yielding to the event loop. */
-const BATCHES_PER_TURN = 8;
+export const BATCHES_PER_TURN = 8;
+
+/**
+ * A share of the event loop's turn that several streams draw on (all the viewers of one user): a
+ * batch is sent only with a unit taken; without one, catch-up resumes in a later turn.
+ */
+export interface TurnShare {
+  take(): boolean;
+  later(fn: () => void): void;
+}
 
 /**
  * One viewer's view of one user's trace: a hello, then every event after `sinceSeq` read from the
@@ -54,6 +63,8 @@ export class TraceStream {
     private readonly settings: TraceStreamSettings = DEFAULT_TRACE_STREAM_SETTINGS,
     /** Called each time the viewer starts falling behind (for `handoff_trace_viewers_behind_total`). */
     private readonly onBehind: () => void = () => {},
+    /** What this stream's viewer (with all its other streams) may send per turn while catching up; unbounded without. */
+    private readonly share: TurnShare | null = null,
   ) {
     // A cursor past the end (the hub restarted and its seqs began again) resumes from the start.
     this.cursor = sinceSeq > trace.lastSeq(userId) ? 0 : sinceSeq;
@@ -97,6 +108,7 @@ export class TraceStream {
         this.slow = true;
         return this.schedule(this.catchUp, this.settings.pollMs);
       }
+      if (this.share && !this.share.take()) return this.share.later(this.catchUp);
       const first = this.trace.firstSeq(this.userId);
       if (this.cursor + 1 < first) {
         this.send({
