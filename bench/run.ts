@@ -33,6 +33,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--connections N] [-
   --abuse-repeats N  times each attack is measured, each time between two baselines (default 3, quick 1)
   --abuse-attacks a,b  only these attacks: garbage, storm, flood (default all; fewer to profile one)
   --cpu-prof DIR     write a CPU profile of every hub process into DIR
+  --hub-env K=V,...  settings for every hub process (e.g. USER_FRAMES_PER_TURN=16), to compare one against its default
   --json             print the results object as the last stdout line`;
 
 const { values } = parseArgs({
@@ -49,6 +50,7 @@ const { values } = parseArgs({
     'abuse-attacks': { type: 'string' },
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'hub-env': { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
@@ -111,7 +113,13 @@ const abuseSizes: AbuseSizes = {
   repeats: smoke ? 1 : positive(values['abuse-repeats'], 'abuse-repeats', quick ? 1 : 3),
   attacks: abuseAttacks(values['abuse-attacks']),
 };
-const opts: ServerOptions = values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {};
+const hubEnv = Object.fromEntries(
+  (values['hub-env'] ?? '')
+    .split(',')
+    .filter((kv) => kv.includes('='))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()]),
+);
+const opts: ServerOptions = { ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}), ...(Object.keys(hubEnv).length > 0 ? { hubEnv } : {}) };
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -122,6 +130,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const notes: string[] = [];
 if (!pinned) notes.push('taskset not found: processes were not pinned to cores');
+if (opts.hubEnv) notes.push(`hub settings changed from their defaults: ${Object.entries(opts.hubEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 const withSnapcast = only.has('snapcast') && snapcastInstalled();
 if (only.has('snapcast') && !withSnapcast)
   notes.push('peers.snapcast skipped: snapserver/snapclient not installed (apt-get install snapserver snapclient)');
