@@ -94,9 +94,9 @@ export function createApp(opts: AppOptions): Server {
     ...(opts.sockets ?? []),
   ];
   // An address storming the upgrade past its answered refusals is reset at TCP accept, before
-  // the HTTP parser reads a byte (UpgradeLimits.accept). Node's own listener has set the parser
-  // up by now, but nothing has been read or answered.
-  server.on('connection', (socket: Socket) => {
+  // the HTTP parser reads a byte (UpgradeLimits.accept). Ahead of Node's own listener, so a reset
+  // socket never even gets a parser (that listener skips the reading a destroyed socket cannot do).
+  server.prependListener('connection', (socket: Socket) => {
     const address = opts.clientAddress.ofPeer(socket.remoteAddress);
     if (address === null || opts.upgradeLimits.accept(address)) return;
     hub.metrics.refused('accept', 'RATE_LIMITED');
