@@ -78,6 +78,8 @@ export const ConfigSchema = z.object({
   UPGRADE_BURST_PER_USER: int(1, 1_000_000).default(DEFAULT_UPGRADE_LIMITS.perUser.burst),
   /** Over-limit connections from one address still answered 429 (at once, then one a second); the rest are reset at TCP accept. */
   UPGRADE_ANSWERED_REFUSALS: int(1, 1_000_000).default(DEFAULT_UPGRADE_LIMITS.answeredRefusals),
+  /** New sockets a user forfeits each time one of theirs is cut off for abuse (4008, 4029); 0: none. */
+  UPGRADE_ABUSE_PENALTY: int(0, 1_000_000).default(DEFAULT_UPGRADE_LIMITS.abusePenalty),
   /** Balancers whose X-Forwarded-For names the client: comma-separated addresses and CIDR ranges. Empty: the header is ignored. */
   TRUSTED_PROXIES: z.string().default('').refine(validTrustedProxies, 'TRUSTED_PROXIES takes comma-separated IP addresses or CIDR ranges, e.g. 10.0.0.0/8,::1 (default empty)'),
   /** Frames of one user handled per turn of the event loop; the rest wait for the next turn, so one user's burst never queues ahead of every other user. */

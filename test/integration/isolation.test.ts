@@ -119,6 +119,20 @@ describe('a socket that keeps breaking the protocol', () => {
 });
 
 describe('connection-rate limits at the upgrade', () => {
+  test('a user whose socket was cut off for abuse waits before opening new sockets (UPGRADE_ABUSE_PENALTY); another user does not', async () => {
+    await using hub = await startTestHub({ INVALID_FRAME_LIMIT: '4', UPGRADE_RATE_PER_USER: '1', UPGRADE_BURST_PER_USER: '3', UPGRADE_ABUSE_PENALTY: '3' });
+    const mallory = await rawSocket(hub, 'mallory');
+    // Two frames of garbage before the hello count four: cut off with 4008.
+    mallory.ws.send('garbage');
+    mallory.ws.send('garbage');
+    expect((await mallory.closed).code).toBe(CloseCode.INVALID_FRAMES);
+    // Two of three new sockets left after the first, minus the penalty of three: refused, though within the burst.
+    const next = await rawUpgrade(hub, await tokenFor(hub, 'mallory'));
+    expect(next.outcome).toBe(429);
+    expect(Number(next.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect((await rawUpgrade(hub, await tokenFor(hub, 'bob'))).outcome).toBe(101);
+  });
+
   test('a storm of upgrades from one address gets 429 with Retry-After, before any socket exists; another address is not affected', async () => {
     await using hub = await startTestHub({ UPGRADE_RATE_PER_ADDRESS: '1', UPGRADE_BURST_PER_ADDRESS: '5' });
     const storm = await Promise.all(Array.from({ length: 10 }, async (_, i) => upgrade(await urlFor(hub, `u${i}`), { localAddress: '127.0.0.2' })));

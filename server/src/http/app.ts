@@ -90,7 +90,9 @@ export function createApp(opts: AppOptions): Server {
   const sockets: SocketRoute[] = [
     // Viewer tokens may register a device too, as their own user: "play in this browser" from the
     // viewer. Admin tokens may not (4003): a token that reads every user's traces never sits in a device.
-    { path: '/v1/connect', roles: ['device', 'viewer'], attach: (ws, principal, _url, req, address) => attach(ws, hub.connectDevice(socketOf(ws, req.socket), principal, address)) },
+    { path: '/v1/connect', roles: ['device', 'viewer'], attach: (ws, principal, _url, req, address) =>
+        attach(ws, hub.connectDevice(socketOf(ws, req.socket, () => opts.upgradeLimits.penalize(principal.userId)), principal, address)),
+    },
     ...(opts.sockets ?? []),
   ];
   // An address storming the upgrade past its answered refusals is reset at TCP accept, before
@@ -161,7 +163,7 @@ export function createApp(opts: AppOptions): Server {
  * its result to the same device (or the frames of many pipelined commands) cost one syscall, and
  * nothing waits longer than the turn that produced it.
  */
-function socketOf(ws: WebSocket, raw: Duplex) {
+function socketOf(ws: WebSocket, raw: Duplex, cutOff: () => void) {
   let corked = false;
   const uncork = () => {
     corked = false;
@@ -178,7 +180,11 @@ function socketOf(ws: WebSocket, raw: Duplex) {
     },
     pause: () => ws.pause(),
     resume: () => ws.resume(),
-    close: (code: number, reason: string, hostile?: boolean) => (hostile ? hangUp(ws, raw, code, reason) : ws.close(code, reason)),
+    close: (code: number, reason: string, hostile?: boolean) => {
+      if (!hostile) return ws.close(code, reason);
+      cutOff();
+      hangUp(ws, raw, code, reason);
+    },
     get bufferedAmount() {
       return ws.bufferedAmount;
     },

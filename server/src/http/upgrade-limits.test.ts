@@ -5,7 +5,7 @@ import { UpgradeLimits } from './upgrade-limits.ts';
 function limits() {
   const clock = new SimulatedClock();
   clock.set(1_000_000);
-  const settings = { perAddress: { ratePerSec: 1, burst: 2 }, perUser: { ratePerSec: 1, burst: 2 }, answeredRefusals: 3 };
+  const settings = { perAddress: { ratePerSec: 1, burst: 2 }, perUser: { ratePerSec: 1, burst: 2 }, answeredRefusals: 3, abusePenalty: 2 };
   return { clock, limits: new UpgradeLimits(settings, clock) };
 }
 
@@ -32,5 +32,21 @@ describe('refusing a storming address at TCP accept', () => {
     expect(l.address('a').ok).toBe(true);
     // Over the rate again, with one answer earned in that second.
     expect([l.accept('a'), l.accept('a')]).toEqual([true, false]);
+  });
+});
+
+describe('the penalty for a socket cut off for abuse', () => {
+  test("each cut-off takes abusePenalty of the user's new sockets, down to waiting a second burst's refill at most", () => {
+    const { clock, limits: l } = limits();
+    expect(l.user('mallory').ok).toBe(true);
+    l.penalize('mallory');
+    // 1 left, minus 2: one token short, a second to wait.
+    expect(l.user('mallory')).toEqual({ ok: false, retryAfterMs: 2000 });
+    for (let i = 0; i < 10; i++) l.penalize('mallory');
+    expect(l.user('mallory')).toEqual({ ok: false, retryAfterMs: 3000 });
+    clock.increment(3000);
+    expect(l.user('mallory').ok).toBe(true);
+    // Another user never pays for it.
+    expect(l.user('bob').ok).toBe(true);
   });
 });

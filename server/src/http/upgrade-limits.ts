@@ -14,12 +14,19 @@ export interface UpgradeLimitSettings {
    * @default 5
    */
   answeredRefusals: number;
+  /**
+   * New sockets a user forfeits each time the hub cuts one of theirs off for abuse (4008, 4029):
+   * a client that floods or sends garbage, then reconnects at once, reconnects at a fraction of
+   * the per-user rate. 0: no penalty. @default 10
+   */
+  abusePenalty: number;
 }
 
 export const DEFAULT_UPGRADE_LIMITS: UpgradeLimitSettings = {
   perAddress: { ratePerSec: 20, burst: 100 },
   perUser: { ratePerSec: 10, burst: 60 },
   answeredRefusals: 5,
+  abusePenalty: 10,
 };
 
 /** Refusals answered per second per address once its `answeredRefusals` are spent. */
@@ -36,11 +43,13 @@ export class UpgradeLimits {
   private readonly perAddress: RateLimiter;
   private readonly perUser: RateLimiter;
   private readonly answers: RateLimiter;
+  private readonly abusePenalty: number;
 
   constructor(settings: UpgradeLimitSettings, clock: Clock) {
     const now = () => clock.now();
     this.perAddress = new RateLimiter(settings.perAddress, now);
     this.perUser = new RateLimiter(settings.perUser, now);
+    this.abusePenalty = settings.abusePenalty;
     this.answers = new RateLimiter({ ratePerSec: ANSWERS_PER_SEC, burst: settings.answeredRefusals }, now);
   }
 
@@ -53,6 +62,11 @@ export class UpgradeLimits {
    * and no answer. Only for an address that is the peer itself: behind a trusted proxy the client's
    * address is in a header, not known until the request is parsed.
    */
+  /** One of `userId`'s sockets was cut off for abuse: their next new sockets wait (see `abusePenalty`). */
+  penalize(userId: string): void {
+    this.perUser.charge(userId, this.abusePenalty);
+  }
+
   accept(address: string): boolean {
     return this.perAddress.has(address) || this.answers.take(address).ok;
   }

@@ -49,6 +49,17 @@ export class RateLimiter {
     return { ok: false, retryAfterMs: ((cost - tokens) / this.settings.ratePerSec) * 1000 };
   }
 
+  /**
+   * Take `cost` tokens from `key` whether it has them or not (a penalty): its tokens may go below
+   * zero, down to `-burst`, and it waits for them to come back before its next request.
+   */
+  charge(key: string, cost: number): void {
+    if (cost <= 0) return;
+    const now = this.now();
+    this.sweep(now);
+    this.buckets.set(key, { tokens: Math.max(-this.settings.burst, this.tokens(this.buckets.get(key), now) - cost), at: now });
+  }
+
   /** Whether `key` has `cost` tokens now; takes none. */
   has(key: string, cost = 1): boolean {
     const now = this.now();
