@@ -90,7 +90,11 @@ export function createApp(opts: AppOptions): Server {
   const sockets: SocketRoute[] = [
     // Viewer tokens may register a device too, as their own user: "play in this browser" from the
     // viewer. Admin tokens may not (4003): a token that reads every user's traces never sits in a device.
-    { path: '/v1/connect', roles: ['device', 'viewer'], attach: (ws, principal, _url, req, address) =>
+    {
+      path: '/v1/connect',
+      roles: ['device', 'viewer'],
+      // A socket the hub cuts off for abuse costs its user new sockets (UpgradeLimits.penalize).
+      attach: (ws, principal, _url, req, address) =>
         attach(ws, hub.connectDevice(socketOf(ws, req.socket, () => opts.upgradeLimits.penalize(principal.userId)), principal, address)),
     },
     ...(opts.sockets ?? []),

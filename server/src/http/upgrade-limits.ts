@@ -62,13 +62,13 @@ export class UpgradeLimits {
    * and no answer. Only for an address that is the peer itself: behind a trusted proxy the client's
    * address is in a header, not known until the request is parsed.
    */
+  accept(address: string): boolean {
+    return this.perAddress.has(address) || this.answers.take(address).ok;
+  }
+
   /** One of `userId`'s sockets was cut off for abuse: their next new sockets wait (see `abusePenalty`). */
   penalize(userId: string): void {
     this.perUser.charge(userId, this.abusePenalty);
-  }
-
-  accept(address: string): boolean {
-    return this.perAddress.has(address) || this.answers.take(address).ok;
   }
 
   address(address: string): RateDecision {
