@@ -12,26 +12,27 @@ function limits() {
 describe('refusing a storming address at TCP accept', () => {
   test('within its rate an address is read; over it, its first answeredRefusals connections still are (for their 429), the rest are not', () => {
     const { limits: l } = limits();
-    expect([l.accept('a'), l.address('a').ok, l.accept('a'), l.address('a').ok]).toEqual([true, true, true, true]);
-    // Over the rate now: three connections are read (and answered 429 at the upgrade), then none.
-    expect(Array.from({ length: 6 }, () => l.accept('a'))).toEqual([true, true, true, false, false, false]);
-    expect(l.address('a').ok).toBe(false);
+    // Rate 1/s, burst 2: two connections within the rate, then three read to be answered, then none.
+    expect(Array.from({ length: 8 }, () => l.accept('a'))).toEqual([true, true, true, true, true, false, false, false]);
     // Another address is untouched.
     expect(l.accept('b')).toBe(true);
   });
 
+  test('connections are counted at accept, not at the upgrade: a burst accepted before any upgrade cannot all be let through', () => {
+    const { limits: l } = limits();
+    // Eight connections arrive before the first of them is upgraded: two within the burst, three answered, three reset.
+    const read = Array.from({ length: 8 }, () => l.accept('a')).filter(Boolean).length;
+    expect(read).toBe(2 + 3);
+    expect([l.address('a').ok, l.address('a').ok, l.address('a').ok]).toEqual([true, true, false]);
+  });
+
   test('past the allowance, one more connection a second is read; an address back within its rate is read again', () => {
     const { clock, limits: l } = limits();
-    l.address('a');
-    l.address('a');
-    for (let i = 0; i < 3; i++) l.accept('a');
+    for (let i = 0; i < 5; i++) l.accept('a');
     expect(l.accept('a')).toBe(false);
     clock.increment(1000);
-    // The address has earned one new socket by now (1/s): read, whatever the answers left.
-    expect(l.accept('a')).toBe(true);
-    expect(l.address('a').ok).toBe(true);
-    // Over the rate again, with one answer earned in that second.
-    expect([l.accept('a'), l.accept('a')]).toEqual([true, false]);
+    // One new connection earned by now (1/s), and one answer: both read, the next one not.
+    expect([l.accept('a'), l.accept('a'), l.accept('a')]).toEqual([true, true, false]);
   });
 });
 

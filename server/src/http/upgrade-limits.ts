@@ -42,6 +42,7 @@ const ANSWERS_PER_SEC = 1;
 export class UpgradeLimits {
   private readonly perAddress: RateLimiter;
   private readonly perUser: RateLimiter;
+  private readonly accepted: RateLimiter;
   private readonly answers: RateLimiter;
   private readonly abusePenalty: number;
 
@@ -50,20 +51,23 @@ export class UpgradeLimits {
     this.perAddress = new RateLimiter(settings.perAddress, now);
     this.perUser = new RateLimiter(settings.perUser, now);
     this.abusePenalty = settings.abusePenalty;
+    this.accepted = new RateLimiter(settings.perAddress, now);
     this.answers = new RateLimiter({ ratePerSec: ANSWERS_PER_SEC, burst: settings.answeredRefusals }, now);
   }
 
   /**
-   * At TCP accept, before a byte of the connection is read: whether to read it at all. An address
-   * within its rate, yes (its upgrade takes the token later). One over it, for its first
-   * `answeredRefusals` connections and then one a second, yes too: those are answered 429 with
-   * `Retry-After`, so a client that backs off learns when to come back. The rest are reset unread:
-   * a client that ignores `Retry-After` then costs the hub an accept and a reset, no HTTP parsing
-   * and no answer. Only for an address that is the peer itself: behind a trusted proxy the client's
-   * address is in a header, not known until the request is parsed.
+   * At TCP accept, before a byte of the connection is read: whether to read it at all. New
+   * connections from one address (plain HTTP ones too) get the same rate and burst as its new
+   * sockets, counted here on their own: a count taken at the upgrade would let every connection
+   * accepted before the first upgrade spent the last token through. Over that rate, the address's
+   * first `answeredRefusals` connections, then one a second, are still read: their upgrades are
+   * answered 429 with `Retry-After`, so a client that backs off learns when to come back. The rest
+   * are reset unread: a client that ignores `Retry-After` then costs the hub an accept and a reset,
+   * no HTTP parsing and no answer. Only for an address that is the peer itself: behind a trusted
+   * proxy the client's address is in a header, not known until the request is parsed.
    */
   accept(address: string): boolean {
-    return this.perAddress.has(address) || this.answers.take(address).ok;
+    return this.accepted.take(address).ok || this.answers.take(address).ok;
   }
 
   /** One of `userId`'s sockets was cut off for abuse: their next new sockets wait (see `abusePenalty`). */

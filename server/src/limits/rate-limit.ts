@@ -60,13 +60,6 @@ export class RateLimiter {
     this.buckets.set(key, { tokens: Math.max(-this.settings.burst, this.tokens(this.buckets.get(key), now) - cost), at: now });
   }
 
-  /** Whether `key` has `cost` tokens now; takes none. */
-  has(key: string, cost = 1): boolean {
-    const now = this.now();
-    this.sweep(now);
-    return this.tokens(this.buckets.get(key), now) >= cost;
-  }
-
   /** Keys tracked now (for tests and metrics). */
   get size(): number {
     return this.buckets.size;
