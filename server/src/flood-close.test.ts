@@ -35,24 +35,26 @@ async function flooder() {
   conn.receive(hello, false);
   for (let i = 0; i < 50 && !m.s.sent.some((f) => f.type === 'hub.welcome'); i++) await new Promise((r) => setTimeout(r, 5));
   expect(m.s.sent.some((f) => f.type === 'hub.welcome')).toBe(true);
-  /** `n` valid frames, one every `everyMs` of the simulated clock; stops early once the socket is closed. */
-  const send = (n: number, everyMs: number) => {
+  /** `n` valid frames (`frame(i)`, pongs by default), one every `everyMs` of the simulated clock; stops early once the socket is closed. */
+  const send = (n: number, everyMs: number, frame: (i: number) => string = () => pong) => {
     for (let i = 0; i < n && m.s.closed === null; i++) {
       clock.increment(everyMs);
-      conn.receive(pong, false);
+      conn.receive(frame(i), false);
     }
   };
   return { clock, hub, m, send, rate: DEFAULT_HUB_SETTINGS.framesPerSec, burst: DEFAULT_HUB_SETTINGS.frameBurst };
 }
 
 describe('the frame flood close (4029)', () => {
-  test('a sustained flood at twice the frame rate is told RATE_LIMITED once, then closed with 4029, though every refill lets a frame through', async () => {
+  test('a sustained flood of valid commands at twice the frame rate is told RATE_LIMITED once, then closed with 4029, though every refill lets a frame through', async () => {
     const { hub, m, send, rate } = await flooder();
-    // 100 frames/s against 50/s for up to 60 s: the bucket lets one frame in two through, which
-    // used to reset the count of dropped frames each time, so this flood was never closed.
-    send(60 * 2 * rate, 1000 / (2 * rate));
+    // 100 commands/s against 50 frames/s for up to 60 s: the bucket lets one frame in two through,
+    // which used to reset the count of dropped frames each time, so this flood was never closed.
+    send(60 * 2 * rate, 1000 / (2 * rate), (i) => `{"type":"command.volume","commandId":"v${i}","volumePercent":${i % 100}}`);
     expect(m.s.closed).toBe(CloseCode.RATE_LIMITED);
+    // One error for the dropped frames (the commands let through are answered with command.result).
     expect(rateLimited(m.s.sent)).toBe(1);
+    expect(m.s.sent.filter((f) => f.type === 'command.result').length).toBeGreaterThan(0);
     await hub.close();
   });
 
