@@ -3,7 +3,8 @@ import { describe, expect, test } from 'vitest';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { initialContext, type Effect } from './context.ts';
 import type { MachineEvent } from './events.ts';
-import { createSessionMachine, stateName } from './session-machine.ts';
+import { createSessionMachine } from './session-machine.ts';
+import { stateName } from './session-state.ts';
 import { DEFAULT_SESSION_SETTINGS as settings } from './settings.ts';
 
 /** Groups through the chart as a pure function (XState's `transition()`), as session-machine.test.ts does for devices. */

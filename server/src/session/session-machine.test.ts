@@ -3,7 +3,8 @@ import { describe, expect, test } from 'vitest';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { initialContext, type Effect } from './context.ts';
 import type { MachineEvent } from './events.ts';
-import { createSessionMachine, stateName, stateValue } from './session-machine.ts';
+import { createSessionMachine } from './session-machine.ts';
+import { stateName, stateValue } from './session-state.ts';
 import { DEFAULT_SESSION_SETTINGS as settings } from './settings.ts';
 
 /**

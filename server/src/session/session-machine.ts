@@ -1,33 +1,14 @@
 import { assertEvent, enqueueActions, setup } from 'xstate';
-import { applyCommand, movesPlayback, trackEnded } from './commands.ts';
+import { applyCommand, trackEnded } from './commands.ts';
 import { clearDeadline, type Effect, type SessionContext, type Step } from './context.ts';
 import { checkDrift } from './drift.ts';
 import type { MachineEvent } from './events.ts';
-import {
-  beginJoin,
-  dropPlaying,
-  groupStep,
-  involvedIds,
-  joiners,
-  recordMember,
-  silentRejoin,
-  sourceUnreachable,
-} from './group-transfer.ts';
+import { beginJoin, dropPlaying, involvedIds, joiners, recordMember, silentRejoin, sourceUnreachable } from './group-transfer.ts';
 import { applyGroupCommand, isGroupCommand } from './groups.ts';
+import { sessionGuards } from './machine-guards.ts';
 import { hasConnectedDevice, join, leave, offline, opened } from './presence.ts';
 import type { SessionSettings } from './settings.ts';
-import {
-  beginTransfer,
-  commitTransfer,
-  growFromMember,
-  growthFromMember,
-  needsPrepare,
-  rollback,
-  scheduleSwitch,
-  switchNeeded,
-  transferAtOnce,
-  transferIntent,
-} from './transfer.ts';
+import { beginTransfer, commitTransfer, growFromMember, rollback, scheduleSwitch, transferAtOnce } from './transfer.ts';
 
 /** Side effects leave the machine as one emitted event per transition; the host carries them out. */
 export interface EffectsEmitted {
@@ -35,28 +16,31 @@ export interface EffectsEmitted {
   effects: Effect[];
 }
 
-/** Where a session stands: idle, or a transfer preparing its target or switching to it. */
-export type SessionStateName = 'idle' | 'preparing' | 'switching';
-export type SessionStateValue = 'idle' | { transferring: 'preparing' | 'switching' };
-
-/** The leaf a state value names (`{ transferring: 'switching' }` is 'switching'). */
-export function stateName(value: unknown): SessionStateName {
-  if (value === 'idle') return 'idle';
-  // Sessions stored before the `transferring` parent existed saved the leaf alone.
-  const leaf = typeof value === 'object' && value !== null ? (value as { transferring?: unknown }).transferring : value;
-  if (leaf === 'preparing' || leaf === 'switching') return leaf;
-  throw new Error(`not a session state: ${JSON.stringify(value)}`);
-}
-
-/** The state value for a leaf name (or a stored value, in either form). */
-export function stateValue(value: unknown): SessionStateValue {
-  const name = stateName(value);
-  return name === 'idle' ? 'idle' : { transferring: name };
-}
-
 type Rollback = { code: 'SUPERSEDED' | 'TRANSFER_TIMEOUT' | 'DEVICE_OFFLINE' | 'TRANSFER_FAILED'; message: string };
 const SUPERSEDED_BY_TRANSFER: Rollback = { code: 'SUPERSEDED', message: 'a newer transfer superseded this one' };
 const SUPERSEDED_BY_COMMAND: Rollback = { code: 'SUPERSEDED', message: 'a newer command superseded this transfer' };
+
+type GroupOutcome = 'wait' | 'switch' | 'commit' | 'rollback';
+/** Where a group outcome leads, from the `transferring` parent or from one of its children. */
+const FROM_PARENT = { switching: '.switching', idle: 'idle' } as const;
+const FROM_CHILD = { switching: 'switching', idle: '#session.idle' } as const;
+
+/**
+ * What a group transfer's event does, by groupStep's verdict (group-transfer.ts), in one place
+ * for every event that can decide it: record the member (and, for a leave, the leave itself,
+ * after the member is recorded and before its connection is cleared), then wait, schedule the
+ * switch, commit or roll back. The single-device transitions follow these in each list.
+ */
+function groupOutcomes(outcomes: GroupOutcome[], to: typeof FROM_PARENT | typeof FROM_CHILD, leaving = false) {
+  const recorded = leaving ? (['recordMember', 'leave'] as const) : (['recordMember'] as const);
+  const all = {
+    wait: { guard: 'groupWaits', actions: [...recorded] },
+    switch: { guard: 'groupSwitches', target: to.switching, actions: [...recorded, 'scheduleSwitch'] },
+    commit: { guard: 'groupCommits', target: to.idle, actions: [...recorded, 'commitTransfer'] },
+    rollback: { guard: 'groupRollsBack', target: to.idle, actions: leaving ? ([...recorded, 'groupRollback'] as const) : (['groupRollback'] as const) },
+  } as const;
+  return outcomes.map((o) => all[o]);
+}
 
 /**
  * One user's session, as a pure chart: every change runs through here. The state says where a
@@ -70,12 +54,6 @@ export function createSessionMachine(settings: SessionSettings) {
     enqueue.assign(step.ctx);
     if (step.effects.length) enqueue.emit({ type: 'effects', effects: step.effects });
   };
-  const matches = ({ context, event }: { context: SessionContext; event: MachineEvent }) =>
-    'transferId' in event && context.transfer?.id === event.transferId;
-  const fromTarget = ({ context, event }: { context: SessionContext; event: MachineEvent }) =>
-    matches({ context, event }) && 'deviceId' in event && event.deviceId === context.transfer?.targetId;
-  const leaves = (context: SessionContext, event: MachineEvent, deviceId: string | null | undefined) =>
-    event.type === 'device.leave' && event.deviceId === deviceId && context.devices[event.deviceId]?.connId === event.connId;
 
   return setup({
     types: {
@@ -185,33 +163,7 @@ export function createSessionMachine(settings: SessionSettings) {
         enqueue.assign({ deferred: [] });
       }),
     },
-    guards: {
-      groupWaits: ({ context, event }) => groupStep(context, event) === 'wait',
-      groupSwitches: ({ context, event }) => groupStep(context, event) === 'switch',
-      groupCommits: ({ context, event }) => groupStep(context, event) === 'commit',
-      groupRollsBack: ({ context, event }) => groupStep(context, event) === 'rollback',
-      isRetry: ({ context, event }) =>
-        event.type === 'command' &&
-        (context.results.some((r) => r.commandId === event.command.commandId) ||
-          Boolean(context.transfer?.waiters.some((w) => w.commandId === event.command.commandId))),
-      needsPrepare: ({ context, event }) => event.type === 'command' && needsPrepare(context, event.command),
-      rejoinsSilent: ({ context, event }) => event.type === 'device.join' && silentRejoin(context, event) !== null,
-      growsFromMember: ({ context, event }) => event.type === 'command' && growthFromMember(context, event.command) !== null,
-      joinsPlayingGroup: ({ context, event }) => event.type === 'command' && joiners(context, event.command).length > 0,
-      isTransfer: ({ context, event }) => event.type === 'command' && transferIntent(context, event.command) !== null,
-      movesPlayback: ({ event }) => event.type === 'command' && movesPlayback(event.command),
-      fromTarget,
-      switchNeeded: ({ context, event }) => fromTarget({ context, event }) && switchNeeded(context),
-      targetLeaves: ({ context, event }) => leaves(context, event, context.transfer?.targetId),
-      sourceLeaves: ({ context, event }) => leaves(context, event, context.transfer?.sourceId),
-      // A transfer's own deadline, still armed: `prepare` only until the switch is scheduled.
-      isCurrent: ({ context, event }) =>
-        matches({ context, event }) && (event.type === 'timer.prepare' ? 'prepare' : 'switch') in context.deadlines,
-      sourceUnreachable: ({ context, event }) => {
-        const sourceId = context.transfer?.sourceId;
-        return fromTarget({ context, event }) && Boolean(sourceId) && !context.devices[sourceId!]?.connId;
-      },
-    },
+    guards: sessionGuards,
   }).createMachine({
     id: 'session',
     context: ({ input }) => input,
@@ -289,10 +241,7 @@ export function createSessionMachine(settings: SessionSettings) {
         initial: 'preparing',
         on: {
           'transfer.failed': [
-            { guard: 'groupWaits', actions: 'recordMember' },
-            { guard: 'groupSwitches', target: '.switching', actions: ['recordMember', 'scheduleSwitch'] },
-            { guard: 'groupCommits', target: 'idle', actions: ['recordMember', 'commitTransfer'] },
-            { guard: 'groupRollsBack', target: 'idle', actions: 'groupRollback' },
+            ...groupOutcomes(['wait', 'switch', 'commit', 'rollback'], FROM_PARENT),
             {
               guard: 'fromTarget',
               target: 'idle',
@@ -306,9 +255,7 @@ export function createSessionMachine(settings: SessionSettings) {
             },
           ],
           'timer.prepare': [
-            { guard: 'groupSwitches', target: '.switching', actions: ['recordMember', 'scheduleSwitch'] },
-            { guard: 'groupCommits', target: 'idle', actions: ['recordMember', 'commitTransfer'] },
-            { guard: 'groupRollsBack', target: 'idle', actions: 'groupRollback' },
+            ...groupOutcomes(['switch', 'commit', 'rollback'], FROM_PARENT),
             {
               guard: 'isCurrent',
               target: 'idle',
@@ -319,8 +266,7 @@ export function createSessionMachine(settings: SessionSettings) {
             },
           ],
           'timer.switch': [
-            { guard: 'groupCommits', target: 'idle', actions: ['recordMember', 'commitTransfer'] },
-            { guard: 'groupRollsBack', target: 'idle', actions: 'groupRollback' },
+            ...groupOutcomes(['commit', 'rollback'], FROM_PARENT),
             {
               guard: 'isCurrent',
               target: 'idle',
@@ -357,10 +303,7 @@ export function createSessionMachine(settings: SessionSettings) {
                 { actions: 'apply' },
               ],
               'transfer.ready': [
-                { guard: 'groupWaits', actions: 'recordMember' },
-                { guard: 'groupSwitches', target: 'switching', actions: ['recordMember', 'scheduleSwitch'] },
-                { guard: 'groupCommits', target: '#session.idle', actions: ['recordMember', 'commitTransfer'] },
-                { guard: 'groupRollsBack', target: '#session.idle', actions: 'groupRollback' },
+                ...groupOutcomes(['wait', 'switch', 'commit', 'rollback'], FROM_CHILD),
                 {
                   guard: 'sourceUnreachable',
                   target: '#session.idle',
@@ -376,11 +319,7 @@ export function createSessionMachine(settings: SessionSettings) {
                 { guard: 'fromTarget', target: '#session.idle', actions: 'commitTransfer' },
               ],
               'device.leave': [
-                // A member's leave is recorded before the leave itself clears its connection.
-                { guard: 'groupWaits', actions: ['recordMember', 'leave'] },
-                { guard: 'groupSwitches', target: 'switching', actions: ['recordMember', 'leave', 'scheduleSwitch'] },
-                { guard: 'groupCommits', target: '#session.idle', actions: ['recordMember', 'leave', 'commitTransfer'] },
-                { guard: 'groupRollsBack', target: '#session.idle', actions: ['recordMember', 'leave', 'groupRollback'] },
+                ...groupOutcomes(['wait', 'switch', 'commit', 'rollback'], FROM_CHILD, true),
                 {
                   guard: 'targetLeaves',
                   target: '#session.idle',
@@ -398,13 +337,11 @@ export function createSessionMachine(settings: SessionSettings) {
             on: {
               command: [{ guard: 'isRetry', actions: 'replay' }, { actions: 'defer' }],
               'transfer.started': [
-                { guard: 'groupWaits', actions: 'recordMember' },
-                { guard: 'groupCommits', target: '#session.idle', actions: ['recordMember', 'commitTransfer'] },
+                ...groupOutcomes(['wait', 'commit'], FROM_CHILD),
                 { guard: 'fromTarget', target: '#session.idle', actions: 'commitTransfer' },
               ],
               'device.leave': [
-                { guard: 'groupWaits', actions: ['recordMember', 'leave'] },
-                { guard: 'groupCommits', target: '#session.idle', actions: ['recordMember', 'leave', 'commitTransfer'] },
+                ...groupOutcomes(['wait', 'commit'], FROM_CHILD, true),
                 {
                   // Past the point of no return: its start is scheduled on its own clock and will fire
                   // without a connection, and it cannot be told otherwise. Commit: at worst a gap until

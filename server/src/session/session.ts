@@ -5,7 +5,8 @@ import type { TraceInput, TraceLog } from '../trace/trace-log.ts';
 import { initialContext, type Effect, type ReplyTo, type SessionContext } from './context.ts';
 import type { DeviceLink } from './device-link.ts';
 import type { MachineEvent, SessionEvent } from './events.ts';
-import { stateName, stateValue, type SessionMachine, type SessionStateName } from './session-machine.ts';
+import type { SessionMachine } from './session-machine.ts';
+import { stateName, stateValue, type SessionStateName } from './session-state.ts';
 import type { Cause, SessionPort, TraceExtra } from './session-port.ts';
 
 export interface PersistState {
