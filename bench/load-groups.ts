@@ -1,4 +1,4 @@
-import { SimDevice, signDeviceToken, type Audible } from '@handoff/device-sim';
+import { SimDevice, signDeviceToken, trueNow } from '@handoff/device-sim';
 import { percentile } from './stats.ts';
 
 export interface GroupsSpec {
@@ -13,28 +13,37 @@ export interface GroupsSpec {
 export interface GroupsResult {
   count: number;
   startSkewP99Ms: number;
+  /**
+   * The spread of the same members' clock estimate errors (offset the hub gave them minus their
+   * true offset) at each start: how much of the start skew the clock estimates explain.
+   */
+  estimateSpreadP99Ms: number;
   joinErrorP99Ms: number;
-  /** Not measured yet: needs the drift report and SimDevice clock drift (see docs/BENCHMARKS.md). */
-  driftErrorP99Ms: null;
   failed: number;
 }
 
 /**
- * Where a member's audio stream stands against the true clock: the true time at which it was (or
- * would have been) at position 0 of the track. Two members in sync have the same origin; the
- * difference of origins is how far apart a listener hears them, whatever each one's lateness.
+ * How far apart a listener hears these devices at true time `at`: the spread of what each one
+ * plays then (SimDevice ground truth, each at its own clock's speed). Taken at one instant, it
+ * does not depend on how late each one started.
  */
-const origin = (a: Audible) => a.trueTime - a.positionMs;
+const apart = (devices: SimDevice[], at: number) => {
+  const heard = devices.map((d) => d.heardAt(at) ?? NaN);
+  return Math.max(...heard) - Math.min(...heard);
+};
 
 /**
  * Groups with SimDevices (ground truth on the true clock): per user a phone and four speakers,
  * clocks skewed and links jittery. Each round the phone's playback moves to a group of three
- * speakers (start skew: the spread of the members' stream origins at that start), the fourth
- * speaker is added while it plays (join error: its origin against a member already playing),
+ * speakers (start skew: how far apart the members are once all have started), the fourth
+ * speaker is added while it plays (join error: how far it is from a member already playing),
  * and playback goes back to the phone.
  */
 export async function groups(wsUrl: string, secret: string, spec: GroupsSpec): Promise<GroupsResult> {
   const skews: number[] = [];
+  const estimateSpreads: number[] = [];
+  /** How far a device's offset estimate is from its true offset now (the hub's clock is this machine's true clock). */
+  const estimateError = (d: SimDevice) => d.offsetMs - (d.localNow() - trueNow());
   const joins: number[] = [];
   let failed = 0;
   await Promise.all(
@@ -73,17 +82,18 @@ export async function groups(wsUrl: string, secret: string, spec: GroupsSpec): P
           continue;
         }
         await phone.waitFor(() => three.every((d) => d.player.playing), 5000, 'group playing');
-        const starts = three.map((d) => d.truth.filter((a) => a.type === 'start').at(-1)!);
-        skews.push(Math.max(...starts.map(origin)) - Math.min(...starts.map(origin)));
+        const startedAt = Math.max(...three.map((d) => d.truth.findLast((a) => a.type === 'start')!.trueTime));
+        skews.push(apart(three, startedAt));
+        const errors = three.map(estimateError);
+        estimateSpreads.push(Math.max(...errors) - Math.min(...errors));
         await sleep(200);
 
         const joined = await phone.command({ type: 'command.group.update', groupId, deviceIds: speakers.map((d) => d.id) });
         if (!joined.ok) failed++;
         else {
           await fourth.waitFor(() => fourth.cluster?.groups?.some((g) => g.playingIds.includes(fourth.id)) ?? false, 5000, 'joined');
-          const join = fourth.truth.filter((a) => a.type === 'start').at(-1)!;
-          const ref = three[0]!.truth.filter((a) => a.type === 'start' && a.trueTime <= join.trueTime).at(-1)!;
-          joins.push(Math.abs(origin(join) - origin(ref)));
+          const joinedAt = fourth.truth.findLast((a) => a.type === 'start')!.trueTime;
+          joins.push(Math.abs(fourth.heardAt(joinedAt)! - three[0]!.heardAt(joinedAt)!));
         }
         await sleep(200);
         const back = await phone.command({ type: 'command.transfer', deviceId: phone.id, play: true });
@@ -97,8 +107,8 @@ export async function groups(wsUrl: string, secret: string, spec: GroupsSpec): P
   return {
     count: skews.length,
     startSkewP99Ms: percentile(skews, 99),
+    estimateSpreadP99Ms: percentile(estimateSpreads, 99),
     joinErrorP99Ms: percentile(joins, 99),
-    driftErrorP99Ms: null,
     failed,
   };
 }

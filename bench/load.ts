@@ -1,3 +1,4 @@
+import { drift } from './load-drift.ts';
 import { groups } from './load-groups.ts';
 import { handoff } from './load-handoff.ts';
 import { echoRtt, hubRtt, snapcastRtt } from './load-rtt.ts';
@@ -15,7 +16,8 @@ type Spec =
   | ({ mode: 'snapcast-tput'; url: string; clientId: string } & Parameters<typeof snapcastTput>[2])
   | ({ mode: 'hub-tput'; url: string; traceUrl: string; secret: string } & Parameters<typeof hubTput>[3])
   | ({ mode: 'handoff'; url: string; secret: string } & Parameters<typeof handoff>[2])
-  | ({ mode: 'groups'; url: string; secret: string } & Parameters<typeof groups>[2]);
+  | ({ mode: 'groups'; url: string; secret: string } & Parameters<typeof groups>[2])
+  | ({ mode: 'drift'; url: string; secret: string } & Parameters<typeof drift>[2]);
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as Spec;
 const result = await (() => {
@@ -36,6 +38,8 @@ const result = await (() => {
       return handoff(spec.url, spec.secret, spec);
     case 'groups':
       return groups(spec.url, spec.secret, spec);
+    case 'drift':
+      return drift(spec.url, spec.secret, spec);
   }
 })();
 process.stdout.write(`${JSON.stringify(result)}\n`);

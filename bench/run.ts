@@ -89,6 +89,7 @@ const sizes: Sizes = smoke
       tput: { connections: 2, window: 2, warmupMs: 300, durationMs: 1000 },
       handoff: { users: 1, transfersPerUser: 2, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
       groups: { users: 1, rounds: 1, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
+      drift: { users: 1, minutes: 1, speedup: 10, maxPpm: 100, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
     }
   : quick
     ? {
@@ -96,12 +97,15 @@ const sizes: Sizes = smoke
         tput: { connections: 16, window: 8, warmupMs: 500, durationMs: 1500 },
         handoff: { users: 2, transfersPerUser: 6, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
         groups: { users: 2, rounds: 4, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
+        drift: { users: 2, minutes: 3, speedup: 10, maxPpm: 100, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
       }
     : {
         rtt: { warmup: 500, count: 2000 },
         tput: { connections: 32, window: 8, warmupMs: 1000, durationMs: 3000 },
         handoff: { users: 3, transfersPerUser: 12, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
         groups: { users: 3, rounds: 10, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
+        // 10 minutes of playback at 10x: 60 s, drift up to +-1000 ppm, a 500 ms heartbeat (load-drift.ts).
+        drift: { users: 3, minutes: 10, speedup: 10, maxPpm: 100, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
       };
 const abuseSizes: AbuseSizes = {
   phaseMs: smoke ? 500 : positive(values['abuse-phase'], 'abuse-phase', quick ? 5 : 20) * 1000,
@@ -222,7 +226,11 @@ for (let r = 1; r <= runs; r++) {
     await step('groups', async () => {
       run.groups = await groupsScenario(sizes, opts);
       const g = run.groups;
-      progress(`  ${g.count} group starts: start skew p99 ${round(g.startSkewP99Ms)} ms, join error p99 ${round(g.joinErrorP99Ms)} ms, ${g.failed} failed`);
+      progress(`  ${g.count} group starts: start skew p99 ${round(g.startSkewP99Ms)} ms (clock estimates' spread p99 ${round(g.estimateSpreadP99Ms)} ms), join error p99 ${round(g.joinErrorP99Ms)} ms, ${g.failed} failed`);
+      const d = g.drift;
+      progress(
+        `  drift (${sizes.drift.minutes} min at ${sizes.drift.speedup}x, +-${sizes.drift.maxPpm} ppm): ${d.samples} samples, inter-member error p99 ${round(d.driftErrorP99Ms)} ms (max ${round(d.driftErrorMaxMs)}, last minute p99 ${round(d.lastMinuteP99Ms)}), ${d.silent} silent, ${d.failed} failed`,
+      );
     });
   all.push(run);
 }
@@ -324,10 +332,14 @@ const results = {
   groups: {
     count: groupRuns.reduce((a, g) => a + g.count, 0),
     startSkewP99Ms: round(median(groupRuns.map((g) => g.startSkewP99Ms))),
+    estimateSpreadP99Ms: round(median(groupRuns.map((g) => g.estimateSpreadP99Ms))),
     joinErrorP99Ms: round(median(groupRuns.map((g) => g.joinErrorP99Ms))),
-    /** Not measured: the drift report, re-seek and SimDevice clock drift are not built yet. */
-    driftErrorP99Ms: null,
-    failed: groupRuns.reduce((a, g) => a + g.failed, 0),
+    /** Members' spread on the true clock over 10 simulated minutes at up to +-100 ppm (load-drift.ts). */
+    driftErrorP99Ms: round(median(groupRuns.map((g) => g.drift.driftErrorP99Ms))),
+    driftErrorMaxMs: round(median(groupRuns.map((g) => g.drift.driftErrorMaxMs))),
+    driftLastMinuteP99Ms: round(median(groupRuns.map((g) => g.drift.lastMinuteP99Ms))),
+    driftSamples: groupRuns.reduce((a, g) => a + g.drift.samples, 0),
+    failed: groupRuns.reduce((a, g) => a + g.failed + g.drift.failed, 0),
   },
   connections: conn ? { ...conn, hubRssPerConnKB: round(conn.hubRssPerConnKB), transferP99Ms: round(conn.transferP99Ms) } : null,
   abuse: abuse ?? null,

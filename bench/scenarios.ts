@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { parseConfig } from '@handoff/server';
+import type { DriftResult, DriftSpec } from './load-drift.ts';
 import type { GroupsResult } from './load-groups.ts';
 import type { HandoffResult } from './load-handoff.ts';
 import type { RttResult } from './load-rtt.ts';
@@ -32,6 +34,7 @@ export interface Sizes {
   tput: { connections: number; window: number; warmupMs: number; durationMs: number };
   handoff: { users: number; transfersPerUser: number; skewMs: number; jitterMs: number; loadDelayMs: number };
   groups: { users: number; rounds: number; skewMs: number; jitterMs: number; loadDelayMs: number };
+  drift: DriftSpec;
 }
 
 export interface ServerOptions {
@@ -43,7 +46,7 @@ export interface ServerOptions {
 
 /** Run one load process (pinned to the load core) and return its result line. */
 async function load<T>(spec: Record<string, unknown>, timeoutMs = 180_000): Promise<T> {
-  const proc = start('./load.ts', [JSON.stringify(spec)], { core: CORES.load });
+  const proc = start('./load.ts', [JSON.stringify(spec)], { core: CORES.load, ...(process.env.GROUPS_DIAG ? { stderr: 'inherit' as const } : {}) });
   try {
     return await proc.next<T>(timeoutMs);
   } finally {
@@ -169,13 +172,31 @@ export async function handoffScenario(sizes: Sizes, opts: ServerOptions): Promis
   }
 }
 
-/** Groups of SimDevices: start skew at each group start and the error of a member joining mid-track. */
-export async function groupsScenario(sizes: Sizes, opts: ServerOptions): Promise<GroupsResult> {
+/**
+ * Groups of SimDevices: start skew at each group start and the error of a member joining
+ * mid-track; then drift, on a hub whose heartbeat is as much faster as the simulated clocks are
+ * (load-drift.ts says why that keeps the run honest).
+ */
+export async function groupsScenario(sizes: Sizes, opts: ServerOptions): Promise<GroupsResult & { drift: DriftResult }> {
   const hub = await startHubProcess(opts);
+  let starts: GroupsResult;
   try {
-    return await load<GroupsResult>({ mode: 'groups', url: hub.wsUrl, secret: SECRET, ...sizes.groups });
+    starts = await load<GroupsResult>({ mode: 'groups', url: hub.wsUrl, secret: SECRET, ...sizes.groups });
   } finally {
     await hub.proc.stop();
+  }
+  const spec = sizes.drift;
+  const defaults = parseConfig({});
+  const fast = await startHubProcess(opts, {
+    HEARTBEAT_MS: String(Math.round(defaults.HEARTBEAT_MS / spec.speedup)),
+    CLOCK_MAX_DRIFT_PPM: String(defaults.CLOCK_MAX_DRIFT_PPM * spec.speedup),
+  });
+  try {
+    const runMs = (spec.minutes * 60_000) / spec.speedup;
+    const drift = await load<DriftResult>({ mode: 'drift', url: fast.wsUrl, secret: SECRET, ...spec }, runMs + 120_000);
+    return { ...starts, drift };
+  } finally {
+    await fast.proc.stop();
   }
 }
 

@@ -28,7 +28,8 @@ export function measureHandoffs(truths: ReadonlyArray<readonly Audible[]>): Hand
   for (const [transferId, start] of starts) {
     const stop = stops.get(transferId);
     if (!stop || stop.trackUri !== start.trackUri) continue;
-    const expected = stop.positionMs + (start.trueTime - stop.trueTime);
+    // Where the source's sound would have been, at the source's own speed (its clock's drift).
+    const expected = stop.positionMs + (start.trueTime - stop.trueTime) * stop.rate;
     out.push({ transferId, gapMs: start.trueTime - stop.trueTime, positionErrorMs: start.positionMs - expected });
   }
   return out;

@@ -1,5 +1,5 @@
 export { SimDevice, type SimDeviceOptions } from './sim-device.ts';
-export { Player, type Audible, type PlayerObserver } from './player.ts';
+export { heardAt, Player, type Audible, type PlayerObserver } from './player.ts';
 export { devToken } from './dev-token.ts';
 export { trueNow } from './true-clock.ts';
 export { startDemo, type DemoOptions } from './demo.ts';

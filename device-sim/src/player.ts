@@ -10,6 +10,12 @@ export interface Audible {
   trackUri: string;
   /** Track position at that moment, as the device played it. */
   positionMs: number;
+  /**
+   * How fast the sound runs against the true clock: 1 plus the device clock's drift (the player
+   * plays on that clock). From a start, what a listener hears at true time t is
+   * `positionMs + (t - trueTime) * rate` (`heardAt`).
+   */
+  rate: number;
   /** The transfer that caused it, when one did. */
   transferId?: string;
 }
@@ -19,6 +25,11 @@ export interface LoadBehaviour {
   loadDelayMs?: number | (() => number);
   /** Every load fails (a device that cannot play what it is given). */
   failLoad?: boolean;
+}
+
+/** What a listener hears at true time `trueTime` from a start (null after a stop). */
+export function heardAt(a: Audible, trueTime: number): number | null {
+  return a.type === 'start' ? a.positionMs + (trueTime - a.trueTime) * a.rate : null;
 }
 
 /** Told of every change of output as it happens, with the device clock's time (a conformance probe listens here). */
@@ -42,6 +53,8 @@ export class Player implements PlayerPort {
     private readonly load: LoadBehaviour = {},
     private readonly limit = 10_000,
     private readonly observer: PlayerObserver | null = null,
+    /** How fast `localNow` runs against the true clock (1 plus its drift). */
+    private readonly rate = 1,
   ) {}
 
   prepare(_playback: Playback, _transferId: string): Promise<void> {
@@ -76,7 +89,7 @@ export class Player implements PlayerPort {
   start(track: Track, positionMs: number, transferId?: string): void {
     if (this.sound) this.stop(transferId);
     this.sound = { track, positionMs, startedLocal: this.localNow() };
-    this.record({ type: 'start', trueTime: trueNow(), trackUri: track.uri, positionMs, ...(transferId ? { transferId } : {}) });
+    this.record({ type: 'start', trueTime: trueNow(), trackUri: track.uri, positionMs, rate: this.rate, ...(transferId ? { transferId } : {}) });
   }
 
   stop(transferId?: string): void {
@@ -84,7 +97,7 @@ export class Player implements PlayerPort {
     const positionMs = this.positionMs();
     const trackUri = this.sound.track.uri;
     this.sound = null;
-    this.record({ type: 'stop', trueTime: trueNow(), trackUri, positionMs, ...(transferId ? { transferId } : {}) });
+    this.record({ type: 'stop', trueTime: trueNow(), trackUri, positionMs, rate: this.rate, ...(transferId ? { transferId } : {}) });
   }
 
   private record(a: Audible): void {

@@ -2,7 +2,7 @@ import { HandoffClient, type CommandInput } from '@handoff/client';
 import { type Capabilities, type Cluster, type CommandResult, type DeviceKind } from '@handoff/protocol';
 import { delayedSocket } from './delayed-socket.ts';
 import { devToken } from './dev-token.ts';
-import { Player, type Audible, type PlayerObserver } from './player.ts';
+import { heardAt, Player, type Audible, type PlayerObserver } from './player.ts';
 import { trueNow } from './true-clock.ts';
 
 export interface SimDeviceOptions {
@@ -55,8 +55,6 @@ export class SimDevice {
   readonly client: HandoffClient;
   private readonly dropper: ReturnType<typeof setInterval> | null = null;
   private socket: ReturnType<typeof delayedSocket> | null = null;
-  /** driftPpm as a rate: this device's clock (and its sound) gains this much per ms of true time. */
-  private readonly driftRate: number;
 
   constructor(private readonly opts: SimDeviceOptions) {
     const random = opts.random ?? Math.random;
@@ -69,9 +67,8 @@ export class SimDevice {
       const t = trueNow();
       return t + (opts.skewMs ?? 0) + (t - since) * rate;
     };
-    this.driftRate = rate;
     const load = { ...(opts.loadDelayMs !== undefined ? { loadDelayMs: opts.loadDelayMs } : {}), ...(opts.failLoad ? { failLoad: true } : {}) };
-    this.player = new Player(localNow, load, undefined, opts.observer ?? null);
+    this.player = new Player(localNow, load, undefined, opts.observer ?? null, 1 + rate);
     this.client = new HandoffClient({
       urls,
       token: opts.token ?? (() => devToken(urls[0]!, opts.user, 'device')),
@@ -142,9 +139,8 @@ export class SimDevice {
    * clock), from its last start, with its clock drift; null while it is silent then.
    */
   heardAt(trueTime: number): number | null {
-    const last = this.truth.filter((a) => a.trueTime <= trueTime).at(-1);
-    if (last?.type !== 'start') return null;
-    return last.positionMs + (trueTime - last.trueTime) * (1 + this.driftRate);
+    const last = this.truth.findLast((a) => a.trueTime <= trueTime);
+    return last ? heardAt(last, trueTime) : null;
   }
 
   /** This device's own clock: true time plus its skew (and its drift). */

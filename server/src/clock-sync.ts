@@ -1,57 +1,171 @@
 /**
- * NTP-style estimate of one device's clock from four timestamps per exchange: the hub sends at
- * t0 (server clock), the device receives at t1 and answers at t2 (device clock), the hub receives
- * at t3. offset = ((t1 - t0) + (t2 - t3)) / 2 is how far the device clock is ahead; the sample with
- * the lowest round trip is the most trustworthy, and half its round trip bounds the error.
+ * One device's clock, estimated from four timestamps per exchange: the hub sends at t0 (server
+ * clock), the device receives at t1 and answers at t2 (device clock), the hub receives at t3.
+ *
+ * Every exchange bounds the offset (how far the device clock is ahead) from both sides, since
+ * neither trip can take less than nothing: offset <= t1 - t0 and offset >= t2 - t3. The classic
+ * NTP filter keeps the one exchange with the lowest round trip and takes the middle of its own
+ * two bounds, so its error is half that exchange's jitter. Intersecting the bounds of every recent
+ * exchange instead takes the fastest trip out and the fastest trip back from whichever exchanges
+ * had them (the lower envelope of each direction's delays), which is far tighter on a jittery
+ * link. Clocks drift (tens of ppm), so older bounds are carried to the present along a drift
+ * rate: the middle of the rates (within +-maxDriftPpm) at which all the recent exchanges' bounds
+ * still agree, the convex-hull view of clock skew (Moon et al. 1999) with both directions at
+ * once. Until the exchanges span enough time to pin the rate, that range is the symmetric
+ * allowance and its middle is no drift: the allowance widens the error bound, not the estimate.
  */
 export interface ClockEstimate {
+  /** Device clock minus server clock at the newest exchange. */
   offsetMs: number;
+  /** Bound on the offset's error: half the width of what the intersected bounds leave, over every drift rate they agree with. */
   errorMs: number;
-  /** Round trip of the best sample. */
+  /** Round trip of the fastest recent exchange. */
   rttMs: number;
   /** Highest round trip among recent samples: what a scheduled switch must allow for. */
   recentMaxRttMs: number;
+  /** How fast the device clock gains on the server's, in ppm (0 until enough exchanges span enough time to tell). */
+  driftPpm: number;
   samples: number;
 }
 
-/** The last `keep` samples, in one typed array (offset, delay pairs): a device holds one for its whole connection. */
+
+/**
+ * The last `keep` exchanges, in one typed array (send time, upper bound, lower bound per
+ * exchange): a device holds one for its whole connection.
+ */
 export class ClockSync {
   private readonly samples: Float64Array;
   private count = 0;
   private next = 0;
-  constructor(private readonly keep = 32) {
-    this.samples = new Float64Array(2 * keep);
+  private current: ClockEstimate | null = null;
+  /** The fastest drift considered, as ms per ms. */
+  private readonly maxRate: number;
+  /**
+   * @param keep how many exchanges to keep (one per heartbeat after the burst at connect)
+   * @param maxDriftPpm the fastest drift a device clock may have: real crystals stay within
+   *   about 100 ppm; the bound only matters while the kept exchanges span a short time
+   */
+  constructor(
+    private readonly keep = 32,
+    maxDriftPpm = 200,
+  ) {
+    this.samples = new Float64Array(3 * keep);
+    this.maxRate = maxDriftPpm / 1e6;
   }
 
   add(t0: number, t1: number, t2: number, t3: number): ClockEstimate | null {
-    const delay = Math.max(0, t3 - t0 - (t2 - t1));
-    if (!Number.isFinite(delay) || t3 < t0) return null;
-    this.samples[2 * this.next] = (t1 - t0 + (t2 - t3)) / 2;
-    this.samples[2 * this.next + 1] = delay;
+    if (![t0, t1, t2, t3].every(Number.isFinite) || t3 < t0) return null;
+    let upper = t1 - t0;
+    let lower = t2 - t3;
+    // A round trip below zero (clock resolution, a device answering before its own receive stamp): no bounds, only the NTP offset.
+    if (upper < lower) upper = lower = (upper + lower) / 2;
+    this.samples[3 * this.next] = t0;
+    this.samples[3 * this.next + 1] = upper;
+    this.samples[3 * this.next + 2] = lower;
     this.next = (this.next + 1) % this.keep;
     this.count = Math.min(this.count + 1, this.keep);
-    return this.estimate();
+    this.current = this.compute();
+    return this.current;
   }
 
   estimate(): ClockEstimate | null {
-    if (this.count === 0) return null;
-    // Oldest first, so of equal round trips the oldest sample wins, as it always has.
-    const oldest = this.count < this.keep ? 0 : this.next;
-    let best = oldest;
-    let worst = 0;
+    return this.current;
+  }
+
+  /** The k-th newest sample (0 is the newest). */
+  private at(k: number): { t: number; upper: number; lower: number } {
+    const i = (this.next - 1 - k + 2 * this.keep) % this.keep;
+    return { t: this.samples[3 * i]!, upper: this.samples[3 * i + 1]!, lower: this.samples[3 * i + 2]! };
+  }
+
+  private compute(): ClockEstimate {
+    let fastest = Infinity;
+    let slowest = 0;
     for (let k = 0; k < this.count; k++) {
-      const i = (oldest + k) % this.keep;
-      const delay = this.samples[2 * i + 1]!;
-      if (delay < this.samples[2 * best + 1]!) best = i;
-      if (delay > worst) worst = delay;
+      const s = this.at(k);
+      fastest = Math.min(fastest, s.upper - s.lower);
+      slowest = Math.max(slowest, s.upper - s.lower);
     }
-    const delay = this.samples[2 * best + 1]!;
+    // The newest exchanges that some drift rate makes agree (older ones that no rate reconciles
+    // come from before a step of the device's clock), then the rates that do.
+    let used = this.count;
+    let peak = this.widest(used);
+    if (peak.width < 0) {
+      let ok = 1;
+      let bad = used;
+      while (bad - ok > 1) {
+        const mid = (ok + bad) >> 1;
+        if (this.widest(mid).width >= 0) ok = mid;
+        else bad = mid;
+      }
+      used = ok;
+      peak = this.widest(used);
+    }
+    // Every rate at which the bounds agree could be the clock's. The estimate carries the bounds
+    // along the middle one; the error bound covers them all: the offset now lies between the
+    // lowest lower bound and the highest upper bound over them, which (every bound rising with
+    // the rate) are those at the slowest and at the fastest rate.
+    const slowestRate = this.edge(used, -this.maxRate, peak.rate);
+    const fastestRate = this.edge(used, this.maxRate, peak.rate);
+    const rate = (slowestRate + fastestRate) / 2;
+    const carried = this.bounds(used, rate);
+    const lo = this.bounds(used, slowestRate).lo;
+    const hi = this.bounds(used, fastestRate).hi;
+    const offsetMs = (carried.hi + carried.lo) / 2;
     return {
-      offsetMs: this.samples[2 * best]!,
-      errorMs: delay / 2,
-      rttMs: delay,
-      recentMaxRttMs: worst,
+      offsetMs,
+      errorMs: Math.max(hi - offsetMs, offsetMs - lo),
+      rttMs: fastest,
+      recentMaxRttMs: slowest,
+      driftPpm: rate * 1e6,
       samples: this.count,
     };
+  }
+
+  /** The newest `used` exchanges' bounds, carried to the newest one's time along `rate` (ms per ms). */
+  private bounds(used: number, rate: number): { hi: number; lo: number } {
+    const now = this.at(0).t;
+    let hi = Infinity;
+    let lo = -Infinity;
+    for (let k = 0; k < used; k++) {
+      const s = this.at(k);
+      const age = now - s.t;
+      hi = Math.min(hi, s.upper + rate * age);
+      lo = Math.max(lo, s.lower + rate * age);
+    }
+    return { hi, lo };
+  }
+
+  private width(used: number, rate: number): number {
+    const { hi, lo } = this.bounds(used, rate);
+    return hi - lo;
+  }
+
+  /** The rate (within +-maxRate) at which the bounds leave the most room: width is concave in the rate, so a golden-section search finds it. */
+  private widest(used: number): { rate: number; width: number } {
+    const g = (Math.sqrt(5) - 1) / 2;
+    let a = -this.maxRate;
+    let b = this.maxRate;
+    for (let i = 0; i < 40; i++) {
+      const c = b - g * (b - a);
+      const d = a + g * (b - a);
+      if (this.width(used, c) < this.width(used, d)) a = c;
+      else b = d;
+    }
+    const rate = (a + b) / 2;
+    return { rate, width: this.width(used, rate) };
+  }
+
+  /** The last rate from `inside` (where the bounds agree) towards `limit` at which they still agree. */
+  private edge(used: number, limit: number, inside: number): number {
+    if (this.width(used, limit) >= 0) return limit;
+    let good = inside;
+    let bad = limit;
+    for (let i = 0; i < 40; i++) {
+      const mid = (good + bad) / 2;
+      if (this.width(used, mid) >= 0) good = mid;
+      else bad = mid;
+    }
+    return good;
   }
 }

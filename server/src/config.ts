@@ -60,6 +60,8 @@ export const ConfigSchema = z.object({
   /** `auto`: readable lines when stderr is a terminal, JSON lines otherwise. */
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   HEARTBEAT_MS: int(100, 600_000).default(5000),
+  /** The fastest a device clock may drift against the hub's, in ppm: what the clock estimate allows between exchanges. */
+  CLOCK_MAX_DRIFT_PPM: int(1, 100_000).default(200),
   GRACE_MS: int(0, 3_600_000).default(10_000),
   PREPARE_TIMEOUT_MS: int(100, 600_000).default(5000),
   SWITCH_TIMEOUT_MS: int(100, 600_000).default(2000),

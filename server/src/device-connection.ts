@@ -29,7 +29,7 @@ export class DeviceConnection implements DeviceLink {
   readonly userId: string;
   deviceId: string | null = null;
   session: SessionPort | null = null;
-  readonly clock = new ClockSync();
+  readonly clock: ClockSync;
   lastHeardAt: number;
   private pingId = 0;
   private helloPending = false;
@@ -57,6 +57,7 @@ export class DeviceConnection implements DeviceLink {
   ) {
     this.userId = principal.userId;
     this.lastHeardAt = hub.clock.now();
+    this.clock = new ClockSync(32, hub.settings.clockMaxDriftPpm);
     this.frames = new TokenBucket(hub.settings.framesPerSec, hub.settings.frameBurst, this.lastHeardAt);
     this.guard = new FrameGuard(hub.settings.frameGuard, hub.clock, (refusal) => this.reply(refusal));
     this.helloTimer = setTimeout(() => {

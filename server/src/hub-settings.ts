@@ -7,6 +7,11 @@ export interface HubSettings {
   session: SessionSettings;
   /** How often the hub pings each device (clock sync and liveness). @default 5000 */
   heartbeatMs: number;
+  /**
+   * The fastest a device clock may drift against the hub's, in ppm (crystals: tens): the clock
+   * estimate allows this much between the exchanges it keeps until they show the actual rate. @default 200
+   */
+  clockMaxDriftPpm: number;
   /** A device silent for this many heartbeats is disconnected. @default 3 */
   missedHeartbeats: number;
   /** How long a new socket may take to send its hello. @default 10000 */
@@ -32,6 +37,7 @@ export interface HubSettings {
 export const DEFAULT_HUB_SETTINGS: HubSettings = {
   session: DEFAULT_SESSION_SETTINGS,
   heartbeatMs: 5000,
+  clockMaxDriftPpm: 200,
   missedHeartbeats: 3,
   helloTimeoutMs: 10_000,
   maxBufferedBytes: 1024 * 1024,

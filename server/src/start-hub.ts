@@ -113,6 +113,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
     settings: {
       ...DEFAULT_HUB_SETTINGS,
       heartbeatMs: config.HEARTBEAT_MS,
+      clockMaxDriftPpm: config.CLOCK_MAX_DRIFT_PPM,
       framesPerSec: config.DEVICE_FRAME_RATE,
       frameBurst: config.DEVICE_FRAME_BURST,
       commandsPerSec: config.USER_COMMAND_RATE,

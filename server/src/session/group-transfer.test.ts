@@ -187,6 +187,39 @@ describe('a transfer to a group', () => {
     expect(done.context.activeDeviceId).toBe('phone');
   });
 
+  test('from a playing group to a device, a playing member that disconnects during the switch rolls it back with DEVICE_OFFLINE: its stop may never have reached it', () => {
+    const { s, groupId, transferId } = preparingGroup();
+    let x = s;
+    for (const id of ['a', 'b', 'c']) [x] = step(x, ready(id, transferId, T0 + 10_050));
+    for (const id of ['a', 'b', 'c']) [x] = step(x, started(id, transferId, T0 + 10_500));
+    const [toPhone, pfx] = step(x, command({ type: 'command.transfer', deviceId: 'phone' }, T0 + 20_000));
+    const back = sent(pfx, 'phone', 'transfer.prepare')[0]!.transferId;
+    const [switching] = step(toPhone, ready('phone', back, T0 + 20_050));
+    expect(stateName(switching.value)).toBe('switching');
+    const [rolled, fx] = step(switching, { type: 'device.leave', deviceId: 'b', connId: 'c-b', goodbye: false, now: T0 + 20_100 });
+    expect(stateName(rolled.value)).toBe('idle');
+    expect(replies(fx)[0]).toMatchObject({ ok: false, code: 'DEVICE_OFFLINE' });
+    expect(rolled.context.activeDeviceId).toBe(groupId);
+    expect(sent(fx, 'phone', 'transfer.abort')).toHaveLength(1);
+    // The members still connected were told to stop at T: they play on from the unchanged line.
+    for (const id of ['a', 'c']) expect(sent(fx, id, 'transfer.abort')[0]?.resumeAt).toEqual(switching.context.position);
+  });
+
+  test('from a playing group to a device, a playing member that lost its connection while the target prepared keeps the target from starting', () => {
+    const { s, groupId, transferId } = preparingGroup();
+    let x = s;
+    for (const id of ['a', 'b', 'c']) [x] = step(x, ready(id, transferId, T0 + 10_050));
+    for (const id of ['a', 'b', 'c']) [x] = step(x, started(id, transferId, T0 + 10_500));
+    const [toPhone, pfx] = step(x, command({ type: 'command.transfer', deviceId: 'phone' }, T0 + 20_000));
+    const back = sent(pfx, 'phone', 'transfer.prepare')[0]!.transferId;
+    const [gone] = step(toPhone, { type: 'device.leave', deviceId: 'c', connId: 'c-c', goodbye: false, now: T0 + 20_010 });
+    const [rolled, fx] = step(gone, ready('phone', back, T0 + 20_050));
+    expect(stateName(rolled.value)).toBe('idle');
+    expect(sent(fx, 'phone', 'transfer.switch')).toEqual([]);
+    expect(replies(fx)[0]).toMatchObject({ ok: false, code: 'DEVICE_OFFLINE' });
+    expect(rolled.context.activeDeviceId).toBe(groupId);
+  });
+
   test('a transfer to a member of the playing group leaves that member playing alone, at once', () => {
     const { s, transferId } = preparingGroup();
     let x = s;

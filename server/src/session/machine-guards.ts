@@ -1,7 +1,7 @@
 import { movesPlayback } from './commands.ts';
 import type { SessionContext } from './context.ts';
 import type { MachineEvent } from './events.ts';
-import { groupStep, joiners, silentRejoin } from './group-transfer.ts';
+import { groupStep, joiners, silentRejoin, sourceUnreachable, stopIds } from './group-transfer.ts';
 import { growthFromMember, needsPrepare, switchNeeded, transferIntent } from './transfer.ts';
 
 type Args = { context: SessionContext; event: MachineEvent };
@@ -34,12 +34,11 @@ export const sessionGuards = {
   fromTarget,
   switchNeeded: ({ context, event }: Args) => fromTarget({ context, event }) && switchNeeded(context),
   targetLeaves: ({ context, event }: Args) => leaves(context, event, context.transfer?.targetId),
-  sourceLeaves: ({ context, event }: Args) => leaves(context, event, context.transfer?.sourceId),
+  // The source device, or a playing member of a source group: each was told to stop at T.
+  sourceLeaves: ({ context, event }: Args) =>
+    Boolean(context.transfer) && stopIds(context.transfer!).some((id) => leaves(context, event, id)),
   // A transfer's own deadline, still armed: `prepare` only until the switch is scheduled.
   isCurrent: ({ context, event }: Args) =>
     matches({ context, event }) && (event.type === 'timer.prepare' ? 'prepare' : 'switch') in context.deadlines,
-  sourceUnreachable: ({ context, event }: Args) => {
-    const sourceId = context.transfer?.sourceId;
-    return fromTarget({ context, event }) && Boolean(sourceId) && !context.devices[sourceId!]?.connId;
-  },
+  sourceUnreachable: ({ context, event }: Args) => fromTarget({ context, event }) && sourceUnreachable(context),
 };
