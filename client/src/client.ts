@@ -292,12 +292,12 @@ export class HandoffClient {
 
   /** The hub says this member drifted: at server time T, play the track from `positionMs` (plus any lateness). */
   private resync(trackUri: string, atServerTime: number, positionMs: number): void {
-    const localT = atServerTime + this.offsetMs;
+    const localT = () => atServerTime + this.offsetMs;
     runAt(this.now, localT, () => {
       const track = this.cluster?.playback.track;
       const player = this.opts.player;
       if (this.switches.waiting || !track || track.uri !== trackUri || !player.playing || player.trackUri !== trackUri) return;
-      player.start(track, positionMs + (this.now() - localT), `resync@${atServerTime}`);
+      player.start(track, positionMs + (this.now() - localT()), `resync@${atServerTime}`);
     });
   }
 

@@ -16,19 +16,22 @@ const yieldSoon: (fn: () => void) => void =
 /**
  * Run `fn` when `clock()` reaches `when`: a timer to just before, then a brief poll, so a switch
  * lands within a fraction of a millisecond when the event loop is free (as an audio device
- * schedules at a sample). Returns a cancel function.
+ * schedules at a sample). `when` may be a function, read again until it is reached: a server
+ * time converted with the newest clock offset follows an estimate that improves meanwhile.
+ * Returns a cancel function.
  */
-export function runAt(clock: () => number, when: number, fn: () => void): () => void {
+export function runAt(clock: () => number, when: number | (() => number), fn: () => void): () => void {
+  const target = typeof when === 'number' ? () => when : when;
   let cancelled = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const poll = () => {
     if (cancelled) return;
-    if (clock() >= when) return fn();
-    yieldSoon(poll);
+    const left = target() - clock();
+    if (left <= 0) return fn();
+    if (left > 3) timer = setTimeout(poll, left - 3);
+    else yieldSoon(poll);
   };
-  const wait = when - clock() - 3;
-  if (wait > 0) timer = setTimeout(poll, wait);
-  else poll();
+  poll();
   return () => {
     cancelled = true;
     clearTimeout(timer);

@@ -43,7 +43,9 @@ export class Switches {
     if (onAudioClock && role === 'start') player.scheduleStart?.(playback!.track!, positionMs, localT, transferId);
     this.scheduledFor = onAudioClock ? { transferId, role } : null;
     this.switchCancel?.();
-    this.switchCancel = runAt(this.host.now, localT, () => {
+    // On the newest offset: a clock.sync that arrives before T moves the switch with it.
+    const localAt = () => (onAudioClock ? localT : atServerTime + this.host.offsetMs());
+    this.switchCancel = runAt(this.host.now, localAt, () => {
       this.switchCancel = null;
       this.scheduledFor = null;
       if (role === 'stop') {
@@ -54,7 +56,7 @@ export class Switches {
       this.prepared.clear();
       if (!playback?.track) return this.host.send({ type: 'transfer.failed', transferId, reason: 'nothing prepared' });
       // Start where the line is now: a timer that fired late must not leave the position behind.
-      if (!onAudioClock) player.start(playback.track, positionMs + (this.host.now() - localT), transferId);
+      if (!onAudioClock) player.start(playback.track, positionMs + (this.host.now() - localAt()), transferId);
       this.startedFor = transferId;
       this.host.send({ type: 'transfer.started', transferId, atServerTime: onAudioClock ? atServerTime : this.host.serverNow() });
     });

@@ -221,15 +221,20 @@ export class DeviceConnection implements DeviceLink {
 
   /**
    * A burst of pings right after the hello, so the estimate is good before any transfer: the
-   * lowest-delay sample of 16 is far tighter than the first one (then one per heartbeat). A
+   * bounds of 16 exchanges are far tighter than the first one's (then one per heartbeat). A
    * device whose estimate is already within 1 ms after 4 samples (a LAN, loopback) is spared the
    * rest: more cannot improve a switch scheduled to the ms, and at a connect storm of thousands
    * of devices the pings are most of the work on both ends.
    */
   private startClockSync(): void {
+    this.pingBurst(16);
+  }
+
+  /** Up to `count` pings 25 ms apart, stopping once the estimate is within 1 ms. */
+  private pingBurst(count: number): void {
     let sent = 0;
     const next = () => {
-      if (this.closed || sent >= 16) return;
+      if (this.closed || sent >= count) return;
       const e = this.clock.estimate();
       if (e && e.samples >= 4 && e.errorMs <= 1) return;
       sent++;
@@ -271,13 +276,18 @@ export class DeviceConnection implements DeviceLink {
     this.sendMessage(sync);
   }
 
-  /** DeviceLink: the session sends through here; a device that cannot keep up is cut off. */
-  send(text: string): void {
+  /**
+   * DeviceLink: the session sends through here; a device that cannot keep up is cut off. A
+   * device asked to prepare is about to be given a switch time: a few more clock exchanges first
+   * (on a link where the estimate is not already within 1 ms), whose estimates reach it before T.
+   */
+  send(text: string, message?: HubMessage): void {
     if (this.closed) return;
     if (this.socket.bufferedAmount > this.hub.settings.maxBufferedBytes) {
       return this.close(CloseCode.RATE_LIMITED, 'too slow: output buffer full');
     }
     this.socket.send(text);
+    if (message?.type === 'transfer.prepare') this.pingBurst(4);
   }
 
   sendMessage(message: HubMessage): void {
