@@ -4,7 +4,7 @@ import { activeGroup } from './groups.ts';
 import type { SessionSettings } from './settings.ts';
 
 /** A member whose sound is further than this from the group's line is re-seeked. */
-export const DRIFT_THRESHOLD_MS = 5;
+export const DRIFT_THRESHOLD_MS = 3;
 
 type Report = Extract<MachineEvent, { type: 'playback.report' }>;
 
