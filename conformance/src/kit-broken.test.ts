@@ -5,7 +5,7 @@ import type { RuleId } from './rules.ts';
 import { pythonSpeaker, TEST_SETTINGS } from './test-devices.ts';
 
 const failing = (report: Awaited<ReturnType<typeof runConformance>>) => report.rules.filter((r) => !r.pass).map((r) => r.id);
-const run = (broken: 'fencing' | 'arrival' | 'pings', rules: RuleId[]) =>
+const run = (broken: 'fencing' | 'arrival' | 'pings' | 'reports', rules: RuleId[]) =>
   runConformance({ device: { command: pythonSpeaker(broken) }, rules, settings: TEST_SETTINGS });
 
 describe('the conformance kit on deliberately broken speakers', () => {
@@ -21,6 +21,12 @@ describe('the conformance kit on deliberately broken speakers', () => {
     expect(report.rules.find((r) => r.id === 'switch.at-T')!.evidence.join('\n')).toMatch(/FAIL: start error against T/);
     // It starts a whole lead (150 ms or more) early.
     expect(Math.min(...report.timing.start.samples)).toBeLessThan(-TEST_SETTINGS.toleranceMs);
+  });
+
+  test('group.drift-report: a speaker that plays in a group but never reports its position fails group.drift-report', async () => {
+    const report = await run('reports', ['hello.version', 'group.drift-report']);
+    expect(failing(report)).toEqual(['group.drift-report']);
+    expect(report.rules.find((r) => r.id === 'group.drift-report')!.evidence.join('\n')).toMatch(/FAIL: 0 of \d+ clock.pong followed by a playback.report/);
   });
 
   test('clock.answers: a speaker that never answers pings fails clock.answers, and the CLI says so in --json with exit code 1', async () => {

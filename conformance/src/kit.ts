@@ -8,6 +8,7 @@ import { RULE_IDS, RULES, type RuleId, type RuleResult } from './rules.ts';
 import { abort } from './scenarios/abort.ts';
 import { grace, liveness, reconnect, replaced } from './scenarios/connection.ts';
 import { fencing, follow, volume } from './scenarios/follow.ts';
+import { groupDrift } from './scenarios/groups.ts';
 import { clock, hello, helloId } from './scenarios/hello-clock.ts';
 import type { Scenario } from './scenarios/scenario.ts';
 import { spread, switches } from './scenarios/switch.ts';
@@ -24,6 +25,7 @@ const SCENARIOS: Scenario[] = [
   switches,
   abort,
   unknownFields,
+  groupDrift,
   reconnect,
   liveness,
   grace,

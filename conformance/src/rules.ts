@@ -16,6 +16,7 @@ export const RULES = {
   'identity.replaced': { clients: 1, title: 'does not reconnect after close 4013 (replaced)' },
   'fields.ignore-unknown': { clients: 13, title: 'ignores fields and message types it does not know' },
   'volume.follow': { clients: 14, title: 'sets its output to its own devices[].volume, and to transfer.prepare.volume' },
+  'group.drift-report': { clients: 15, title: 'in the playing group, reports its position with each clock.pong and follows playback.resync' },
 } as const satisfies Record<string, { clients: number; title: string }>;
 
 export type RuleId = keyof typeof RULES;

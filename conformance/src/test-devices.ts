@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 export const SIM_SPEAKER = 'node --import tsx device-sim/src/conformance-speaker.ts';
 
 /** The Python example speaker, optionally broken on purpose (`--break`). */
-export function pythonSpeaker(broken?: 'fencing' | 'arrival' | 'pings'): string {
+export function pythonSpeaker(broken?: 'fencing' | 'arrival' | 'pings' | 'reports'): string {
   return `${python()} examples/python-speaker/speaker.py${broken ? ` --break ${broken}` : ''}`;
 }
 

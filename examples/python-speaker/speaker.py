@@ -238,6 +238,9 @@ class Speaker:
                 return
             t1 = now_ms()
             self.send_soon({"type": "clock.pong", "pingId": m["pingId"], "t0": m["t0"], "t1": t1, "t2": now_ms()})
+            # Rule 15: a member playing in the active group says where its sound is, with each pong.
+            if self.in_active_group() and self.output.playing and self.broken != "reports":
+                self.send_soon({"type": "playback.report", "positionMs": self.output.position(), "atServerTime": self.server_now()})
         elif kind == "clock.sync":
             self.offset_ms = m["offsetMs"]
             self.synced = True
@@ -250,6 +253,8 @@ class Speaker:
             self.schedule_switch(m)
         elif kind == "transfer.abort":
             self.abort(m)
+        elif kind == "playback.resync":
+            self.resync(m)
         elif kind == "error":
             log(f"hub error {m.get('code')}: {m.get('message')}")
         elif kind == "hub.reconnect":
@@ -274,13 +279,34 @@ class Speaker:
             return
         playback = self.cluster["playback"]
         track = playback.get("track")
-        if self.cluster.get("activeDeviceId") == self.id and track and playback["position"]["rate"] == 1:
+        if self.sounds() and track and playback["position"]["rate"] == 1:
             want = line_at(playback["position"], self.server_now(), track["durationMs"])
             out = self.output
             if not out.playing or out.track["uri"] != track["uri"] or abs(out.position() - want) > RESTART_IF_OFF_MS:
                 out.start(track, want)
         else:
             self.output.stop()
+
+    def in_active_group(self):
+        """Whether this speaker plays in the active group: the active device is a group listing it in playingIds."""
+        active = (self.cluster or {}).get("activeDeviceId")
+        return any(g["id"] == active and self.id in g["playingIds"] for g in (self.cluster or {}).get("groups", []))
+
+    def sounds(self):
+        """Rule 5 with groups: play when this speaker is the active device or plays in the active group."""
+        return self.cluster.get("activeDeviceId") == self.id or self.in_active_group()
+
+    def resync(self, m):
+        """Rule 15: at T on this clock, play the track from positionMs (plus lateness), if it still plays it."""
+        local_t = m["atServerTime"] + self.offset_ms
+
+        def fire():
+            out = self.output
+            if self.pending_switch or not out.playing or out.track["uri"] != m["trackUri"]:
+                return
+            out.start(out.track, m["positionMs"] + max(0.0, now_ms() - local_t))
+
+        asyncio.get_running_loop().call_at(local_t / 1000, fire)
 
     def schedule_switch(self, m):
         """Rule 7: act at T on this device's clock (T + offset); the target starts at p(T), the source stops."""
@@ -357,7 +383,7 @@ async def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--name", default="Python speaker")
     parser.add_argument("--id", default=os.environ.get("HANDOFF_DEVICE_ID") or f"python-speaker-{socket.gethostname()}")
-    parser.add_argument("--break", dest="broken", choices=["fencing", "arrival", "pings"], help="misbehave on purpose")
+    parser.add_argument("--break", dest="broken", choices=["fencing", "arrival", "pings", "reports"], help="misbehave on purpose")
     args = parser.parse_args()
     url, token = os.environ.get("HANDOFF_URL"), os.environ.get("HANDOFF_TOKEN")
     if not url or not token:
