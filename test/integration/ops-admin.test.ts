@@ -14,7 +14,8 @@ interface UserReport {
   known: boolean;
   trace: { firstSeq: number; lastSeq: number };
   session: { state: string; activeDeviceId: string | null; playing: boolean } | null;
-  devices: Array<{ id: string; online: boolean; connected: boolean; active: boolean }>;
+  devices: Array<{ id: string; online: boolean; connected: boolean; active: boolean; groupId: string | null }>;
+  groups: Array<{ id: string; name: string; memberIds: string[]; playingIds: string[]; active: boolean }>;
   connections: Array<{ deviceId: string | null; address: string; clock: { rttMs: number } | null }>;
 }
 
@@ -35,6 +36,18 @@ describe('admin operations', () => {
       ['speaker-1', true, true, false],
     ]);
     expect(report.connections.map((c) => c.deviceId).sort()).toEqual(['phone-0', 'speaker-1']);
+    expect(report.groups).toEqual([]);
+
+    const created = await phone.command({ type: 'command.group.create', name: 'Kitchen', deviceIds: ['speaker-1'] });
+    const groupId = created.ok ? created.groupId! : '';
+    expect(await phone.command({ type: 'command.transfer', deviceId: groupId, play: true })).toMatchObject({ ok: true });
+    const grouped = (await admin.get('/v1/admin/users/alice')).body as UserReport;
+    expect(grouped.groups).toEqual([{ id: groupId, name: 'Kitchen', memberIds: ['speaker-1'], playingIds: ['speaker-1'], active: true }]);
+    expect(grouped.devices.map((d) => [d.id, d.groupId])).toEqual([
+      ['phone-0', null],
+      ['speaker-1', groupId],
+    ]);
+    expect(grouped.session).toMatchObject({ activeDeviceId: groupId });
     expect(report.connections[0]!.address).toMatch(/127\.0\.0\.1/);
 
     const nobody = await admin.get('/v1/admin/users/nobody');

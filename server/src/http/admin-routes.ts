@@ -27,8 +27,9 @@ const DEFAULT_REASON = 'disconnected by an operator';
 /**
  * Operator endpoints, for admin tokens only (`npm run token -- --user ops --role admin`), each
  * written to the log with who did it:
- * - `GET /v1/admin/users/:userId`: the user's session on this hub, their devices, the device
- *   connections open here, what the trace ring holds, and whether this hub knows the user at all.
+ * - `GET /v1/admin/users/:userId`: the user's session on this hub, their devices and groups, the
+ *   device connections open here (with each clock estimate), what the trace ring holds, and
+ *   whether this hub knows the user at all.
  * - `DELETE /v1/admin/users/:userId/devices/:deviceId?reason=...`: disconnect the device; its
  *   socket closes with 4040 KICKED and the reason (the client library does not reconnect).
  */
@@ -98,9 +99,15 @@ export function userReport(hub: Hub, userId: string, nodeId: string) {
           online: d.online,
           connected: d.connId !== null,
           active: ctx.activeDeviceId === d.id,
+          /** The group it is a member of, if any. */
+          groupId: Object.values(ctx.groups).find((g) => g.memberIds.includes(d.id))?.id ?? null,
           volume: d.volume,
           lastSeenAt: d.lastSeenAt,
         }))
+      : [],
+    /** The user's groups: members, the members taking part in its playback, and whether it is the active device. */
+    groups: ctx
+      ? Object.values(ctx.groups).map((g) => ({ id: g.id, name: g.name, memberIds: g.memberIds, playingIds: g.playingIds, active: ctx.activeDeviceId === g.id }))
       : [],
     connections: connections.map((c) => {
       const clock = c.clock.estimate();
@@ -109,7 +116,7 @@ export function userReport(hub: Hub, userId: string, nodeId: string) {
         deviceId: c.deviceId,
         address: c.address,
         lastHeardAt: c.lastHeardAt,
-        clock: clock ? { offsetMs: clock.offsetMs, errorMs: clock.errorMs, rttMs: clock.rttMs } : null,
+        clock: clock ? { offsetMs: clock.offsetMs, errorMs: clock.errorMs, rttMs: clock.rttMs, driftPpm: clock.driftPpm } : null,
       };
     }),
   };
