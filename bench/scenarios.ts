@@ -46,7 +46,7 @@ export interface ServerOptions {
 
 /** Run one load process (pinned to the load core) and return its result line. */
 async function load<T>(spec: Record<string, unknown>, timeoutMs = 180_000): Promise<T> {
-  const proc = start('./load.ts', [JSON.stringify(spec)], { core: CORES.load, ...(process.env.GROUPS_DIAG ? { stderr: 'inherit' as const } : {}) });
+  const proc = start('./load.ts', [JSON.stringify(spec)], { core: CORES.load });
   try {
     return await proc.next<T>(timeoutMs);
   } finally {
