@@ -67,4 +67,35 @@ describe('trace resume', () => {
     expect(seqs[0]).toBe(4);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 4));
   });
+  test('sinceSeq with the same bootId resumes after it; with another boot the viewer gets this run from its start', async () => {
+    // Two hubs are two boots of the trace, as a restart or a move to another node would be.
+    await using before = await startTestHub();
+    await using after = await startTestHub();
+    for (const hub of [before, after]) {
+      await using fleet = await startFleet(hub, 'gail', ['phone']);
+      const phone = fleet.devices[0]!;
+      await phone.command({ type: 'command.transfer', deviceId: phone.id });
+      await phone.command({ type: 'command.play', contextUri: 'demo:album:night-drive' });
+    }
+    const held = openTrace(before, await viewerToken(before, 'gail'), { user: 'gail' });
+    const oldHello = await held.hello;
+    await held.until((events) => events.length >= oldHello.lastSeq);
+    await held[Symbol.asyncDispose]();
+    const since = Math.min(oldHello.lastSeq, after.hub.trace.lastSeq('gail')) - 2;
+    expect(since).toBeGreaterThan(0);
+    const token = await viewerToken(after, 'gail');
+
+    await using sameBoot = openTrace(after, token, { user: 'gail', sinceSeq: since, bootId: after.hub.trace.bootId });
+    const sameHello = await sameBoot.hello;
+    await sameBoot.until((events) => events.at(-1)?.seq === sameHello.lastSeq);
+    expect(sameHello.bootId).toBe(after.hub.trace.bootId);
+    expect(sameBoot.events[0]!.seq).toBe(since + 1);
+
+    await using otherBoot = openTrace(after, token, { user: 'gail', sinceSeq: since, bootId: oldHello.bootId });
+    const otherHello = await otherBoot.hello;
+    await otherBoot.until((events) => events.at(-1)?.seq === otherHello.lastSeq);
+    expect(otherHello.bootId).not.toBe(oldHello.bootId);
+    expect(otherBoot.events.map((e) => e.seq)).toEqual(Array.from({ length: otherHello.lastSeq }, (_, i) => i + 1));
+    expect(otherBoot.gaps).toEqual([]);
+  });
 });
