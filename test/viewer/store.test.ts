@@ -1,4 +1,4 @@
-import type { TraceBaseline } from '@handoff/protocol';
+import type { TraceBaseline, TraceEvent } from '@handoff/protocol';
 import { describe, expect, test } from 'vitest';
 import { TraceStore } from '../../viewer/src/model/store.ts';
 import { generateTrace } from '../browser/gen-trace.ts';
@@ -57,6 +57,34 @@ describe('the viewer store', () => {
     expect(Object.values(w.devices).filter((d) => d.connected)).toHaveLength(5);
     expect(store.filtered).toHaveLength(store.events.length);
     expect(store.whyMissing(5)).toMatch(/dropped from this view/);
+  });
+
+  test('past the cap, transfers and problems that ended before the oldest event held are dropped with it', () => {
+    const capped = live();
+    capped.maxEvents = 1000;
+    const whole = live();
+    // Every 50th event an error sent to a device: a problem each.
+    const events = generateTrace(6000).map((e, i): TraceEvent =>
+      i % 50 === 25 ? { seq: e.seq, ts: e.ts, userId: e.userId, kind: 'error', type: 'BAD_REQUEST', deviceId: 'dev-phone', payload: { message: `bad frame ${i}` } } : e,
+    );
+    for (let i = 0; i < events.length; i += 100) {
+      capped.append(events.slice(i, i + 100));
+      whole.append(events.slice(i, i + 100));
+    }
+    const oldest = capped.events[0]!.seq;
+    expect(whole.transfers.order.length).toBeGreaterThan(capped.transfers.order.length);
+    expect(whole.problems.list.length).toBeGreaterThan(capped.problems.list.length);
+    for (const id of capped.transfers.order) {
+      const t = capped.transfers.byId.get(id)!;
+      expect(t.outcome === 'pending' || t.lastSeq >= oldest).toBe(true);
+    }
+    expect(capped.transfers.byId.size).toBe(capped.transfers.order.length);
+    expect(capped.problems.list.every((p) => p.seq >= oldest)).toBe(true);
+    expect([...capped.problems.bySeq.keys()].every((seq) => seq >= oldest)).toBe(true);
+    // What is kept is what the uncapped view knows of the same events.
+    const recent = (s: TraceStore) => s.transfers.order.filter((id) => s.transfers.byId.get(id)!.start >= capped.events[0]!.ts);
+    expect(recent(capped)).toEqual(recent(whole));
+    expect(capped.problems.list).toEqual(whole.problems.list.filter((p) => p.seq >= oldest));
   });
 
   test('paused, arriving events are only queued; resuming applies them in order', () => {

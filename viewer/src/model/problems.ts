@@ -117,6 +117,14 @@ export class ProblemDetector {
     this.checkDeadlines(e, e.ts, transfers.pending.values());
   }
 
+  /** Past the view's cap: forget problems at or before `throughSeq` (their events are gone too). */
+  forget(throughSeq: number, pending: ReadonlyMap<string, unknown>): void {
+    let cut = 0;
+    while (cut < this.list.length && this.list[cut]!.seq <= throughSeq) this.bySeq.delete(this.list[cut++]!.seq);
+    this.list.splice(0, cut);
+    for (const id of this.flagged) if (!pending.has(id)) this.flagged.delete(id);
+  }
+
   /** Transfers still pending past their deadline at `now` (the latest event, or the live clock). */
   checkDeadlines(at: { seq: number; ts: number }, now: number, pending: Iterable<Transfer>): void {
     for (const t of pending) {

@@ -301,6 +301,9 @@ export class TraceStore {
     const kept: number[] = [];
     for (const i of this.filtered) if (i >= cut) kept.push(i - cut);
     this.filtered = kept;
+    // Transfers and problems are bounded with the events: what ended before the cut goes with them.
+    this.transfers.forget(gone);
+    this.problems.forget(gone, this.transfers.pending);
   }
 
   private textOf(index: number): string {

@@ -230,6 +230,22 @@ export class TransferIndex {
     if (e.kind === 'transfer.phase' && e.type === 'rolled-back') this.finish(t, e, 'rolled-back', e.payload.code, e.payload.message);
   }
 
+  /** Past the view's cap: forget finished transfers whose events all are at or before `throughSeq` (pending ones stay). */
+  forget(throughSeq: number): void {
+    if (!this.order.length || this.byId.get(this.order[0]!)!.lastSeq > throughSeq) return;
+    const kept: string[] = [];
+    for (const id of this.order) {
+      const t = this.byId.get(id)!;
+      if (t.outcome === 'pending' || t.lastSeq > throughSeq) kept.push(id);
+      else {
+        this.byId.delete(id);
+        if (t.commandId !== null) this.byCommandId.delete(t.commandId);
+      }
+    }
+    this.order.length = 0;
+    for (const id of kept) this.order.push(id);
+  }
+
   /** The transfer a command started (or the refusal listed under it). */
   byCommand(commandId: string): Transfer | undefined {
     const id = this.byCommandId.get(commandId) ?? commandId;
