@@ -27,6 +27,8 @@ const { values: args } = parseArgs({
     dist: { type: 'string' },
     /** Write a CPU profile of the follow phase (Chrome DevTools format) to this file. */
     profile: { type: 'string' },
+    /** Write a DevTools timeline trace of the follow phase (style, layout, paint, scripts) to this file. */
+    trace: { type: 'string' },
   },
 });
 const rate = Number(args.rate);
@@ -85,6 +87,7 @@ const INSTRUMENT = `
       lagMs: e ? Date.now() - e.ts : null,
       heapMb: memory ? memory.usedJSHeapSize / 1048576 : null,
       events: h ? h.store.events.length : 0,
+      following: document.querySelector('.scroller.tail') !== null,
     });
   }, 200);
 `;
@@ -94,6 +97,7 @@ interface Sample {
   lagMs: number | null;
   heapMb: number | null;
   events: number;
+  following: boolean;
 }
 interface Perf {
   longtasks: Array<{ start: number; dur: number }>;
@@ -108,10 +112,17 @@ try {
   await page.goto(`${running.url}/?user=busy`);
   await page.getByTestId('live-state').waitFor();
   await page.waitForTimeout(warmup * 1000);
-  const cdp = args.profile ? await page.context().newCDPSession(page) : null;
-  if (cdp) {
+  const cdp = args.profile || args.trace ? await page.context().newCDPSession(page) : null;
+  if (cdp && args.profile) {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.start');
+  }
+  const traceChunks: unknown[] = [];
+  let traceDone: Promise<void> | null = null;
+  if (cdp && args.trace) {
+    cdp.on('Tracing.dataCollected', (m) => traceChunks.push(...m.value));
+    traceDone = new Promise((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));
+    await cdp.send('Tracing.start', { categories: 'devtools.timeline,v8.execute,blink.user_timing,disabled-by-default-devtools.timeline.stack', transferMode: 'ReportEvents' });
   }
   const t0 = await page.evaluate(() => performance.now());
   await page.waitForTimeout(seconds * 1000);
@@ -119,6 +130,11 @@ try {
   if (cdp && args.profile) {
     const { profile } = await cdp.send('Profiler.stop');
     writeFileSync(args.profile, JSON.stringify(profile));
+  }
+  if (cdp && args.trace) {
+    await cdp.send('Tracing.end');
+    await traceDone;
+    writeFileSync(args.trace, JSON.stringify({ traceEvents: traceChunks }));
   }
   await page.keyboard.press(' ');
   await page.waitForTimeout(pauseSeconds * 1000);
@@ -144,6 +160,7 @@ try {
       fps: Math.round((frames / ((to - from) / 1000)) * 10) / 10,
     };
   };
+  const followSamples = perf.samples.filter((s) => s.at >= t0 && s.at < t1);
   const lags = perf.samples.filter((s) => s.at >= t0 && s.at < t1 && s.lagMs !== null).map((s) => s.lagMs!).sort((a, b) => a - b);
   const q = (p: number) => Math.round(lags[Math.min(lags.length - 1, Math.floor(p * lags.length))] ?? NaN);
   const heap = perf.samples.filter((s) => s.at >= t0 && s.heapMb !== null).map((s) => s.heapMb!);
@@ -151,7 +168,10 @@ try {
     rate,
     seconds,
     fed,
-    follow: { ...window10(t0, t1), lagMs: { p50: q(0.5), p95: q(0.95), max: Math.round(lags.at(-1) ?? NaN) } },
+    follow: {
+      ...window10(t0, t1),
+      // Share of samples in which the list was in its tail (follow) mode: it must be 1.
+      followingShare: Math.round((followSamples.filter((s) => s.following).length / Math.max(1, followSamples.length)) * 1000) / 1000, lagMs: { p50: q(0.5), p95: q(0.95), max: Math.round(lags.at(-1) ?? NaN) } },
     paused: window10(t1, t2),
     heapMb: { start: Math.round(heap[0] ?? NaN), end: Math.round(heap.at(-1) ?? NaN), max: Math.round(Math.max(...heap)) },
     cap,

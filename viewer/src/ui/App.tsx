@@ -12,7 +12,7 @@ import { EventList } from './EventList.tsx';
 import { FilterBar } from './FilterBar.tsx';
 import { Header } from './Header.tsx';
 import { HelpOverlay } from './HelpOverlay.tsx';
-import { useStore } from './hooks.ts';
+import { useStore, useThrottled } from './hooks.ts';
 import { SidePanels } from './SidePanels.tsx';
 import { SignIn } from './SignIn.tsx';
 import { StatusBar } from './StatusBar.tsx';
@@ -20,6 +20,9 @@ import type { ImportMetrics } from './import-metrics.ts';
 import { Timeline } from './Timeline.tsx';
 import { readUrl, writeUrl } from './url-state.ts';
 import { useKeyboard } from './keyboard.ts';
+
+/** Live: how often the side panels follow the store. */
+const PANEL_EVERY_MS = 500;
 
 declare global {
   interface Window {
@@ -210,7 +213,14 @@ export function App() {
     setFilter,
   });
 
-  const serverNow = () => (live.current ? live.current.serverNow() : (store.events[store.events.length - 1]?.ts ?? Date.now()));
+  const serverNow = useCallback(
+    () => (live.current ? live.current.serverNow() : (store.events[store.events.length - 1]?.ts ?? Date.now())),
+    [store],
+  );
+  const selectSeq = useCallback((seq: number) => select(seq), [select]);
+  const filterCorr = useCallback((id: string) => setFilter({ ...filter, correlationId: id }), [filter, setFilter]);
+  // Live, the side panels follow the store at most twice a second (the list and timeline faster).
+  const panelVersion = useThrottled(version, store.source.kind === 'live' && !paused ? PANEL_EVERY_MS : 0);
 
   if (store.source.kind === 'none') {
     return (
@@ -260,13 +270,13 @@ export function App() {
       <main className="body">
         <SidePanels
           store={store}
-          version={version}
+          version={panelVersion}
           session={session}
           canControl={canControl}
           serverNow={serverNow}
-          live={store.source.kind === 'live'}
-          onSelect={(seq) => select(seq)}
-          onFilterCorr={(id) => setFilter({ ...filter, correlationId: id })}
+          live={store.source.kind === 'live' && !paused}
+          onSelect={selectSeq}
+          onFilterCorr={filterCorr}
           selectedIndex={selectedIndex}
         />
         <EventList

@@ -4,7 +4,8 @@ import type { TraceEvent } from '../model/types.ts';
 import type { UserLookup } from '../net/api.ts';
 import { clock, corrColor, count, KIND_COLOR, KIND_SHORT, summary } from './format.ts';
 import { Icon } from './Icon.tsx';
-import { deviceLabel, laneLayout, ROW, type LaneLayout } from './lanes.ts';
+import { drawLaneGlyphs } from './lane-glyphs.ts';
+import { deviceLabel, laneLayout, ROW } from './lanes.ts';
 
 interface Props {
   store: TraceStore;
@@ -31,6 +32,7 @@ const BLOCK = 8;
  */
 export function EventList({ store, version, count: n, selectedSeq, onSelect, follow, setFollow, filtered, lookup }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
+  const glyphs = useRef<HTMLCanvasElement>(null);
   // Rendered rows move in blocks: re-render only when the view crosses a block, not per pixel.
   const [block, setBlock] = useState(0);
   const [size, setSize] = useState({ width: 800, height: 600 });
@@ -81,6 +83,23 @@ export function EventList({ store, version, count: n, selectedSeq, onSelect, fol
   const layout = useMemo(() => laneLayout(store, laneSpace), [store, laneSpace, store.lanes.length]);
   const first = Math.max(0, Math.floor(scrollTop / ROW) - (follow ? 0 : OVERSCAN));
   const last = Math.min(n, store.filtered.length, Math.ceil((scrollTop + size.height) / ROW) + (follow ? 0 : BLOCK + OVERSCAN));
+  // In the tail the rows keep their places (keyed by slot, at fixed offsets): an update rewrites
+  // their text, and nothing moves or is created. Scrolled, rows are keyed by seq and placed on the sheet.
+  const tailShift = tailTop - first * ROW;
+
+  // The lane glyphs of the rows in view, on one canvas: after each render, and on every scroll.
+  const paintGlyphs = useRef<(top: number) => void>(() => {});
+  paintGlyphs.current = (top: number) => {
+    const c = glyphs.current;
+    if (!c) return;
+    const from = Math.max(0, Math.floor(top / ROW));
+    const to = Math.min(n, store.filtered.length, Math.ceil((top + size.height) / ROW));
+    drawLaneGlyphs(c, layout, size.height, { order: store.filtered, events: store.events, first: from, last: to, top: from * ROW - top });
+  };
+  useLayoutEffect(() => {
+    paintGlyphs.current(follow ? tailTop : (scroller.current?.scrollTop ?? 0));
+  });
+
   const selected = selectedSeq === null ? undefined : store.eventBySeq(selectedSeq);
   // One row is in the tab order: the selected one, else the first drawn (arrow keys move from there).
   const focusSeq = selected && store.filtered.includes(store.indexOfSeq.get(selected.seq) ?? -1) ? selected.seq : null;
@@ -91,10 +110,9 @@ export function EventList({ store, version, count: n, selectedSeq, onSelect, fol
     const prev = index > 0 ? store.events[index - 1]! : undefined;
     rows.push(
       <Row
-        key={e.seq}
+        key={follow ? `slot-${p - first}` : e.seq}
         e={e}
-        top={p * ROW}
-        layout={layout}
+        top={follow ? (p - first) * ROW - tailShift : p * ROW}
         selected={e.seq === selectedSeq}
         tabStop={focusSeq === null ? p === first : e.seq === focusSeq}
         related={
@@ -142,33 +160,30 @@ export function EventList({ store, version, count: n, selectedSeq, onSelect, fol
         <span className="col corr">correlation</span>
         <span className="col sum">{filtered ? `${count(n)} of ${count(store.events.length)} match` : ''}</span>
       </div>
-      <div
-        className={`scroller${follow ? ' tail' : ''}`}
-        ref={scroller}
-        tabIndex={0}
-        role="listbox"
-        aria-label={`Events, ${count(n)} shown${follow ? ', following the newest' : ''}`}
-        onWheel={(ev) => {
-          if (follow && ev.deltaY < 0) setFollow(false);
-        }}
-        onScroll={(ev) => {
-          if (follow) return;
-          const el = ev.currentTarget;
-          setBlock(Math.floor(el.scrollTop / (BLOCK * ROW)));
-          const atBottom = el.scrollTop + size.height >= n * ROW - ROW;
-          if (atBottom && store.source.kind === 'live' && !store.held) setFollow(true);
-        }}
-      >
-        <div className="sheet" style={follow ? { transform: `translateY(${-tailTop}px)` } : undefined}>
-          <div className="lifelines" style={{ width: layout.width, height: Math.max(n * ROW, size.height) }} aria-hidden>
-            {layout.ids.map((id) => (
-              <span key={id} style={{ left: layout.x(id) }} className={id === 'hub' ? 'hub' : ''} />
-            ))}
-          </div>
-          <div className="rows" style={{ height: n * ROW }}>
+      <div className="list-view">
+        <div
+          className={`scroller${follow ? ' tail' : ''}`}
+          ref={scroller}
+          tabIndex={0}
+          role="listbox"
+          aria-label={`Events, ${count(n)} shown${follow ? ', following the newest' : ''}`}
+          onWheel={(ev) => {
+            if (follow && ev.deltaY < 0) setFollow(false);
+          }}
+          onScroll={(ev) => {
+            if (follow) return;
+            const el = ev.currentTarget;
+            paintGlyphs.current(el.scrollTop);
+            setBlock(Math.floor(el.scrollTop / (BLOCK * ROW)));
+            const atBottom = el.scrollTop + size.height >= n * ROW - ROW;
+            if (atBottom && store.source.kind === 'live' && !store.held) setFollow(true);
+          }}
+        >
+          <div className="rows" style={{ height: follow ? size.height : n * ROW, ['--lanes' as string]: `${layout.width}px` }}>
             {rows}
           </div>
         </div>
+        <canvas className="lane-glyphs" ref={glyphs} style={{ width: layout.width, height: size.height }} aria-hidden />
       </div>
       {n === 0 && (
         <div className="empty" role="status" data-testid="list-empty">
@@ -224,7 +239,6 @@ function ListNotes({ store }: { store: TraceStore }) {
 interface RowProps {
   e: TraceEvent;
   top: number;
-  layout: LaneLayout;
   selected: boolean;
   tabStop: boolean;
   related: boolean;
@@ -233,8 +247,7 @@ interface RowProps {
   onSelect: (seq: number) => void;
 }
 
-const Row = memo(function Row({ e, top, layout, selected, tabStop, related, gapBefore, problem, onSelect }: RowProps) {
-  const color = e.correlationId ? corrColor(e.correlationId) : KIND_COLOR[e.kind];
+const Row = memo(function Row({ e, top, selected, tabStop, related, gapBefore, problem, onSelect }: RowProps) {
   return (
     <div
       className={`row k-${e.kind.replace('.', '-')}${selected ? ' selected' : ''}${related ? ' related' : ''}${problem ? ' problem' : ''}${gapBefore ? ' gap-before' : ''}`}
@@ -252,9 +265,6 @@ const Row = memo(function Row({ e, top, layout, selected, tabStop, related, gapB
       data-seq={e.seq}
       title={gapBefore ? `${gapBefore} events missing before this one` : undefined}
     >
-      <svg className="glyphs" width={layout.width} height={ROW} aria-hidden>
-        <Glyph e={e} layout={layout} color={color ?? '#889'} />
-      </svg>
       <span className="col time">{clock(e.ts)}</span>
       <span className="col seq">{e.seq}</span>
       <span className="col kind" style={{ color: KIND_COLOR[e.kind] }}>
@@ -277,83 +287,6 @@ const Row = memo(function Row({ e, top, layout, selected, tabStop, related, gapB
     </div>
   );
 });
-
-function Glyph({ e, layout, color }: { e: TraceEvent; layout: LaneLayout; color: string }) {
-  const y = ROW / 2;
-  const hub = layout.x('hub');
-  const dev = layout.x(e.deviceId);
-  if (e.kind === 'message.out' && e.recipients) {
-    // A push: one message, an arrow to each device it went to.
-    return (
-      <g stroke={color} fill={color}>
-        <circle cx={hub} cy={y} r={2} />
-        {e.recipients.map((id) => {
-          const x2 = layout.x(id);
-          const dir = x2 > hub ? 1 : -1;
-          return (
-            <g key={id}>
-              <line x1={hub} y1={y} x2={x2 - dir * 5} y2={y} strokeWidth={1.6} />
-              <path d={`M${x2},${y} l${-dir * 6},-3.5 v7 z`} stroke="none" />
-            </g>
-          );
-        })}
-      </g>
-    );
-  }
-  if (e.kind === 'message.in' || e.kind === 'message.out') {
-    // A message from outside (an HTTP command) comes in from the left edge.
-    const from = e.deviceId ? dev : 2;
-    const [x1, x2] = e.kind === 'message.in' ? [from, hub] : [hub, dev];
-    const dir = x2 > x1 ? 1 : -1;
-    return (
-      <g stroke={color} fill={color}>
-        <circle cx={x1} cy={y} r={2} />
-        <line x1={x1} y1={y} x2={x2 - dir * 5} y2={y} strokeWidth={1.6} />
-        <path d={`M${x2},${y} l${-dir * 6},-3.5 v7 z`} stroke="none" />
-      </g>
-    );
-  }
-  const x = e.deviceId ? dev : hub;
-  switch (e.kind) {
-    case 'transition':
-      return <path d={`M${x},${y - 5} l5,5 l-5,5 l-5,-5 z`} fill={color} />;
-    case 'transfer.phase':
-      return <rect x={x - 4.5} y={y - 4.5} width={9} height={9} fill={color} rx={1.5} />;
-    case 'timer.armed':
-    case 'timer.fired':
-    case 'timer.cancelled':
-      return (
-        <g stroke={color} fill="none" strokeWidth={1.4}>
-          <circle cx={x} cy={y} r={4.5} />
-          <path d={`M${x},${y - 2.5} v2.5 h2.5`} />
-          {e.kind === 'timer.cancelled' && <line x1={x - 5} y1={y + 5} x2={x + 5} y2={y - 5} />}
-        </g>
-      );
-    case 'command.result':
-      return e.type === 'ok' ? (
-        <path d={`M${x - 4},${y} l3,3 l5,-6`} stroke={color} strokeWidth={2} fill="none" />
-      ) : (
-        <path d={`M${x - 4},${y - 4} l8,8 M${x + 4},${y - 4} l-8,8`} stroke="#ff6b6b" strokeWidth={2} />
-      );
-    case 'error':
-      return <path d={`M${x - 4},${y - 4} l8,8 M${x + 4},${y - 4} l-8,8`} stroke="#ff6b6b" strokeWidth={2} />;
-    case 'connection':
-      return (
-        <circle
-          cx={x}
-          cy={y}
-          r={4}
-          fill={e.type === 'opened' ? '#7ee2a8' : 'none'}
-          stroke={e.type === 'opened' ? '#7ee2a8' : '#ff8f70'}
-          strokeWidth={1.5}
-        />
-      );
-    case 'presence':
-      return <circle cx={x} cy={y} r={3.5} fill="none" stroke={color} strokeWidth={1.5} />;
-    default:
-      return <circle cx={x} cy={y} r={2.5} fill={color} />;
-  }
-}
 
 export function lowerBound(list: number[], value: number): number {
   let lo = 0;

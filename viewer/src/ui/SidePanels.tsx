@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { PROBLEM_LABEL } from '../model/problems.ts';
 import type { TraceStore } from '../model/store.ts';
 import { positionAt } from '../model/types.ts';
@@ -24,8 +25,9 @@ interface Props {
 }
 
 /** The left column: problems first, then the cluster now, the controller, pending timers, recent transfers. */
-export function SidePanels({ store, session, canControl, serverNow, live, onSelect, onFilterCorr, selectedIndex }: Props) {
-  useNow(250, live);
+export const SidePanels = memo(function SidePanels({ store, session, canControl, serverNow, live, onSelect, onFilterCorr, selectedIndex }: Props) {
+  // Positions and countdowns move twice a second while live (not while paused: then nothing but appending happens).
+  useNow(500, live);
   const now = serverNow();
   const world = store.world;
   const cluster = world.cluster ?? store.helloCluster;
@@ -171,4 +173,4 @@ export function SidePanels({ store, session, canControl, serverNow, live, onSele
       </section>
     </div>
   );
-}
+});

@@ -13,7 +13,8 @@ interface Props {
 }
 
 const ROW_H = 13;
-const LIVE_REDRAW_MS = 100;
+/** Live, the timeline redraws at most this often: over a minute of trace a pixel is ~45 ms, and the view fits the whole trace. */
+const LIVE_REDRAW_MS = 250;
 const TOP = 16;
 const LABEL_W = 110;
 
@@ -49,10 +50,11 @@ export function Timeline({ store, version, selectedSeq, onSelect, serverNow, liv
     return { t0: first, t1: Math.max(first + 1, last) };
   };
 
-  // Live, the timeline redraws at most every LIVE_REDRAW_MS (it moves a pixel in that time at most);
+  // Live, the timeline redraws at most every LIVE_REDRAW_MS;
   // the whole-trace view draws from the store's time bins, so a frame costs the same at any length.
   const lastDraw = useRef(0);
   const pendingDraw = useRef<number | null>(null);
+  const offscreen = useRef<OffscreenCanvas | null>(null);
   const paint = useRef<() => void>(() => {});
   paint.current = () => {
     pendingDraw.current = null;
@@ -62,6 +64,21 @@ export function Timeline({ store, version, selectedSeq, onSelect, serverNow, liv
     const dpr = window.devicePixelRatio || 1;
     const w = Math.floor(width * dpr);
     const h = Math.floor(height * dpr);
+    // Drawn offscreen, then handed over as a bitmap: setting a font on a canvas in the page makes
+    // the browser bring style and layout up to date first, which tied the timeline to the list's
+    // layout in one long task.
+    if (typeof OffscreenCanvas === 'undefined') return paintInPlace(c, w, h, dpr);
+    if (offscreen.current?.width !== w || offscreen.current.height !== h) offscreen.current = new OffscreenCanvas(w, h);
+    const g = offscreen.current.getContext('2d');
+    const out = c.getContext('bitmaprenderer');
+    if (!g || !out) return;
+    if (c.width !== w) c.width = w;
+    if (c.height !== h) c.height = h;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    draw(g, store, width, height, range(), selectedSeq, view === null);
+    out.transferFromImageBitmap(offscreen.current.transferToImageBitmap());
+  };
+  const paintInPlace = (c: HTMLCanvasElement, w: number, h: number, dpr: number) => {
     if (c.width !== w) c.width = w;
     if (c.height !== h) c.height = h;
     const g = c.getContext('2d');
@@ -70,8 +87,9 @@ export function Timeline({ store, version, selectedSeq, onSelect, serverNow, liv
     draw(g, store, width, height, range(), selectedSeq, view === null);
   };
   useEffect(() => {
-    const wait = live ? LIVE_REDRAW_MS - (performance.now() - lastDraw.current) : 0;
-    if (wait <= 0) return paint.current();
+    // Live, a draw is a task of its own, never part of the list's update.
+    const wait = live ? Math.max(0, LIVE_REDRAW_MS - (performance.now() - lastDraw.current)) : -1;
+    if (wait < 0) return paint.current();
     pendingDraw.current ??= window.setTimeout(() => paint.current(), wait);
   }, [version, width, height, view, selectedSeq, store, live]);
   useEffect(() => () => {
@@ -144,8 +162,10 @@ function nearest(store: TraceStore, t: number): number | null {
   return Math.abs(a.ts - t) < Math.abs(b.ts - t) ? a.seq : b.seq;
 }
 
+type Context2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+
 function draw(
-  g: CanvasRenderingContext2D,
+  g: Context2D,
   store: TraceStore,
   width: number,
   height: number,
@@ -229,22 +249,23 @@ function draw(
     }
   }
   g.stroke();
-  // Ticks in five brightness levels, one path and one fill per level and colour (not a style per pixel).
+  // Ticks in five brightness levels, one path and one fill per level and colour (not a style per
+  // pixel), built in one pass over the columns.
   const LEVELS = 5;
-  for (const hub of [true, false]) {
-    for (let level = 1; level <= LEVELS; level++) {
-      g.beginPath();
-      density.forEach((row, li) => {
-        if ((li === 0) !== hub) return;
-        for (let c = 0; c < cols; c++) {
-          const n = row[c]!;
-          if (n && Math.min(LEVELS, n) === level) g.rect(LABEL_W + c, rowY(li) + 2, 1, ROW_H - 4);
-        }
-      });
-      g.fillStyle = hub ? `rgba(199,155,255,${0.35 + level * 0.13})` : `rgba(126,226,168,${0.35 + level * 0.13})`;
-      g.fill();
+  const paths = Array.from({ length: 2 * LEVELS }, () => new Path2D());
+  density.forEach((row, li) => {
+    const base = li === 0 ? 0 : LEVELS;
+    const y = rowY(li) + 2;
+    for (let c = 0; c < cols; c++) {
+      const n = row[c]!;
+      if (n) paths[base + Math.min(LEVELS, n) - 1]!.rect(LABEL_W + c, y, 1, ROW_H - 4);
     }
-  }
+  });
+  paths.forEach((path, i) => {
+    const level = (i % LEVELS) + 1;
+    g.fillStyle = i < LEVELS ? `rgba(199,155,255,${0.35 + level * 0.13})` : `rgba(126,226,168,${0.35 + level * 0.13})`;
+    g.fill(path);
+  });
 
   // Problems.
   g.fillStyle = '#ff6b6b';

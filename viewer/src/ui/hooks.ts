@@ -1,4 +1,4 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { TraceStore } from '../model/store.ts';
 
 /** Re-render when the store changes (at most once a frame); returns its version. */
@@ -15,4 +15,28 @@ export function useNow(ms: number, active = true): number {
     return () => window.clearInterval(id);
   }, [ms, active]);
   return now;
+}
+
+/**
+ * `value`, passed on at most every `ms` (0: at once). The live tail updates the list several times
+ * a second; panels that need not move as fast follow this slower copy of the store's version.
+ */
+export function useThrottled<T>(value: T, ms: number): T {
+  const [shown, setShown] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    if (Object.is(value, shown)) return;
+    const wait = ms - (performance.now() - last.current);
+    if (wait <= 0) {
+      last.current = performance.now();
+      setShown(value);
+      return;
+    }
+    const id = window.setTimeout(() => {
+      last.current = performance.now();
+      setShown(value);
+    }, wait);
+    return () => window.clearTimeout(id);
+  }, [value, shown, ms]);
+  return ms <= 0 ? value : shown;
 }
