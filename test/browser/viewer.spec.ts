@@ -17,6 +17,20 @@ interface ViewerHandle {
 type WithHandle = Window & { __handoff: ViewerHandle };
 
 const eventCount = async (page: Page) => Number((await page.getByTestId('event-count').innerText()).replace(/,/g, ''));
+/** Pixels the lane canvas paints across the middle of the first row matching `selector`. */
+const paintedAcrossRow = (page: Page, selector: string) =>
+  page.evaluate((sel) => {
+    const canvas = document.querySelector<HTMLCanvasElement>('.lane-glyphs');
+    const row = document.querySelector<HTMLElement>(sel);
+    if (!canvas || !row) return 0;
+    const y = Math.round((row.getBoundingClientRect().top - canvas.getBoundingClientRect().top + 11) * devicePixelRatio);
+    if (y < 0 || y >= canvas.height) return 0;
+    const data = canvas.getContext('2d')!.getImageData(0, y, canvas.width, 1).data;
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted++;
+    return painted;
+  }, selector);
+
 const shot = (page: Page, name: string) => page.screenshot({ path: `${SCREENS}${name}.png` });
 
 test('sign in as a dev user and watch live events arrive from the sim fleet', async ({ page }) => {
@@ -33,7 +47,9 @@ test('sign in as a dev user and watch live events arrive from the sim fleet', as
   await expect.poll(() => eventCount(page), { timeout: 15_000 }).toBeGreaterThan(before);
   // Messages are drawn as arrows between the hub lane and the device lanes; all four devices have a lane.
   await expect(page.locator('.lane-name')).toHaveCount(5);
-  await expect(page.locator('.row.k-message-out svg path').first()).toBeVisible();
+  // The lane canvas draws a message row's arrow across the lanes: far more of its pixel row is
+  // painted than the lifelines alone would paint.
+  await expect.poll(() => paintedAcrossRow(page, '.row.k-message-out')).toBeGreaterThan(30);
   await expect(page.getByLabel('Cluster').locator('.device-list li')).toHaveCount(4);
   await expect(page.getByLabel('Now playing')).toBeVisible();
   await shot(page, 'live');

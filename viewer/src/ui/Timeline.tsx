@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { TraceStore } from '../model/store.ts';
 import { ms } from './format.ts';
 import { deviceLabel } from './lanes.ts';
+import { drawBands } from './timeline-bands.ts';
 
 interface Props {
   store: TraceStore;
@@ -239,33 +240,7 @@ function draw(
       for (const id of e.recipients ?? []) links[c * lanes.length + (laneIndex.get(id) ?? 0)] = 1;
     }
   }
-  g.strokeStyle = 'rgba(92,200,255,0.18)';
-  g.beginPath();
-  for (let c = 0; c < cols; c++) {
-    for (let li = 1; li < lanes.length; li++) {
-      if (!links[c * lanes.length + li]) continue;
-      g.moveTo(LABEL_W + c + 0.5, rowY(0) + ROW_H / 2);
-      g.lineTo(LABEL_W + c + 0.5, rowY(li) + ROW_H / 2);
-    }
-  }
-  g.stroke();
-  // Ticks in five brightness levels, one path and one fill per level and colour (not a style per
-  // pixel), built in one pass over the columns.
-  const LEVELS = 5;
-  const paths = Array.from({ length: 2 * LEVELS }, () => new Path2D());
-  density.forEach((row, li) => {
-    const base = li === 0 ? 0 : LEVELS;
-    const y = rowY(li) + 2;
-    for (let c = 0; c < cols; c++) {
-      const n = row[c]!;
-      if (n) paths[base + Math.min(LEVELS, n) - 1]!.rect(LABEL_W + c, y, 1, ROW_H - 4);
-    }
-  });
-  paths.forEach((path, i) => {
-    const level = (i % LEVELS) + 1;
-    g.fillStyle = i < LEVELS ? `rgba(199,155,255,${0.35 + level * 0.13})` : `rgba(126,226,168,${0.35 + level * 0.13})`;
-    g.fill(path);
-  });
+  drawBands(g, LABEL_W, rowY(0), ROW_H, cols, density, links);
 
   // Problems.
   g.fillStyle = '#ff6b6b';
