@@ -67,6 +67,26 @@ describe('trace resume', () => {
     expect(seqs[0]).toBe(4);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 4));
   });
+  test('the NDJSON export serves a range (sinceSeq < seq <= untilSeq) and refuses a range that ends before it starts', async () => {
+    await using hub = await startTestHub();
+    await using fleet = await startFleet(hub, 'hana', ['phone']);
+    await fleet.devices[0]!.command({ type: 'command.transfer', deviceId: fleet.devices[0]!.id });
+    await fleet.devices[0]!.command({ type: 'command.play', contextUri: 'demo:album:night-drive' });
+    expect(hub.hub.trace.lastSeq('hana')).toBeGreaterThan(9);
+    const headers = { authorization: `Bearer ${await viewerToken(hub, 'hana')}` };
+    const res = await fetch(`${hub.url}/v1/users/hana/trace?format=ndjson&sinceSeq=3&untilSeq=8`, { headers });
+    const seqs = (await res.text())
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { seq: number }).seq);
+    expect(seqs).toEqual([4, 5, 6, 7, 8]);
+    const backwards = await fetch(`${hub.url}/v1/users/hana/trace?format=ndjson&sinceSeq=8&untilSeq=3`, { headers });
+    expect(backwards.status).toBe(400);
+    expect(await backwards.text()).toContain('untilSeq');
+    const anonymous = await fetch(`${hub.url}/v1/users/hana/trace?format=ndjson&sinceSeq=3&untilSeq=8`);
+    expect(anonymous.status).toBe(401);
+  });
+
   test('sinceSeq with the same bootId resumes after it; with another boot the viewer gets this run from its start', async () => {
     // Two hubs are two boots of the trace, as a restart or a move to another node would be.
     await using before = await startTestHub();

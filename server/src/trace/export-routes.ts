@@ -13,8 +13,8 @@ const FORMATS = ['ndjson', 'otlp', 'chrome'] as const;
 type Format = (typeof FORMATS)[number];
 
 /**
- * `GET /v1/users/:userId/trace?format=ndjson|otlp|chrome&sinceSeq=N`: what the ring holds of the
- * user's trace (after seq N), as the project's NDJSON (one event per line in seq order), OTLP JSON
+ * `GET /v1/users/:userId/trace?format=ndjson|otlp|chrome&sinceSeq=N&untilSeq=M`: what the ring
+ * holds of the user's trace after seq N and up to seq M (a viewer fetching a range it dropped), as the project's NDJSON (one event per line in seq order), OTLP JSON
  * (Jaeger) or Chrome trace-event JSON (Perfetto). Same access rules as the trace socket.
  */
 export function traceExportRoutes(router: Router, auth: (ctx: RouteContext) => Promise<Principal>, hub: Hub, log: Log): void {
@@ -27,8 +27,12 @@ export function traceExportRoutes(router: Router, auth: (ctx: RouteContext) => P
     if (!FORMATS.includes(format)) throw new BodyError(400, `format: one of ${FORMATS.join(', ')}`);
     const since = Number(url.searchParams.get('sinceSeq') ?? 0);
     if (!Number.isSafeInteger(since) || since < 0) throw new BodyError(400, 'sinceSeq: a non-negative integer');
+    const until = url.searchParams.has('untilSeq') ? Number(url.searchParams.get('untilSeq')) : null;
+    if (until !== null && (!Number.isSafeInteger(until) || until < since))
+      throw new BodyError(400, 'untilSeq: an integer no smaller than sinceSeq');
     auditRead(log, principal, userId, `export ${format}`);
-    const events = hub.trace.read(userId, since);
+    const held = hub.trace.read(userId, since);
+    const events = until === null ? held : held.filter((e) => e.seq <= until);
     const stamp = new Date(hub.clock.now()).toISOString().replace(/[:.]/g, '-');
     const file = `trace-${userId.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}`;
     if (format === 'ndjson') return send(res, 'application/x-ndjson', `${file}.ndjson`, toNdjson(events));
