@@ -49,8 +49,10 @@ export async function fetchTrace(
   userId: string,
   format: 'ndjson' | 'otlp' | 'chrome',
   sinceSeq = 0,
+  untilSeq?: number,
 ): Promise<string> {
-  const res = await call(token, 'GET', `/v1/users/${encodeURIComponent(userId)}/trace?format=${format}&sinceSeq=${sinceSeq}`);
+  const until = untilSeq === undefined ? '' : `&untilSeq=${untilSeq}`;
+  const res = await call(token, 'GET', `/v1/users/${encodeURIComponent(userId)}/trace?format=${format}&sinceSeq=${sinceSeq}${until}`);
   return res.text();
 }
 

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { isEmpty, type Filter } from '../model/filter.ts';
-import { TraceStore } from '../model/store.ts';
+import { DEFAULT_MAX_EVENTS, TraceStore } from '../model/store.ts';
 import type { HubInfo } from '../model/types.ts';
 import { devToken, fetchInfo, fetchTrace, lookUpUser, type UserLookup } from '../net/api.ts';
 import { decodeToken, loadSession, saveSession, type Session } from '../net/auth.ts';
@@ -20,6 +20,7 @@ import type { ImportMetrics } from './import-metrics.ts';
 import { Timeline } from './Timeline.tsx';
 import { readUrl, writeUrl } from './url-state.ts';
 import { useKeyboard } from './keyboard.ts';
+import { useOlder } from './use-older.ts';
 
 /** Live: how often the side panels follow the store. */
 const PANEL_EVERY_MS = 500;
@@ -66,11 +67,29 @@ export function App() {
     [store],
   );
 
+  // Older events fetched back from the hub: shown in place of the live view, which only queues meanwhile.
+  const onOlderOpen = useCallback(() => {
+    setPaused(true);
+    setFollow(false);
+    setSelectedSeq(null);
+  }, [setPaused]);
+  const { older, message: olderMessage, fetchOlder, back } = useOlder(store, session?.token ?? null, viewUser, filter, onOlderOpen);
+  const olderRef = useRef(older);
+  olderRef.current = older;
+  const view = older?.store ?? store;
+  const backToLive = useCallback(() => {
+    back();
+    setSelectedSeq(null);
+    setPaused(false);
+    setFollow(true);
+  }, [back, setPaused]);
+
   const openLive = useCallback(
     (s: Session, userId: string) => {
       live.current?.close();
       store.release();
       store.reset({ kind: 'live', userId });
+      store.maxEvents = initial.cap ?? DEFAULT_MAX_EVENTS;
       setPausedState(false);
       setViewUser(userId);
       setSignInError(null);
@@ -82,7 +101,7 @@ export function App() {
         if (st.state === 'refused') setSignInError(`The hub refused the trace of ${userId}: ${st.reason}`);
       });
     },
-    [store],
+    [store, initial.cap],
   );
 
   // `?user=demo` in dev mode opens straight to that user; a saved session reopens its user. Once per page load.
@@ -172,13 +191,14 @@ export function App() {
     (f: Filter) => {
       setFilterState(f);
       store.setFilter(f);
+      olderRef.current?.store.setFilter(f);
     },
     [store],
   );
 
   useEffect(() => {
-    writeUrl({ user: viewUser ?? initial.user, event: selectedSeq, filter });
-  }, [viewUser, selectedSeq, filter, initial.user]);
+    writeUrl({ user: viewUser ?? initial.user, event: selectedSeq, filter, cap: initial.cap });
+  }, [viewUser, selectedSeq, filter, initial.user, initial.cap]);
 
   const exportNdjson = () => {
     const name = `trace-${viewUser ?? 'unknown'}-${new Date().toISOString().replace(/[:.]/g, '-')}.ndjson`;
@@ -191,8 +211,8 @@ export function App() {
   };
 
   // Paused: arriving events are only queued in the store, so the view holds what had arrived.
-  const visible = store.filtered.length;
-  const selectedIndex = selectedSeq === null ? undefined : store.indexOfSeq.get(selectedSeq);
+  const visible = view.filtered.length;
+  const selectedIndex = selectedSeq === null ? undefined : view.indexOfSeq.get(selectedSeq);
   const select = useCallback((seq: number | null, keepFollow = false) => {
     setSelectedSeq(seq);
     if (!keepFollow && seq !== null) setFollow(false);
@@ -201,7 +221,7 @@ export function App() {
   const closeHelp = useCallback(() => setHelp(false), []);
 
   useKeyboard({
-    store,
+    store: view,
     selectedSeq,
     visible,
     select,
@@ -258,18 +278,18 @@ export function App() {
         onSignOut={signOut}
         onHelp={() => setHelp(true)}
       />
-      <FilterBar store={store} filter={filter} setFilter={setFilter} searchRef={searchRef} shown={visible} />
+      <FilterBar store={view} filter={filter} setFilter={setFilter} searchRef={searchRef} shown={visible} />
       <Timeline
-        store={store}
+        store={view}
         version={version}
         selectedSeq={selectedSeq}
         onSelect={(seq) => select(seq)}
         serverNow={serverNow}
-        live={store.source.kind === 'live'}
+        live={view.source.kind === 'live'}
       />
       <main className="body">
         <SidePanels
-          store={store}
+          store={view}
           version={panelVersion}
           session={session}
           canControl={canControl}
@@ -280,7 +300,7 @@ export function App() {
           selectedIndex={selectedIndex}
         />
         <EventList
-          store={store}
+          store={view}
           version={version}
           count={visible}
           selectedSeq={selectedSeq}
@@ -289,9 +309,12 @@ export function App() {
           setFollow={setFollow}
           filtered={!isEmpty(filter)}
           lookup={lookup}
+          older={older ? { note: older.note, onBack: backToLive } : null}
+          olderMessage={olderMessage}
+          onFetchOlder={session && store.source.kind === 'live' ? () => void fetchOlder() : null}
         />
         <Detail
-          store={store}
+          store={view}
           version={version}
           index={selectedIndex}
           selectedSeq={selectedSeq}

@@ -1,4 +1,4 @@
-import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { TraceStore } from '../model/store.ts';
 import type { TraceEvent } from '../model/types.ts';
 import type { UserLookup } from '../net/api.ts';
@@ -19,6 +19,12 @@ interface Props {
   filtered: boolean;
   /** An admin's lookup of the user shown, to say why nothing arrives. */
   lookup: UserLookup | null;
+  /** Shown instead of the live view: older events fetched back from the hub, and the way back. */
+  older: { note: string; onBack: () => void } | null;
+  /** How the last fetch of older events went, when it did not open them. */
+  olderMessage: string | null;
+  /** Fetch the events dropped past the cap from the hub (live, signed in), or null. */
+  onFetchOlder: (() => void) | null;
 }
 
 const OVERSCAN = 12;
@@ -30,7 +36,7 @@ const BLOCK = 8;
  * the left with messages drawn as arrows between them, and the event's details on the right.
  * Only the rows in view are rendered, so 100k events scroll like 100.
  */
-export function EventList({ store, version, count: n, selectedSeq, onSelect, follow, setFollow, filtered, lookup }: Props) {
+export function EventList({ store, version, count: n, selectedSeq, onSelect, follow, setFollow, filtered, lookup, older, olderMessage, onFetchOlder }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const glyphs = useRef<HTMLCanvasElement>(null);
   // Rendered rows move in blocks: re-render only when the view crosses a block, not per pixel.
@@ -134,7 +140,7 @@ export function EventList({ store, version, count: n, selectedSeq, onSelect, fol
 
   return (
     <section className="events" aria-label="Events">
-      <ListNotes store={store} />
+      <ListNotes store={store} older={older} olderMessage={olderMessage} onFetchOlder={onFetchOlder} />
       <div className="lane-head" style={{ ['--lanes' as string]: `${layout.width}px` }} aria-hidden>
         <div className="lane-names" style={{ width: layout.width }}>
           {layout.ids.map((id) => {
@@ -205,10 +211,20 @@ function emptyReason(store: TraceStore, lookup: UserLookup | null): string {
   return 'Waiting for events…';
 }
 
-/** Markers above the list: a new run, events dropped past the cap, a start from the hub's baseline. */
-function ListNotes({ store }: { store: TraceStore }) {
+/** Markers above the list: older events fetched back, a new run, events dropped past the cap, a start from the hub's baseline. */
+function ListNotes({ store, older, olderMessage, onFetchOlder }: { store: TraceStore } & Pick<Props, 'older' | 'olderMessage' | 'onFetchOlder'>) {
   const prev = store.run?.previous;
-  const notes: Array<[string, string]> = [];
+  const notes: Array<[string, ReactNode]> = [];
+  if (older)
+    notes.push([
+      'older',
+      <>
+        {older.note}{' '}
+        <button className="link" onClick={older.onBack} data-testid="back-to-live">
+          Back to live
+        </button>
+      </>,
+    ]);
   if (prev)
     notes.push([
       'run',
@@ -217,7 +233,16 @@ function ListNotes({ store }: { store: TraceStore }) {
   if (store.dropped)
     notes.push([
       'cap',
-      `${count(store.dropped.count)} older events (seq ${store.dropped.fromSeq}–${store.dropped.toSeq}) dropped from this view: it holds at most ${count(store.maxEvents)}. Export from the hub for what its ring still holds.`,
+      <>
+        {count(store.dropped.count)} older events (seq {store.dropped.fromSeq}–{store.dropped.toSeq}) dropped from this view: it holds at most{' '}
+        {count(store.maxEvents)}.{' '}
+        {onFetchOlder && (
+          <button className="link" onClick={onFetchOlder} data-testid="fetch-older">
+            Fetch them from the hub
+          </button>
+        )}{' '}
+        {olderMessage && <span data-testid="older-message">{olderMessage}</span>}
+      </>,
     ]);
   if (store.baseline && store.baseline.throughSeq > 0)
     notes.push([

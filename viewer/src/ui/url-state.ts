@@ -6,15 +6,19 @@ export interface UrlState {
   user: string | null;
   event: number | null;
   filter: Filter;
+  /** Live: hold at most this many events (`?cap=`; the default otherwise). */
+  cap: number | null;
 }
 
 export function readUrl(): UrlState {
   const q = new URLSearchParams(location.search);
   const list = (key: string) => (q.get(key) ?? '').split(',').filter(Boolean);
   const event = Number(q.get('event'));
+  const cap = Number(q.get('cap'));
   return {
     user: q.get('user'),
     event: Number.isInteger(event) && event > 0 ? event : null,
+    cap: Number.isInteger(cap) && cap > 0 ? cap : null,
     filter: {
       ...EMPTY_FILTER,
       devices: list('device'),
@@ -30,6 +34,7 @@ export function writeUrl(s: UrlState): void {
   const q = new URLSearchParams();
   if (s.user) q.set('user', s.user);
   if (s.event !== null) q.set('event', String(s.event));
+  if (s.cap !== null) q.set('cap', String(s.cap));
   if (s.filter.devices.length) q.set('device', s.filter.devices.join(','));
   if (s.filter.kinds.length) q.set('kind', s.filter.kinds.join(','));
   if (s.filter.type) q.set('type', s.filter.type);
