@@ -1,4 +1,4 @@
-import type { TraceKind } from '../model/types.ts';
+import { TraceKind } from '@handoff/protocol';
 
 /**
  * Readers for the hub's other exports, back into trace events: OTLP JSON (every event is a span
@@ -12,20 +12,8 @@ export interface Read {
   userId: string | null;
 }
 
-const KINDS = new Set<string>([
-  'message.in',
-  'message.out',
-  'transition',
-  'timer.armed',
-  'timer.fired',
-  'timer.cancelled',
-  'transfer.phase',
-  'command.result',
-  'error',
-  'connection',
-  'presence',
-  'clock',
-] satisfies TraceKind[]);
+/** The kinds an event may have: the protocol's list, not a copy of it. */
+const KINDS = new Set<string>(TraceKind.options);
 
 type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
