@@ -87,6 +87,15 @@ describe('the viewer store', () => {
     expect(capped.problems.list).toEqual(whole.problems.list.filter((p) => p.seq >= oldest));
   });
 
+  test('a file is never capped: every event the user opened is held', () => {
+    const store = new TraceStore();
+    store.reset({ kind: 'file', name: 'big.ndjson', userId: 'bench' });
+    store.maxEvents = 1000;
+    store.append(generateTrace(3000));
+    expect(store.events).toHaveLength(3000);
+    expect(store.dropped).toBeNull();
+  });
+
   test('paused, arriving events are only queued; resuming applies them in order', () => {
     const store = live();
     const events = generateTrace(500);

@@ -7,7 +7,7 @@ import { applyEvent, cloneWorld, emptyWorld, settleSwitches, worldFrom, type Wor
 
 /** A full copy of the world is kept every this many events, so time travel replays at most that many. */
 const CHECKPOINT_EVERY = 2000;
-/** Live: at most this many events are held; the oldest are dropped in chunks past it (and can be fetched again). */
+/** Live: at most this many events are held; the oldest are dropped in chunks past it (and can be fetched again from the hub while its ring holds them). */
 export const DEFAULT_MAX_EVENTS = 50_000;
 /** Live: how often components are told of new events (see `notifyEveryMs`). */
 const LIVE_NOTIFY_MS = 150;
@@ -168,7 +168,8 @@ export class TraceStore {
     if (!inOrder) return this.rederive(fresh);
     const started = performance.now();
     for (const e of fresh) this.derive(e);
-    if (this.events.length > this.maxEvents * 1.1) this.dropOldest(this.events.length - this.maxEvents);
+    // Only live: a file is bounded by its size, and the user asked for all of it.
+    if (this.source.kind === 'live' && this.events.length > this.maxEvents * 1.1) this.dropOldest(this.events.length - this.maxEvents);
     this.lastLoadMs = performance.now() - started;
     this.changed();
   }
