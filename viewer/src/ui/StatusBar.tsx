@@ -15,7 +15,8 @@ export function StatusBar({
   lastImport: ImportMetrics | null;
   serverNow: () => number;
 }) {
-  useNow(1000, store.source.kind === 'live');
+  // Paused, the hub time stands still with the rest of the view (nothing but appending happens).
+  useNow(1000, store.source.kind === 'live' && !store.held);
   const first = store.events[0];
   const last = store.events[store.events.length - 1];
   return (
