@@ -24,7 +24,8 @@ export interface Run {
 /**
  * Everything the viewer knows, outside React: the events in seq order, what is derived from them
  * (world now and checkpoints for time travel, transfers, problems, lanes) and the filtered view.
- * Appending is incremental; components re-render on `version`, at most once per frame. While held
+ * Appending is incremental; components re-render on `version`, at most once per frame (live: per
+ * `notifyEveryMs`, rendered as a transition, see `useStore`). While held
  * (the view paused), events are only queued.
  */
 export class TraceStore {
@@ -317,7 +318,9 @@ export class TraceStore {
     if (now || typeof requestAnimationFrame === 'undefined') return this.notify();
     if (this.frame !== null || this.timer !== null) return;
     const wait = this.notifyEveryMs - (performance.now() - this.lastNotify);
-    if (wait > 0) this.timer = setTimeout(() => (this.frame ??= requestAnimationFrame(() => this.notify())), wait);
+    // Live, in a task of its own rather than an animation frame: the render then never shares one
+    // task with the frame's style, layout and paint.
+    if (this.notifyEveryMs > 0) this.timer = setTimeout(() => this.notify(), Math.max(0, wait));
     else this.frame = requestAnimationFrame(() => this.notify());
   }
 

@@ -1,9 +1,24 @@
-import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { startTransition, useEffect, useRef, useState } from 'react';
 import type { TraceStore } from '../model/store.ts';
 
-/** Re-render when the store changes (at most once a frame); returns its version. */
+/**
+ * Re-render when the store changes; returns its version. Live updates render as a transition:
+ * React works on them in slices of a few milliseconds and lets input, the socket and frames in
+ * between, so an update of the tail is never one long task. (Components read the store as it is
+ * when they render; they take counts from the version's render, so rows never go past them.)
+ */
 export function useStore(store: TraceStore): number {
-  return useSyncExternalStore(store.subscribe, store.getVersion);
+  const [version, setVersion] = useState(store.version);
+  useEffect(() => {
+    const update = () => {
+      const v = store.version;
+      if (store.source.kind === 'live') startTransition(() => setVersion(v));
+      else setVersion(v);
+    };
+    update();
+    return store.subscribe(update);
+  }, [store]);
+  return version;
 }
 
 /** A value that re-renders every `ms` (for countdowns and live positions). */
