@@ -52,6 +52,9 @@ describe('the viewer store', () => {
     expect(store.dropped).toMatchObject({ fromSeq: 1 });
     expect(store.dropped!.toSeq + 1).toBe(store.events[0]!.seq);
     expect(store.indexOfSeq.get(store.events[0]!.seq)).toBe(0);
+    expect(store.indexOfSeq.get(store.events.at(-1)!.seq)).toBe(store.events.length - 1);
+    expect(store.indexOfSeq.get(store.dropped!.toSeq)).toBeUndefined();
+    expect(store.eventBySeq(store.events[500]!.seq)).toBe(store.events[500]);
     // The world before the first event held is the one the dropped events left: five devices connected.
     const w = store.worldAt(0);
     expect(Object.values(w.devices).filter((d) => d.connected)).toHaveLength(5);

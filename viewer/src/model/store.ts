@@ -12,6 +12,40 @@ export const DEFAULT_MAX_EVENTS = 50_000;
 /** Live: how often components are told of new events (see `notifyEveryMs`). */
 const LIVE_NOTIFY_MS = 150;
 
+/**
+ * Seq -> index into `events`. Dropping events from the front moves every index down; entries hold
+ * positions counted from the first event ever held, so a drop deletes only the dropped seqs
+ * instead of renumbering all 50,000 (which was one long task every few seconds in the live tail).
+ */
+export class SeqIndex {
+  private readonly map = new Map<number, number>();
+  private base = 0;
+
+  get(seq: number): number | undefined {
+    const at = this.map.get(seq);
+    return at === undefined ? undefined : at - this.base;
+  }
+
+  has(seq: number): boolean {
+    return this.map.has(seq);
+  }
+
+  set(seq: number, index: number): void {
+    this.map.set(seq, index + this.base);
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.base = 0;
+  }
+
+  /** The first `n` of `events` are dropped: their seqs go, and every other index moves down by `n`. */
+  dropFront(events: readonly { seq: number }[], n: number): void {
+    for (let i = 0; i < n; i++) this.map.delete(events[i]!.seq);
+    this.base += n;
+  }
+}
+
 export type Source = { kind: 'none' } | { kind: 'live'; userId: string } | { kind: 'file'; name: string; userId: string | null };
 
 /** A run: the events of one life of the hub's trace (a restart or a move to another node starts another). */
@@ -30,7 +64,7 @@ export interface Run {
  */
 export class TraceStore {
   events: TraceEvent[] = [];
-  readonly indexOfSeq = new Map<number, number>();
+  readonly indexOfSeq = new SeqIndex();
   /** Device lanes in the order devices first appeared. */
   lanes: string[] = [];
   private laneSet = new Set<string>();
@@ -295,10 +329,9 @@ export class TraceStore {
       toSeq: gone,
       count: (this.dropped?.count ?? 0) + cut,
     };
+    this.indexOfSeq.dropFront(this.events, cut);
     this.events = this.events.slice(cut);
     this.texts = this.texts.slice(cut);
-    this.indexOfSeq.clear();
-    for (let i = 0; i < this.events.length; i++) this.indexOfSeq.set(this.events[i]!.seq, i);
     this.checkpoints = this.checkpoints.filter((c) => c.index >= cut).map((c) => ({ index: c.index - cut, world: c.world }));
     const kept: number[] = [];
     for (const i of this.filtered) if (i >= cut) kept.push(i - cut);
