@@ -33,6 +33,23 @@ export const DeviceBaseline = z.object({
 });
 export type DeviceBaseline = z.infer<typeof DeviceBaseline>;
 
+/** A device the trace has named but told nothing else of yet: the hub's baseline and the viewer's world start each device here. */
+export const blankDeviceBaseline = (id: string): DeviceBaseline => ({
+  id,
+  name: id,
+  kind: '?',
+  connected: false,
+  online: false,
+  active: false,
+  playing: false,
+  volume: null,
+  revision: null,
+  offsetMs: null,
+  errorMs: null,
+  role: null,
+  heartbeatMs: null,
+});
+
 /**
  * The state of every device and of the session machine right before the oldest event the hub
  * still holds: what the evicted events had said. A viewer starts from it, so a busy user's short

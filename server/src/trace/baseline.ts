@@ -1,4 +1,4 @@
-import type { Cluster, DeviceBaseline, TraceBaseline, TraceEvent } from '@handoff/protocol';
+import { blankDeviceBaseline, type Cluster, type DeviceBaseline, type TraceBaseline, type TraceEvent } from '@handoff/protocol';
 
 /** Nothing folded yet: the state before a user's first event. */
 export const emptyBaseline = (): TraceBaseline => ({ throughSeq: 0, machine: 'idle', transferId: null, devices: [] });
@@ -83,21 +83,7 @@ function applyCluster(b: TraceBaseline, cluster: Cluster, to: DeviceBaseline): v
 function device(b: TraceBaseline, id: string): DeviceBaseline {
   let d = b.devices.find((x) => x.id === id);
   if (!d) {
-    d = {
-      id,
-      name: id,
-      kind: '?',
-      connected: false,
-      online: false,
-      active: false,
-      playing: false,
-      volume: null,
-      revision: null,
-      offsetMs: null,
-      errorMs: null,
-      role: null,
-      heartbeatMs: null,
-    };
+    d = blankDeviceBaseline(id);
     b.devices.push(d);
   }
   return d;

@@ -1,31 +1,15 @@
-import { soundsOn } from '@handoff/protocol';
+import { blankDeviceBaseline, soundsOn, type DeviceBaseline } from '@handoff/protocol';
 import type { Cluster, TraceBaseline, TraceEvent } from './types.ts';
 
-/** What one device was doing at some moment, as the trace tells it. */
-export interface DeviceState {
-  id: string;
-  name: string;
-  kind: string;
-  /** Has a live connection. */
-  connected: boolean;
-  /** Online in the cluster (connected, or within its grace period). */
-  online: boolean;
-  active: boolean;
-  /** Producing sound, as far as the hub told it to. */
-  playing: boolean;
-  volume: number | null;
-  /** The newest cluster revision the hub sent this device. */
-  revision: number | null;
-  /** Clock offset estimate (device - server), ms. */
-  offsetMs: number | null;
-  errorMs: number | null;
-  /** Its role in the transfer in flight, if any. */
-  role: 'target' | 'source' | null;
+/**
+ * What one device was doing at some moment, as the trace tells it: the fields the hub's baseline
+ * carries (one shape, from the protocol), and what only the viewer follows.
+ */
+export interface DeviceState extends DeviceBaseline {
   /** A switch the device was told to carry out at a server time. */
   pendingSwitch: { role: 'start' | 'stop'; at: number; transferId: string } | null;
   lastHeardTs: number | null;
   silent: boolean;
-  heartbeatMs: number | null;
 }
 
 export interface PendingTimer {
@@ -68,24 +52,7 @@ export const cloneWorld = (w: World): World => ({
 function device(w: World, id: string): DeviceState {
   let d = w.devices[id];
   if (!d) {
-    d = {
-      id,
-      name: id,
-      kind: '?',
-      connected: false,
-      online: false,
-      active: false,
-      playing: false,
-      volume: null,
-      revision: null,
-      offsetMs: null,
-      errorMs: null,
-      role: null,
-      pendingSwitch: null,
-      lastHeardTs: null,
-      silent: false,
-      heartbeatMs: null,
-    };
+    d = { ...blankDeviceBaseline(id), pendingSwitch: null, lastHeardTs: null, silent: false };
     w.devices[id] = d;
   }
   return d;
@@ -131,21 +98,8 @@ export function worldFrom(b: TraceBaseline, cluster: Cluster | null): World {
   w.transferId = b.transferId;
   w.cluster = cluster;
   for (const x of b.devices) {
-    const d = device(w, x.id);
-    Object.assign(d, {
-      name: x.name,
-      kind: x.kind,
-      connected: x.connected,
-      online: x.online,
-      active: x.active,
-      playing: x.playing,
-      volume: x.volume,
-      revision: x.revision,
-      offsetMs: x.offsetMs,
-      errorMs: x.errorMs,
-      role: x.role,
-      heartbeatMs: x.heartbeatMs,
-    });
+    // Every field of the baseline is a field of the world's device, under the same name.
+    Object.assign(device(w, x.id), x);
   }
   return w;
 }
