@@ -20,14 +20,14 @@ const cluster = (revision: number, activeDeviceId: string, rate: 0 | 1): Cluster
 function busyLog(keep: number) {
   let now = 1000;
   const log = new TraceLog(() => now++, { maxEventsPerUser: keep, maxAgeMs: 3_600_000, maxBytes: 1 << 30 });
-  const connect = (id: string, rev: number) => {
+  const connect = (id: string, rev: number, line: Cluster = cluster(rev, 'phone', 1)) => {
     log.record('u', { kind: 'connection', type: 'opened', deviceId: id, payload: { connId: `${id}-1` } });
     log.record('u', { kind: 'presence', type: 'joined', deviceId: id });
     log.record('u', {
       kind: 'message.out',
       type: 'hub.welcome',
       deviceId: id,
-      payload: { type: 'hub.welcome', protocolVersion: 1, deviceId: id, serverTime: now, heartbeatMs: 1000, graceMs: 10_000, cluster: cluster(rev, 'phone', 1) },
+      payload: { type: 'hub.welcome', protocolVersion: 1, deviceId: id, serverTime: now, heartbeatMs: 1000, graceMs: 10_000, cluster: line },
     });
     log.record('u', { kind: 'clock', type: 'estimate', deviceId: id, payload: { type: 'clock.sync', offsetMs: 12.5, errorMs: 0.4, rttMs: 2 } });
   };
@@ -51,6 +51,15 @@ describe('trace baseline', () => {
     const speaker = b.devices.find((d) => d.id === 'speaker')!;
     expect(phone).toMatchObject({ connected: true, online: true, active: true, playing: true, revision: 3, offsetMs: 12.5, errorMs: 0.4, heartbeatMs: 1000 });
     expect(speaker).toMatchObject({ connected: true, active: false, playing: false, revision: 4 });
+  });
+
+  test('members of the playing group are active and playing in the baseline, as the viewer derives them', () => {
+    const { log, connect, noise } = busyLog(50);
+    const grouped = { ...cluster(5, 'g1', 1), groups: [{ id: 'g1', name: 'Downstairs', deviceIds: ['phone', 'speaker'], playingIds: ['phone', 'speaker'] }] };
+    connect('phone', 5, grouped);
+    connect('speaker', 5, grouped);
+    noise(200);
+    for (const d of log.baseline('u').devices) expect(d).toMatchObject({ active: true, playing: true });
   });
 
   test('a device whose disconnect was evicted is in its grace period in the baseline, not connected', () => {

@@ -1,4 +1,4 @@
-import { blankDeviceBaseline, type Cluster, type DeviceBaseline, type TraceBaseline, type TraceEvent } from '@handoff/protocol';
+import { blankDeviceBaseline, soundsOn, type Cluster, type DeviceBaseline, type TraceBaseline, type TraceEvent } from '@handoff/protocol';
 
 /** Nothing folded yet: the state before a user's first event. */
 export const emptyBaseline = (): TraceBaseline => ({ throughSeq: 0, machine: 'idle', transferId: null, devices: [] });
@@ -74,10 +74,10 @@ function applyCluster(b: TraceBaseline, cluster: Cluster, to: DeviceBaseline): v
     x.kind = info.kind;
     x.online = info.online;
     x.volume = info.volume;
-    x.active = cluster.activeDeviceId === info.id;
+    x.active = soundsOn(cluster, info.id);
   }
   to.revision = Math.max(to.revision ?? 0, cluster.revision);
-  to.playing = cluster.activeDeviceId === to.id && cluster.playback.position.rate > 0 && cluster.playback.track !== null;
+  to.playing = soundsOn(cluster, to.id) && cluster.playback.position.rate > 0 && cluster.playback.track !== null;
 }
 
 function device(b: TraceBaseline, id: string): DeviceBaseline {
