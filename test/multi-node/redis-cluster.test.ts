@@ -4,6 +4,7 @@ import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, test, vi } from 'vitest';
 import { synced } from '../helpers/fleet.ts';
 import { startCluster, type TestCluster } from '../helpers/hub-cluster.ts';
+import { partitionHolder } from '../helpers/partition-owner.ts';
 import { sharedRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.ts';
 import { logLines } from './context.ts';
 import { converged, sleep, transferLoop } from './invariants.ts';
@@ -47,10 +48,7 @@ async function usersOnEveryMaster(prefix: string): Promise<string[]> {
 }
 
 const storedRevision = async (user: string) => Number((await client.hget(`session:{${user}}`, 'r')) ?? -1);
-const holder = async (user: string) => {
-  const v = await client.get(`lease:{${user}}`);
-  return v === null ? null : v.slice(v.indexOf(':') + 1);
-};
+const holder = (user: string) => partitionHolder(client, user);
 
 /** What must survive: the revision, who plays, what comes next, and every device's volume. */
 const essentials = (c: UserCluster | null) => ({
