@@ -32,7 +32,8 @@ export class MemoryOwnership implements Ownership {
       this.leases.set(partition, { holder: req.node, token, until: now + req.ttlMs });
       acquired.push({ partition, token });
     }
-    return Promise.resolve({ members: [...this.members.keys()].sort(), wasMember, lost, acquired });
+    const others = [...this.members].filter(([node]) => node !== req.node).map(([, until]) => until - now);
+    return Promise.resolve({ members: [...this.members.keys()].sort(), wasMember, lost, acquired, nextLapseMs: others.length ? Math.min(...others) : null });
   }
 
   holder(partition: number): Promise<string | null> {

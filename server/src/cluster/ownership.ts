@@ -28,6 +28,8 @@ export interface TickResult {
   lost: number[];
   /** Of `acquire`: partitions taken now, with their new fencing tokens. */
   acquired: Held[];
+  /** In how many ms the first other member's membership lapses unless it ticks (null: no other member). */
+  nextLapseMs: number | null;
 }
 
 /**

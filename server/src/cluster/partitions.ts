@@ -28,6 +28,8 @@ export interface PartitionsOptions {
 
 /** While partitions are wanted but not held (a takeover, a join), ticks come this often instead of every TTL/3. */
 const FAST_TICK_MS = 200;
+/** How long after another member's expected lapse this node looks (clocks and the tick's own time). */
+const LAPSE_MARGIN_MS = 50;
 
 /**
  * This node's view of partition ownership: the live members (from its ticks), the owner of every
@@ -37,8 +39,9 @@ const FAST_TICK_MS = 200;
  * this node's by rendezvous but not held yet (more often while there are any).
  *
  * After a stall longer than the TTL (this node found itself no longer a member) and at start, it
- * waits a random share of the TTL before taking partitions it did not hold, so the nodes coming
- * back do not race for each other's partitions: each renews (takes back) its own first.
+ * waits half the TTL and a random share of the other half before taking partitions it did not
+ * hold, so the nodes coming back (each retrying every 200 ms) do not race for each other's
+ * partitions: each renews (takes back) its own first, and is a member again before anyone looks.
  */
 export class Partitions {
   private members: string[] = [];
@@ -51,6 +54,9 @@ export class Partitions {
   private readonly releasing = new Map<number, number>();
   private readonly waiters = new Map<number, Array<() => void>>();
   private acquireAfter = 0;
+  private failing = false;
+  /** When the first other member lapses unless it ticks (this node's clock), or 0. */
+  private nextLapseAt = 0;
   private ticks = 0;
   private timer: unknown = null;
   private running: Promise<void> | null = null;
@@ -138,9 +144,12 @@ export class Partitions {
   private schedule(): void {
     if (this.stopped) return;
     this.opts.clock.clearTimeout(this.timer);
-    const base = this.wanted().length > 0 || this.releasing.size > 0 ? FAST_TICK_MS : this.opts.ttlMs / 3;
-    // ±20 % so the nodes' ticks do not line up.
-    const ms = Math.max(10, Math.floor(base * (0.8 + 0.4 * this.random())));
+    // A failed tick (Redis stalled or unreachable) is tried again soon, so the node is back as soon as Redis is.
+    const base = this.failing || this.wanted().length > 0 || this.releasing.size > 0 ? FAST_TICK_MS : this.opts.ttlMs / 3;
+    // ±20 % so the nodes' ticks do not line up; and just after another member would lapse (a node
+    // killed): its partitions are found ownerless within the TTL and one fast tick, not a whole interval later.
+    let ms = Math.max(10, Math.floor(base * (0.8 + 0.4 * this.random())));
+    if (this.nextLapseAt > 0) ms = Math.max(10, Math.min(ms, Math.ceil(this.nextLapseAt - this.opts.clock.now()) + LAPSE_MARGIN_MS));
     this.timer = this.opts.clock.setTimeout(() => {
       void this.tick().finally(() => this.schedule());
     }, ms);
@@ -178,9 +187,12 @@ export class Partitions {
     try {
       result = await withTimeout(this.opts.ownership.tick({ node, ttlMs, renew, release, acquire, leave: this.leavingAll }), ttlMs / 2, undefined, clock);
     } catch (err) {
-      this.opts.log.warn({ err }, 'partitions: tick failed; trying again');
+      if (!this.failing) this.opts.log.warn({ err }, 'partitions: tick failed; trying again');
+      this.failing = true;
       return;
     }
+    this.failing = false;
+    this.nextLapseAt = result.nextLapseMs === null ? 0 : clock.now() + result.nextLapseMs;
     const first = this.ticks++ === 0;
     for (const { partition } of release) {
       this.releasing.delete(partition);
@@ -201,7 +213,7 @@ export class Partitions {
     if (!result.wasMember && !this.leavingAll) {
       // First tick, or back after a stall longer than the TTL: take nothing new for a random
       // share of the TTL, so the other nodes renew their own first.
-      this.acquireAfter = clock.now() + ttlMs / 3 + (this.random() * ttlMs) / 2;
+      this.acquireAfter = clock.now() + ttlMs / 2 + (this.random() * ttlMs) / 2;
       if (!first) this.opts.log.warn({ held: this.held.size }, 'partitions: this node was not a member any more (a stall longer than the TTL?); renewing, taking nothing new for a while');
     }
     const members = this.leavingAll ? result.members.filter((m) => m !== node) : result.members;

@@ -9,7 +9,7 @@ import type { Held, Ownership, TickRequest, TickResult } from './ownership.ts';
  * ARGV = node, ttl, leave (0/1), #renew, #release, #acquire, renew pairs (partition, token),
  * release pairs, acquire partitions. Expiry is on Redis's clock (TIME), so nodes' clocks do not
  * matter. Fields are read and written in chunks (a few calls per tick however many partitions).
- * Returns {wasMember, members, lost, acquired pairs}.
+ * Returns {wasMember, members, lost, acquired pairs, ms until the first other member lapses or -1}.
  */
 const TICK = new RedisScript(`
 local t = redis.call('TIME')
@@ -42,9 +42,13 @@ local mine = redis.call('HGET', KEYS[1], node)
 local wasMember = (mine and tonumber(mine) > now) and 1 or 0
 if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], node) else redis.call('HSET', KEYS[1], node, now + ttl) end
 local all = redis.call('HGETALL', KEYS[1])
-local members, gone = {}, {}
+local members, gone, lapse = {}, {}, -1
 for i = 1, #all, 2 do
-  if tonumber(all[i + 1]) > now then members[#members + 1] = all[i] else gone[#gone + 1] = all[i] end
+  local exp = tonumber(all[i + 1])
+  if exp > now then
+    members[#members + 1] = all[i]
+    if all[i] ~= node and (lapse < 0 or exp - now < lapse) then lapse = exp - now end
+  else gone[#gone + 1] = all[i] end
 end
 if #gone > 0 then hdel(KEYS[1], gone) end
 
@@ -99,7 +103,7 @@ if nAcquire > 0 then
   end
   if #taken > 0 then hset(KEYS[2], taken) end
 end
-return {wasMember, members, lost, acquired}
+return {wasMember, members, lost, acquired, lapse}
 `);
 
 const HOLDER = new RedisScript(`
@@ -133,10 +137,10 @@ export class RedisOwnership implements Ownership {
   async tick(req: TickRequest): Promise<TickResult> {
     const pairs = (list: Held[]) => list.flatMap(({ partition, token }) => [partition, token]);
     const args = [req.node, req.ttlMs, req.leave ? 1 : 0, req.renew.length, req.release.length, req.acquire.length, ...pairs(req.renew), ...pairs(req.release), ...req.acquire];
-    const [wasMember, members, lost, acquired] = (await TICK.run(this.redis, this.keys, args, req.acquire.length > 0 ? this.replication : undefined)) as [number, string[], number[], number[]];
+    const [wasMember, members, lost, acquired, lapse] = (await TICK.run(this.redis, this.keys, args, req.acquire.length > 0 ? this.replication : undefined)) as [number, string[], number[], number[], number];
     const taken: Held[] = [];
     for (let i = 0; i < acquired.length; i += 2) taken.push({ partition: acquired[i]!, token: acquired[i + 1]! });
-    return { members: [...members].sort(), wasMember: wasMember === 1, lost, acquired: taken };
+    return { members: [...members].sort(), wasMember: wasMember === 1, lost, acquired: taken, nextLapseMs: lapse < 0 ? null : lapse };
   }
 
   async holder(partition: number): Promise<string | null> {
