@@ -113,10 +113,10 @@ describe.each(backends)('Ownership contract: %s', (_name, make) => {
     const [a, b, c] = [freshNode('a'), freshNode('b'), freshNode('c')];
     expect((await tick(a, 5000)).wasMember).toBe(false);
     expect((await tick(a, 5000)).wasMember).toBe(true);
-    const seen = (await Promise.all([tick(b, 400), tick(c, 5000)]).then(() => tick(a, 5000))).members;
+    const seen = (await Promise.all([tick(b, 1000), tick(c, 5000)]).then(() => tick(a, 5000))).members;
     expect(seen).toEqual(expect.arrayContaining([a, b, c]));
     expect(seen).toEqual([...seen].sort());
-    await sleep(500);
+    await sleep(1200);
     await tick(c, 5000, { leave: true });
     const after = (await tick(a, 5000)).members;
     expect(after).toContain(a);
