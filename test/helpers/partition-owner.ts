@@ -1,5 +1,5 @@
 import { RedisOwnership } from '../../server/src/cluster/redis-ownership.ts';
-import { DEFAULT_PARTITIONS } from '../../server/src/cluster/mesh.ts';
+import { DEFAULT_PARTITIONS } from '../../server/src/cluster/partitions.ts';
 import { ownerOf, partitionOf } from '../../server/src/cluster/rendezvous.ts';
 import type { RedisClient } from '../../server/src/store/redis-connect.ts';
 

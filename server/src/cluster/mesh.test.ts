@@ -8,7 +8,8 @@ import { silentLog } from '../log.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { TraceLog } from '../trace/trace-log.ts';
 import { MemoryOwnership } from './memory-ownership.ts';
-import { DEFAULT_PARTITIONS, Mesh } from './mesh.ts';
+import { Mesh } from './mesh.ts';
+import { DEFAULT_PARTITIONS } from './partitions.ts';
 import { ownerOf, partitionOf } from './rendezvous.ts';
 
 /** Nodes in one process over the memory seams (Bus, Ownership, Store), with quick timings. */

@@ -8,7 +8,7 @@ import type { Session } from '../session/session.ts';
 import { Calls } from './calls.ts';
 import { IncomingEvents } from './incoming-events.ts';
 import type { Held } from './ownership.ts';
-import { Partitions } from './partitions.ts';
+import { DEFAULT_PARTITIONS, Partitions } from './partitions.ts';
 import { Liveness } from './liveness.ts';
 import type { MeshOptions } from './mesh-options.ts';
 import { Outbox } from './outbox.ts';
@@ -17,13 +17,10 @@ import { RemoteDevices } from './remote-devices.ts';
 import { RoutedSession, type Route, type RouteHost } from './routed-session.ts';
 import { settleWithin, TimeoutError, withTimeout } from '../with-timeout.ts';
 import { commandDeadlineMs, READ_DEADLINE_MS, unreachable } from './deadlines.ts';
-import { inbox, WIRE_VERSION, type EventItem, type Item } from './wire.ts';
-import { readEnvelope } from './wire-schema.ts';
+import { MeshInbox } from './mesh-inbox.ts';
+import { inbox, type EventItem, type Item } from './wire.ts';
 
 export type { MeshOptions } from './mesh-options.ts';
-
-/** PARTITIONS' default. */
-export const DEFAULT_PARTITIONS = 1024;
 
 /** How long a draining node waits for a session's transfer in flight to resolve before handing it over. */
 const HANDOVER_WAIT_MS = 3000;
@@ -62,8 +59,7 @@ export class Mesh implements Placement, RouteHost {
   private readonly liveness: Liveness;
   private readonly timers: Array<() => void> = [];
   readonly clock: Clock;
-  /** Senders and reasons of envelopes already refused (logged once each). */
-  private readonly refused = new Set<string>();
+  private readonly inbox: MeshInbox;
   private draining = false;
   private stopped = false;
   private unsubscribe: (() => Promise<void>) | null = null;
@@ -89,6 +85,21 @@ export class Mesh implements Placement, RouteHost {
       sessionOf: (userId) => this.ownedSession(userId),
       resend: (node, items) => this.undelivered(node, items),
     });
+    this.inbox = new MeshInbox({
+      log: this.log,
+      outbox: this.outbox,
+      heard: (envelope) => {
+        this.outbox.received(envelope);
+        this.liveness.heardFrom(envelope.from);
+      },
+      events: (from, items) => this.incoming.arrived(from, items),
+      answered: (id, answer) => this.calls.answered(id, answer),
+      conn: (connId) => this.conns.get(connId),
+      routed: (userId) => this.routed.get(userId),
+      routedFor: (userId) => this.routedFor(userId),
+      command: (userId, command, origin) => this.command(userId, command, origin, true),
+      ownedSession: (userId) => this.ownedSession(userId),
+    });
     this.partitions = new Partitions({
       node: opts.nodeId,
       count: opts.partitions ?? DEFAULT_PARTITIONS,
@@ -102,7 +113,7 @@ export class Mesh implements Placement, RouteHost {
 
   /** Listen on this node's inbox, join the membership and start ticking, and watch other nodes. */
   async start(): Promise<void> {
-    this.unsubscribe = await this.opts.bus.subscribe(inbox(this.nodeId), (text) => this.receive(text));
+    this.unsubscribe = await this.opts.bus.subscribe(inbox(this.nodeId), (text) => this.inbox.receive(text));
     await this.partitions.start();
     this.timers.push(everyOn(this.clock, this.opts.livenessMs ?? 500, () => this.liveness.check()));
   }
@@ -364,73 +375,6 @@ export class Mesh implements Placement, RouteHost {
     let routed = this.routed.get(userId);
     if (!routed) this.routed.set(userId, (routed = new RoutedSession(userId, this)));
     return routed;
-  }
-
-  // ---- the inbox ----
-
-  private receive(text: string): void {
-    const read = readEnvelope(text, WIRE_VERSION);
-    if (!('envelope' in read)) {
-      // Once per sender and reason: a node of another release keeps sending until it is replaced.
-      const key = `${read.from ?? '?'}:${read.error}`;
-      if (!this.refused.has(key)) {
-        this.refused.add(key);
-        this.log.warn({ from: read.from, version: read.version, expected: WIRE_VERSION, why: read.error }, 'mesh: dropped a message from another node that this node cannot read');
-      }
-      return;
-    }
-    const { envelope } = read;
-    const { from, items } = envelope;
-    this.outbox.received(envelope);
-    this.liveness.heardFrom(from);
-    let run: EventItem[] = [];
-    const flush = () => {
-      if (run.length) this.incoming.arrived(from, run);
-      run = [];
-    };
-    for (const item of items) {
-      if (item.t === 'ev') {
-        if (run.length && run[0]!.u !== item.u) flush();
-        run.push(item);
-        continue;
-      }
-      flush();
-      try {
-        this.handle(from, item);
-      } catch (err) {
-        this.log.error({ err, item: item.t }, 'mesh: failed to handle an item');
-      }
-    }
-    flush();
-  }
-
-  private handle(from: string, item: Exclude<Item, EventItem>): void {
-    switch (item.t) {
-      case 'out':
-        return this.conns.get(item.c)?.delivered(item.c, item.x, item.r);
-      case 'close':
-        return this.conns.get(item.c)?.closeConn(item.c, item.code, item.reason);
-      case 'bounce':
-        return this.routedFor(item.u).retry(item.items);
-      case 'moved':
-        return this.routed.get(item.u)?.reroute();
-      case 'rejoin':
-        return this.routed.get(item.u)?.rejoin();
-      case 'cmd':
-        void this.command(item.u, item.command, item.origin, true).then((result) => this.outbox.post(from, { t: 'res', id: item.id, result }));
-        return;
-      case 'read': {
-        // Only a session that runs here is read: a read never opens one (null sends the reader to look again).
-        const session = this.ownedSession(item.u);
-        return this.outbox.post(from, { t: 'cluster', id: item.id, cluster: session ? toCluster(session.context) : null });
-      }
-      case 'ping':
-        return this.outbox.post(from, { t: 'pong', id: item.id });
-      case 'res':
-      case 'cluster':
-      case 'pong':
-        return this.calls.answered(item.id, item);
-    }
   }
 
   // ---- other nodes' life ----

@@ -26,6 +26,8 @@ export interface PartitionsOptions {
   random?: () => number;
 }
 
+/** PARTITIONS' default. */
+export const DEFAULT_PARTITIONS = 1024;
 /** While partitions are wanted but not held (a takeover, a join), ticks come this often instead of every TTL/3. */
 const FAST_TICK_MS = 200;
 /** How long after another member's expected lapse this node looks (clocks and the tick's own time). */
@@ -189,6 +191,7 @@ export class Partitions {
     } catch (err) {
       if (!this.failing) this.opts.log.warn({ err }, 'partitions: tick failed; trying again');
       this.failing = true;
+      this.nextLapseAt = 0;
       return;
     }
     this.failing = false;
