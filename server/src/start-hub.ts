@@ -149,6 +149,11 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
     },
   });
   addHubGauges(metrics, hub);
+  if (hub.placement instanceof Mesh) {
+    const mesh = hub.placement;
+    metrics.gauge('handoff_partitions_held', 'Partitions whose lease this node holds (only with Redis).', () => mesh.partitions.heldCount);
+    metrics.gauge('handoff_cluster_members', 'Live hub nodes in the membership, as this node last saw it (only with Redis).', () => mesh.partitions.liveMembers.length);
+  }
   if (redis) metrics.gauge('handoff_redis_connected', "1 while this node's Redis connection is ready, else 0 (only with Redis).", () => (redis.status === 'ready' ? 1 : 0));
   await hub.placement.start();
   const oidcViewer =
