@@ -7,6 +7,7 @@ import { DEFAULT_HUB_SETTINGS } from '../hub-settings.ts';
 import { silentLog } from '../log.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { TraceLog } from '../trace/trace-log.ts';
+import { PromMetrics } from '../metrics/prom-metrics.ts';
 import { MemoryOwnership } from './memory-ownership.ts';
 import { Mesh } from './mesh.ts';
 import { DEFAULT_PARTITIONS } from './partitions.ts';
@@ -18,8 +19,12 @@ function memoryCluster() {
   const ownership = new MemoryOwnership();
   const store = new MemoryStore();
   const hubs: Hub[] = [];
+  const metrics = new Map<string, PromMetrics>();
   const node = async (nodeId: string) => {
+    const m = new PromMetrics();
+    metrics.set(nodeId, m);
     const hub = new Hub({
+      metrics: m,
       clock: systemClock,
       store,
       trace: new TraceLog(() => Date.now()),
@@ -39,7 +44,12 @@ function memoryCluster() {
     const owner = ownerOf(userId, ['a', 'b'], DEFAULT_PARTITIONS) === 'a' ? a : b;
     return { owner, other: owner === a ? b : a, otherId: owner === a ? 'b' : 'a' };
   };
-  return { node, holder, pair, hubs };
+  /** A node's handoff_commands_crossed_nodes_total{via}. */
+  const crossed = async (nodeId: string, via: 'http' | 'device') => {
+    const text = await metrics.get(nodeId)!.render();
+    return Number(new RegExp(`^handoff_commands_crossed_nodes_total\\{via="${via}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  };
+  return { node, holder, pair, hubs, crossed };
 }
 
 /** A device on `hub` over an in-memory socket, keeping what it is sent. */
@@ -86,6 +96,25 @@ describe('nodes over the memory Bus and Ownership', () => {
     expect(result).toMatchObject({ ok: true });
     expect(phone.revision()).toBe(result.type === 'command.result' && result.ok ? result.revision : -1);
     expect(b.openSession('u1')).toBeNull();
+  });
+
+  test('a command that arrives on a node other than the owner goes straight to the owner and is counted as crossing nodes; one on the owner is not', async () => {
+    const cluster = memoryCluster();
+    const { owner, other } = await cluster.pair('u4');
+    cleanup.push(() => owner.close(), () => other.close());
+    const ownerId = cluster.hubs[0] === owner ? 'a' : 'b';
+    const otherId = ownerId === 'a' ? 'b' : 'a';
+    await device(owner, 'u4', 'phone');
+    const speaker = await device(other, 'u4', 'speaker');
+    const volume = (commandId: string) => ({ type: 'command.volume', commandId, deviceId: 'phone', volumePercent: 20 }) as const;
+    expect(await other.command('u4', volume('http-1'), 'http')).toMatchObject({ ok: true });
+    expect(await owner.command('u4', volume('http-2'), 'http')).toMatchObject({ ok: true });
+    expect(await speaker.command({ type: 'command.volume', deviceId: 'phone', volumePercent: 25 })).toMatchObject({ ok: true });
+    expect(await cluster.crossed(otherId, 'http')).toBe(1);
+    expect(await cluster.crossed(otherId, 'device')).toBe(1);
+    expect(await cluster.crossed(ownerId, 'http')).toBe(0);
+    expect(await cluster.crossed(ownerId, 'device')).toBe(0);
+    expect(other.openSession('u4')).toBeNull();
   });
 
   test("when the owner dies (its partition's lease lapses), the other node takes the partition over and the user's device there goes on", async () => {
