@@ -35,7 +35,7 @@ describe.each(backends)('Ownership contract: %s', (_name, make) => {
     await backend.close();
   });
   const tick = (node: string, ttlMs: number, req: Partial<Omit<TickRequest, 'node' | 'ttlMs'>> = {}) =>
-    backend.node().ownership.tick({ node, ttlMs, renew: [], release: [], acquire: [], ...req });
+    backend.node().ownership.tick({ node, ttlMs, renew: [], release: [], acquire: [], partitions: 1024, ...req });
 
   test('a free partition is taken with a fencing token; while held, another node does not get it, and holder says who holds it', async () => {
     const [a, b, p] = [freshNode('a'), freshNode('b'), freshPartition()];
@@ -124,5 +124,21 @@ describe.each(backends)('Ownership contract: %s', (_name, make) => {
     expect(after).not.toContain(c);
     // b stalled past its TTL: back as a member, but told it was not one.
     expect((await tick(b, 5000)).wasMember).toBe(false);
+  });
+
+  test('a tick with another PARTITIONS than the live members use is refused and changes nothing; alone, a node may change it', async () => {
+    // Its own record: the namespace's other tests tick with 1024.
+    const own = make();
+    const [a, b, p] = [freshNode('a'), freshNode('b'), freshPartition()];
+    const t = (node: string, partitions: number, acquire: number[] = []) => own.node().ownership.tick({ node, ttlMs: 400, renew: [], release: [], acquire, partitions });
+    await t(a, 1024);
+    const refused = await t(b, 512, [p]);
+    expect(refused.partitionsInUse).toBe(1024);
+    expect(refused.acquired).toEqual([]);
+    expect(await own.node().ownership.holder(p)).toBeNull();
+    await sleep(500);
+    // Every node stopped (a lapsed): the next one to start sets the count.
+    expect((await t(b, 512)).partitionsInUse).toBeUndefined();
+    await own.close();
   });
 });

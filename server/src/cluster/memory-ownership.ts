@@ -5,12 +5,18 @@ export class MemoryOwnership implements Ownership {
   private readonly members = new Map<string, number>();
   private readonly leases = new Map<number, { holder: string; token: number; until: number }>();
   private fence = 0;
+  private partitions: number | null = null;
 
   constructor(private readonly now: () => number = Date.now) {}
 
   tick(req: TickRequest): Promise<TickResult> {
     const now = this.now();
     const wasMember = (this.members.get(req.node) ?? 0) > now;
+    const othersLive = [...this.members].some(([node, until]) => node !== req.node && until > now);
+    if (this.partitions !== null && this.partitions !== req.partitions && othersLive) {
+      return Promise.resolve({ members: [], wasMember, lost: [], acquired: [], nextLapseMs: null, partitionsInUse: this.partitions });
+    }
+    this.partitions = req.partitions;
     if (req.leave) this.members.delete(req.node);
     else this.members.set(req.node, now + req.ttlMs);
     for (const [node, until] of this.members) if (until <= now) this.members.delete(node);

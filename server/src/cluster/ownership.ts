@@ -17,6 +17,8 @@ export interface TickRequest {
   acquire: number[];
   /** Leave the membership (draining): the other nodes stop counting this one. */
   leave?: boolean;
+  /** This node's PARTITIONS: a tick is refused (`partitionsInUse`) while other live members use another count. */
+  partitions: number;
 }
 
 export interface TickResult {
@@ -30,6 +32,8 @@ export interface TickResult {
   acquired: Held[];
   /** In how many ms the first other member's membership lapses unless it ticks (null: no other member). */
   nextLapseMs: number | null;
+  /** Set when the tick was refused, changing nothing: the PARTITIONS the live members use, unlike this node's. */
+  partitionsInUse?: number;
 }
 
 /**

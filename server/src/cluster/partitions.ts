@@ -71,7 +71,7 @@ export class Partitions {
     this.random = opts.random ?? Math.random;
   }
 
-  /** First tick (membership), then ticking on. */
+  /** First tick (membership), then ticking on. Rejects when the running nodes use another PARTITIONS. */
   async start(): Promise<void> {
     await this.tick();
     this.schedule();
@@ -187,11 +187,18 @@ export class Partitions {
     const acquire = clock.now() >= this.acquireAfter ? this.wanted() : [];
     let result: TickResult;
     try {
-      result = await withTimeout(this.opts.ownership.tick({ node, ttlMs, renew, release, acquire, leave: this.leavingAll }), ttlMs / 2, undefined, clock);
+      result = await withTimeout(this.opts.ownership.tick({ node, ttlMs, renew, release, acquire, leave: this.leavingAll, partitions: this.opts.count }), ttlMs / 2, undefined, clock);
     } catch (err) {
       if (!this.failing) this.opts.log.warn({ err }, 'partitions: tick failed; trying again');
       this.failing = true;
       this.nextLapseAt = 0;
+      return;
+    }
+    if (result.partitionsInUse !== undefined) {
+      const message = `PARTITIONS=${this.opts.count} differs from the ${result.partitionsInUse} the running nodes use: PARTITIONS must be the same on every node (change it only with every node stopped)`;
+      if (this.ticks === 0) throw new Error(message);
+      this.opts.log.error({ partitions: this.opts.count, inUse: result.partitionsInUse }, message);
+      this.failing = true;
       return;
     }
     this.failing = false;

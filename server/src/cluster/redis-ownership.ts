@@ -6,10 +6,11 @@ import type { Held, Ownership, TickRequest, TickResult } from './ownership.ts';
 /**
  * One node's tick (see Ownership.tick), all in one slot (the `{handoff}` hash tag, or the namespace's):
  * KEYS = members (hash node -> expiry ms), leases (hash partition -> `token:holder:expiry`), fence (counter).
- * ARGV = node, ttl, leave (0/1), #renew, #release, #acquire, renew pairs (partition, token),
+ * ARGV = node, ttl, leave (0/1), #renew, #release, #acquire, PARTITIONS, renew pairs (partition, token),
  * release pairs, acquire partitions. Expiry is on Redis's clock (TIME), so nodes' clocks do not
  * matter. Fields are read and written in chunks (a few calls per tick however many partitions).
- * Returns {wasMember, members, lost, acquired pairs, ms until the first other member lapses or -1}.
+ * Returns {wasMember, members, lost, acquired pairs, ms until the first other member lapses or -1,
+ * and, refused because the live members use another PARTITIONS (field `#partitions`), that count}.
  */
 const TICK = new RedisScript(`
 local t = redis.call('TIME')
@@ -40,19 +41,29 @@ end
 
 local mine = redis.call('HGET', KEYS[1], node)
 local wasMember = (mine and tonumber(mine) > now) and 1 or 0
+local inUse = redis.call('HGET', KEYS[1], '#partitions')
+if inUse and inUse ~= ARGV[7] then
+  local entries = redis.call('HGETALL', KEYS[1])
+  for i = 1, #entries, 2 do
+    if entries[i] ~= node and entries[i] ~= '#partitions' and tonumber(entries[i + 1]) > now then return {wasMember, {}, {}, {}, -1, tonumber(inUse)} end
+  end
+end
+redis.call('HSET', KEYS[1], '#partitions', ARGV[7])
 if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], node) else redis.call('HSET', KEYS[1], node, now + ttl) end
 local all = redis.call('HGETALL', KEYS[1])
 local members, gone, lapse = {}, {}, -1
 for i = 1, #all, 2 do
-  local exp = tonumber(all[i + 1])
-  if exp > now then
-    members[#members + 1] = all[i]
-    if all[i] ~= node and (lapse < 0 or exp - now < lapse) then lapse = exp - now end
-  else gone[#gone + 1] = all[i] end
+  if all[i] ~= '#partitions' then
+    local exp = tonumber(all[i + 1])
+    if exp > now then
+      members[#members + 1] = all[i]
+      if all[i] ~= node and (lapse < 0 or exp - now < lapse) then lapse = exp - now end
+    else gone[#gone + 1] = all[i] end
+  end
 end
 if #gone > 0 then hdel(KEYS[1], gone) end
 
-local at = 7
+local at = 8
 local lost, keep = {}, {}
 if nRenew > 0 then
   local fields = {}
@@ -136,11 +147,11 @@ export class RedisOwnership implements Ownership {
 
   async tick(req: TickRequest): Promise<TickResult> {
     const pairs = (list: Held[]) => list.flatMap(({ partition, token }) => [partition, token]);
-    const args = [req.node, req.ttlMs, req.leave ? 1 : 0, req.renew.length, req.release.length, req.acquire.length, ...pairs(req.renew), ...pairs(req.release), ...req.acquire];
-    const [wasMember, members, lost, acquired, lapse] = (await TICK.run(this.redis, this.keys, args, req.acquire.length > 0 ? this.replication : undefined)) as [number, string[], number[], number[], number];
+    const args = [req.node, req.ttlMs, req.leave ? 1 : 0, req.renew.length, req.release.length, req.acquire.length, req.partitions, ...pairs(req.renew), ...pairs(req.release), ...req.acquire];
+    const [wasMember, members, lost, acquired, lapse, inUse] = (await TICK.run(this.redis, this.keys, args, req.acquire.length > 0 ? this.replication : undefined)) as [number, string[], number[], number[], number, number | undefined];
     const taken: Held[] = [];
     for (let i = 0; i < acquired.length; i += 2) taken.push({ partition: acquired[i]!, token: acquired[i + 1]! });
-    return { members: [...members].sort(), wasMember: wasMember === 1, lost, acquired: taken, nextLapseMs: lapse < 0 ? null : lapse };
+    return { members: [...members].sort(), wasMember: wasMember === 1, lost, acquired: taken, nextLapseMs: lapse < 0 ? null : lapse, ...(inUse !== undefined ? { partitionsInUse: inUse } : {}) };
   }
 
   async holder(partition: number): Promise<string | null> {
