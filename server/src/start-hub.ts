@@ -145,6 +145,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
         switchTimeoutMs: config.SWITCH_TIMEOUT_MS,
         idleMs: config.SESSION_IDLE_MS,
         maxDevices: config.MAX_DEVICES_PER_USER,
+        ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
       },
     },
   });

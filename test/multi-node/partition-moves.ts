@@ -103,5 +103,31 @@ export function partitionMoves(ctx: () => MovesContext): void {
       }
       await expect.poll(() => holder(user), { timeout: 15_000, interval: 100 }).toBe(before);
     });
+
+    test("owner affinity: a device welcomed on another node moves to the node that runs its user's session (PUBLIC_URL), and its commands then cross no node", async () => {
+      const { hubs, env, holder, run } = ctx();
+      const ownEnv: Record<string, string> = { ...env };
+      const e = await hubProcess('node-e', ownEnv);
+      ownEnv.PUBLIC_URL = e.wsUrl;
+      const user = userOwnedBy('node-e', [...hubs.nodes.map((n) => n.nodeId), 'node-e'], `affinity-${run}`);
+      const crossed = async (url: string) => {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        return Number(/^handoff_commands_crossed_nodes_total\{via="device"\} (\d+)/m.exec(text)?.[1] ?? 0);
+      };
+      try {
+        await e.start();
+        await expect.poll(() => holder(user), { timeout: 15_000, interval: 50 }).toBe('node-e');
+        const lines: string[] = [];
+        const phone = await hubs.device(user, 0, { kind: 'phone', onEvent: (line) => lines.push(line) });
+        await expect.poll(() => lines.some((l) => l.includes(`moving to the session's node ${e.wsUrl}`)), { timeout: 10_000 }).toBe(true);
+        await phone.waitFor(() => phone.connected, 10_000, 'connected on the owner');
+        const before = await crossed(hubs.nodes[0]!.url);
+        expect(await phone.command({ type: 'command.volume', deviceId: phone.id, volumePercent: 15 }, 10_000)).toMatchObject({ ok: true });
+        expect(await crossed(hubs.nodes[0]!.url)).toBe(before);
+        expect(await crossed(e.url)).toBe(0);
+      } finally {
+        await e.stop();
+      }
+    });
   });
 }
