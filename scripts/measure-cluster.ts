@@ -12,6 +12,7 @@
 import type { SimDevice } from '@handoff/device-sim';
 import { percentile } from '@handoff/device-sim';
 import { startCluster, type TestCluster } from '../test/helpers/hub-cluster.ts';
+import { partitionHolder, userOwnedBy } from '../test/helpers/partition-owner.ts';
 import { startRedis } from '../test/helpers/redis.ts';
 
 const arg = (name: string, fallback: number) => {
@@ -24,6 +25,10 @@ const SECONDS = arg('seconds', 5);
 const KILLS = arg('kills', 3);
 const FSYNC = (process.argv[process.argv.indexOf('--fsync') + 1] ?? '') as 'always' | 'everysec' | 'no';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Resolves once `check` holds (polled), or throws after 20 s. */
+async function waitFor(check: () => Promise<boolean>): Promise<void> {
+  for (const until = Date.now() + 20_000; !(await check()); await sleep(50)) if (Date.now() > until) throw new Error('timed out waiting');
+}
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 interface Rtt {
@@ -100,7 +105,9 @@ try {
     const firstOk: number[] = [];
     const client = redis.client();
     for (let k = 0; k < KILLS; k++) {
-      const user = `kill-${k}`;
+      // A user whose partition node-a owns (it is back as a member after each run, and gets it again).
+      const user = userOwnedBy('node-a', cluster.nodes.map((n) => n.nodeId), `kill-${k}`);
+      await waitFor(async () => (await partitionHolder(client, user)) === 'node-a');
       const victim = cluster.nodes[0]!;
       const controller = await household(cluster, user, 0, 1, 2);
       await sleep(300);
@@ -120,8 +127,8 @@ try {
       })();
       await victim.kill();
       for (;;) {
-        const v = await client.get(`lease:{${user}}`);
-        if (v && !v.endsWith(':node-a')) break;
+        const v = await partitionHolder(client, user);
+        if (v && v !== 'node-a') break;
         await sleep(5);
       }
       takeovers.push(Date.now() - killedAt);
@@ -131,7 +138,7 @@ try {
       await loop;
       await victim.start();
     }
-    results['takeover (lease held by a new node) after kill -9'] = takeovers.map((t) => `${t} ms`).join(', ');
+    results['takeover (partition lease held by a new node) after kill -9'] = takeovers.map((t) => `${t} ms`).join(', ');
     results['first committed command after kill -9'] = firstOk.map((t) => `${t} ms`).join(', ');
   } finally {
     await cluster.close();

@@ -12,6 +12,7 @@ import {
   type DeviceKind,
   type DeviceMessage,
 } from '@handoff/protocol';
+import { OwnerAffinity } from './owner-affinity.ts';
 import { PendingCommands } from './pending-commands.ts';
 import type { PlayerPort } from './player.ts';
 import { ReconnectPolicy } from './reconnect-policy.ts';
@@ -68,6 +69,18 @@ export class HandoffClient {
   private graceMs = Infinity;
   private commands = 0;
   private readonly pending = new PendingCommands((command) => this.send(command));
+  /** The URL of the socket open now. */
+  private openUrl = '';
+  private moving = false;
+  private readonly affinity = new OwnerAffinity({
+    idle: () => this.pending.size === 0 && !this.switches.waiting,
+    moveTo: (url) => {
+      this.emit(`moving to the session's node ${url}`);
+      this.reconnect.prefer(url);
+      this.moving = true;
+      this.ws?.close(1000, 'moving to the owner node');
+    },
+  });
   private readonly switches: Switches;
   private readonly watchers = new Set<() => void>();
   private ticker: ReturnType<typeof setInterval> | null = null;
@@ -119,7 +132,7 @@ export class HandoffClient {
 
   private async open(): Promise<void> {
     if (this.stopped) return;
-    const url = this.reconnect.url;
+    const url = (this.openUrl = this.reconnect.url);
     try {
       if (!this.token && typeof this.opts.token === 'function') this.token = await this.opts.token();
     } catch (err) {
@@ -141,6 +154,10 @@ export class HandoffClient {
     this.ws = null;
     if (this.stopped) return;
     this.armSilence();
+    if (this.moving) {
+      this.moving = false;
+      return void this.open();
+    }
     if (code === CloseCode.UNAUTHORIZED && typeof this.opts.token === 'function') {
       // The hub restarted with a new secret, or the token expired: get a fresh one.
       this.token = null;
@@ -205,6 +222,7 @@ export class HandoffClient {
         this.emit(`connected (revision ${m.cluster.revision})`);
         // An answer may have been lost with the old socket: ask again, the hub deduplicates by id.
         this.pending.resend();
+        this.affinity.welcomed(this.openUrl, m.ownerUrl);
         break;
       case 'cluster.update':
         this.apply(m.cluster);
@@ -398,6 +416,7 @@ export class HandoffClient {
     // The same rule, checked once a second too, for clocks that jump (suspend, tests).
     if (!this.connected && this.lastHeard > 0 && this.now() - this.lastHeard >= this.graceMs) this.goSilent();
     if (this.ws?.readyState !== OPEN) return;
+    this.affinity.check();
     if (this.now() - Math.max(this.lastHeard, this.openedAt) > 3 * this.heartbeatMs) {
       this.emit('hub silent for 3 heartbeats, reconnecting');
       this.ws.close(CloseCode.GOING_AWAY);

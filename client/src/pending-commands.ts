@@ -9,6 +9,11 @@ export class PendingCommands {
 
   constructor(private readonly write: (command: Command) => void) {}
 
+  /** How many wait for their result. */
+  get size(): number {
+    return this.pending.size;
+  }
+
   /** Send `command` and wait for its result; reject if none came within `timeoutMs`. */
   send(command: Command, timeoutMs: number): Promise<CommandResult> {
     const { commandId } = command;

@@ -112,6 +112,12 @@ export const HubWelcome = z.object({
    * position line at the moment the device fell silent.
    */
   graceMs: z.number().int().min(0),
+  /**
+   * The device URL of the hub node that runs this user's session (its `PUBLIC_URL`), when it has
+   * one. A device welcomed on another node may move there once nothing is in flight (never in the
+   * middle of a switch): then its commands cross no node.
+   */
+  ownerUrl: z.string().min(1).optional(),
   cluster: Cluster,
 });
 

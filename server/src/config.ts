@@ -52,8 +52,12 @@ export const ConfigSchema = z.object({
   /** With Redis: how many replicas must hold a change before it counts as committed (WAIT). Unset: 1 when the Redis has replicas, else 0. */
   REDIS_MIN_REPLICAS: int(0, 16).optional(),
   NODE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
-  /** With REDIS_URL: how long a user's lease outlives its node's last renewal (a dead node's users wait this long at most). */
+  /** With Redis: how long a partition's lease and a node's membership outlive its last heartbeat (a dead node's users wait about this long). */
   LEASE_TTL_MS: int(500, 600_000).default(5000),
+  /** With Redis: how many partitions users hash into; each is owned by one node. Must be the same on every node. */
+  PARTITIONS: int(1, 65_536).default(1024),
+  /** This node's device URL as devices reach it (wss://hub-3.example.com/v1/connect): welcomes of sessions run here name it, and clients move to it. */
+  PUBLIC_URL: z.url().optional(),
   /** With REDIS_URL: how often the bus checks that its subscriptions still deliver. */
   BUS_PROBE_MS: int(100, 60_000).default(1000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

@@ -3,6 +3,7 @@ import type { Principal } from './auth/token.ts';
 import type { Clock } from './clock.ts';
 import type { Placement, SessionOwner, TraceWatch } from './cluster/placement.ts';
 import { DeviceConnection } from './device-connection.ts';
+import { LocalPlacement } from './local-placement.ts';
 import { HubError, mayHaveCommitted } from './errors.ts';
 import { HeartbeatWheel } from './heartbeat-wheel.ts';
 import type { HubSettings } from './hub-settings.ts';
@@ -27,7 +28,7 @@ export interface HubOptions {
   log: Log;
   /** Counters and timings for /metrics. @default noopMetrics */
   metrics?: Metrics;
-  /** Many nodes (cluster/mesh.ts): where each user's session runs. Without it, every session runs here. */
+  /** Many nodes (cluster/mesh.ts): where each user's session runs. @default every session runs here (LocalPlacement) */
   placement?: (hub: Hub) => Placement;
 }
 
@@ -42,8 +43,8 @@ export class Hub {
   readonly log: Log;
   readonly trace: TraceLog;
   readonly metrics: Metrics;
-  /** Many nodes: who runs which session (null on one node). */
-  readonly placement: Placement | null;
+  /** Who runs which session: this node alone (LocalPlacement), or a Mesh of many. */
+  readonly placement: Placement;
   /** Each user's share of one event-loop turn (device frames). */
   readonly turns: TurnBudget;
   private readonly store: Store;
@@ -70,7 +71,7 @@ export class Hub {
     this.machine = createSessionMachine(this.settings.session);
     this.turns = new TurnBudget(this.settings.framesPerUserPerTurn);
     this.heartbeats = new HeartbeatWheel(this.settings.heartbeatMs, (conn) => this.heartbeat(conn));
-    this.placement = opts.placement?.(this) ?? null;
+    this.placement = opts.placement?.(this) ?? new LocalPlacement(this);
   }
 
   /** A device socket opened with a verified token, from `address`. */
@@ -157,10 +158,10 @@ export class Hub {
 
   /** What a device connection of the user talks to: the session here, or (many nodes) a route to it. */
   portFor(userId: string): Promise<SessionPort> {
-    return this.placement ? this.placement.portFor(userId) : this.sessionFor(userId);
+    return this.placement.portFor(userId);
   }
 
-  /** Many nodes: open the user's session here under a lease; it is durable and its writes are fenced. */
+  /** Many nodes: open the user's session here under its partition's lease; it is durable and its writes are fenced. */
   takeSession(userId: string, owner: SessionOwner): Promise<Session> {
     return this.open(userId, owner);
   }
@@ -174,7 +175,8 @@ export class Hub {
   }
 
   private async open(userId: string, owner?: SessionOwner): Promise<Session> {
-    const stored = await this.store.load(userId);
+    // Many nodes: a claim under the partition's fencing token (refused if a newer owner claimed since).
+    const stored = await this.store.load(userId, owner?.token);
     const restored = stored ? readPersisted(stored) : undefined;
     const record = ({ revision, value, context }: { revision: number; value: unknown; context: SessionContext }): PersistedSession => ({
       version: PERSISTED_SESSION_VERSION,
@@ -213,15 +215,14 @@ export class Hub {
       if (this.sessions.get(userId) !== session) return;
       this.sessions.delete(userId);
       session.stop();
-      this.placement?.sessionClosed(userId, session);
+      this.placement.sessionClosed(userId, session);
       this.log.debug({ userId }, 'session closed after idle time');
     });
   }
 
   /** Run a command on behalf of the user (HTTP); resolves once it is committed or refused. */
-  async command(userId: string, command: Command, origin: string): Promise<CommandResult> {
-    if (this.placement) return this.placement.command(userId, command, origin);
-    return this.commandOn(await this.sessionFor(userId), command, origin);
+  command(userId: string, command: Command, origin: string): Promise<CommandResult> {
+    return this.placement.command(userId, command, origin);
   }
 
   /**
@@ -249,16 +250,14 @@ export class Hub {
   }
 
   /** The user's cluster as devices see it. */
-  async cluster(userId: string): Promise<Cluster> {
-    if (this.placement) return this.placement.cluster(userId);
-    const session = await this.sessionFor(userId);
-    return toCluster(session.context);
+  cluster(userId: string): Promise<Cluster> {
+    return this.placement.cluster(userId);
   }
 
   /** The user's cluster if their session is open on this hub, without opening one (a viewer must not create sessions). */
   openCluster(userId: string): Cluster | null {
     const session = this.sessions.get(userId);
-    return session ? toCluster(session.context) : (this.placement?.knownCluster(userId) ?? null);
+    return session ? toCluster(session.context) : this.placement.knownCluster(userId);
   }
 
   /**
@@ -268,12 +267,12 @@ export class Hub {
   async readCluster(userId: string): Promise<Cluster | null> {
     const session = this.sessions.get(userId);
     if (session) return toCluster(session.context);
-    return this.placement ? this.placement.peekCluster(userId) : null;
+    return this.placement.peekCluster(userId);
   }
 
   /** Many nodes: keep this hub's trace ring of the user in step with the owner's while a viewer watches (null on one node). */
   watchTrace(userId: string): TraceWatch | null {
-    return this.placement?.watchTrace(userId) ?? null;
+    return this.placement.watchTrace(userId);
   }
 
   /** Once per heartbeat for every socket (spread over the period): a clock ping, or a disconnect when silent too long. */
@@ -286,7 +285,7 @@ export class Hub {
   /** Stop: tell every device to reconnect (elsewhere), close sockets, stop sessions. */
   async close(): Promise<void> {
     // Many nodes: hand every session here to another node first (devices keep playing meanwhile).
-    await this.placement?.drain();
+    await this.placement.drain();
     this.heartbeats.stop();
     for (const conn of [...this.connections]) {
       conn.sendMessage({ type: 'hub.reconnect', reason: 'hub shutting down' });
@@ -297,7 +296,7 @@ export class Hub {
     for (const resolve of this.httpWaiters.values()) {
       resolve({ type: 'command.result', commandId: '', ok: false, code: 'INTERNAL', message: 'hub shutting down' });
     }
-    await this.placement?.close();
+    await this.placement.close();
     await this.store.close();
   }
 }

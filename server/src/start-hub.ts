@@ -7,7 +7,7 @@ import { oidcFromConfig } from './auth/oidc-config.ts';
 import { RedisBus } from './bus/redis-bus.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { Mesh } from './cluster/mesh.ts';
-import { RedisLeases } from './cluster/redis-leases.ts';
+import { RedisOwnership } from './cluster/redis-ownership.ts';
 import { RedisTraceStreams, StreamedTraceLog } from './cluster/trace-streams.ts';
 import type { Config } from './config.ts';
 import { fileURLToPath } from 'node:url';
@@ -108,7 +108,19 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
     log,
     metrics,
     ...(redis && bus && streams
-      ? { placement: (h: Hub) => new Mesh(h, { nodeId: config.NODE_ID, bus, leases: new RedisLeases(redis, replication), log, leaseTtlMs: config.LEASE_TTL_MS, traces: streams, clock }) }
+      ? {
+          placement: (h: Hub) =>
+            new Mesh(h, {
+              nodeId: config.NODE_ID,
+              bus,
+              ownership: new RedisOwnership(redis, replication),
+              partitions: config.PARTITIONS,
+              log,
+              leaseTtlMs: config.LEASE_TTL_MS,
+              traces: streams,
+              clock,
+            }),
+        }
       : {}),
     settings: {
       ...DEFAULT_HUB_SETTINGS,
@@ -133,12 +145,18 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
         switchTimeoutMs: config.SWITCH_TIMEOUT_MS,
         idleMs: config.SESSION_IDLE_MS,
         maxDevices: config.MAX_DEVICES_PER_USER,
+        ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
       },
     },
   });
   addHubGauges(metrics, hub);
+  if (hub.placement instanceof Mesh) {
+    const mesh = hub.placement;
+    metrics.gauge('handoff_partitions_held', 'Partitions whose lease this node holds (only with Redis).', () => mesh.partitions.heldCount);
+    metrics.gauge('handoff_cluster_members', 'Live hub nodes in the membership, as this node last saw it (only with Redis).', () => mesh.partitions.liveMembers.length);
+  }
   if (redis) metrics.gauge('handoff_redis_connected', "1 while this node's Redis connection is ready, else 0 (only with Redis).", () => (redis.status === 'ready' ? 1 : 0));
-  await hub.placement?.start();
+  await hub.placement.start();
   const oidcViewer =
     config.AUTH_ISSUER && config.AUTH_AUDIENCE && config.AUTH_VIEWER_CLIENT_ID
       ? { issuer: config.AUTH_ISSUER, clientId: config.AUTH_VIEWER_CLIENT_ID, audience: config.AUTH_AUDIENCE, scope: config.AUTH_VIEWER_SCOPE }

@@ -2,9 +2,9 @@ import type { Redis } from 'ioredis';
 import type { Bus } from '../../server/src/bus/bus.ts';
 import { MemoryBroker, MemoryBus } from '../../server/src/bus/memory-bus.ts';
 import { RedisBus } from '../../server/src/bus/redis-bus.ts';
-import type { Leases } from '../../server/src/cluster/leases.ts';
-import { MemoryLeases } from '../../server/src/cluster/memory-leases.ts';
-import { RedisLeases } from '../../server/src/cluster/redis-leases.ts';
+import { MemoryOwnership } from '../../server/src/cluster/memory-ownership.ts';
+import type { Ownership } from '../../server/src/cluster/ownership.ts';
+import { RedisOwnership } from '../../server/src/cluster/redis-ownership.ts';
 import { silentLog } from '../../server/src/log.ts';
 import { MemoryStore } from '../../server/src/store/memory-store.ts';
 import { connectRedis, type RedisClient } from '../../server/src/store/redis-connect.ts';
@@ -17,24 +17,25 @@ import type { TestRedisCluster } from '../helpers/redis-cluster.ts';
 export interface Backend {
   name: string;
   bus(): Bus;
-  /** A store and leases over the same data (what one node gets). */
-  node(): { store: Store; leases: Leases };
+  /** A store and the ownership record over the same data (what one node gets). Each backend has its own ownership record. */
+  node(): { store: Store; ownership: Ownership };
   close(): Promise<void>;
 }
 
 export function memoryBackend(): Backend {
   const broker = new MemoryBroker();
-  const leases = new MemoryLeases();
-  const store = new MemoryStore(leases.fenceOf);
+  const ownership = new MemoryOwnership();
+  const store = new MemoryStore();
   return {
     name: 'memory',
     bus: () => new MemoryBus(broker),
-    node: () => ({ store, leases }),
+    node: () => ({ store, ownership }),
     close: () => Promise.resolve(),
   };
 }
 
 export function redisBackend(redis: TestRedis): Backend {
+  const namespace = freshUser('contract');
   const opened: Array<Redis | Bus> = [];
   const client = () => {
     const c = redis.client();
@@ -50,7 +51,7 @@ export function redisBackend(redis: TestRedis): Backend {
     },
     node: () => {
       const c = client();
-      return { store: new RedisStore(c), leases: new RedisLeases(c) };
+      return { store: new RedisStore(c), ownership: new RedisOwnership(c, undefined, namespace) };
     },
     close: async () => {
       for (const o of opened.splice(0)) await ('disconnect' in o ? Promise.resolve(o.disconnect()) : o.close());
@@ -64,6 +65,7 @@ export function redisBackend(redis: TestRedis): Backend {
  * a hub with REDIS_CLUSTER_NODES does.
  */
 export function clusterBackend(cluster: TestRedisCluster): Backend {
+  const namespace = freshUser('contract');
   const opened: Array<RedisClient | Bus> = [];
   const target = { clusterNodes: cluster.ports.map((port) => ({ host: '127.0.0.1', port })) };
   const client = (subscriber = false) => {
@@ -81,7 +83,7 @@ export function clusterBackend(cluster: TestRedisCluster): Backend {
     },
     node: () => {
       const c = client();
-      return { store: new RedisStore(c, { ttlMs: 86_400_000, replication }), leases: new RedisLeases(c, replication) };
+      return { store: new RedisStore(c, { ttlMs: 86_400_000, replication }), ownership: new RedisOwnership(c, replication, namespace) };
     },
     close: async () => {
       for (const o of opened.splice(0)) await ('disconnect' in o ? Promise.resolve(o.disconnect()) : o.close());

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { HubProcess, TestCluster } from '../helpers/hub-cluster.ts';
+import { partitionHolder, userOwnedBy } from '../helpers/partition-owner.ts';
 import type { TestRedis } from '../helpers/redis.ts';
 
 /** What every multi-node scenario gets: one Redis and three hub processes on it, shared in order. */
@@ -7,8 +8,10 @@ export interface ClusterContext {
   redis: TestRedis;
   cluster: TestCluster;
   ttlMs: number;
-  /** Who holds the user's lease now (read from Redis). */
+  /** Who holds the lease of the user's partition now (read from Redis). */
   holder: (userId: string) => Promise<string | null>;
+  /** A user id starting with `prefix` whose partition the node `nodeId` owns while all nodes run. */
+  userOwnedBy: (nodeId: string, prefix: string) => string;
   /** Start any node a scenario left stopped. */
   allUp: () => Promise<void>;
   /** The revision of the user's session as persisted in Redis. */
@@ -26,10 +29,8 @@ export function contextOf(redis: TestRedis, cluster: TestCluster, ttlMs: number)
     redis,
     cluster,
     ttlMs,
-    async holder(userId) {
-      const v = await c().get(`lease:{${userId}}`);
-      return v === null ? null : v.slice(v.indexOf(':') + 1);
-    },
+    holder: (userId) => partitionHolder(c(), userId),
+    userOwnedBy: (nodeId, prefix) => userOwnedBy(nodeId, cluster.nodes.map((n) => n.nodeId), prefix),
     async allUp() {
       await Promise.all(cluster.nodes.filter((n) => !n.running).map((n) => n.start()));
     },

@@ -11,14 +11,15 @@ export const SWITCH_WINDOW_MS = 150;
 export function ownerKilled(ctx: () => ClusterContext): void {
   describe('the owner killed (-9) during continuous transfers', () => {
     test('is replaced within lease TTL + 1 s; every transfer resolves, nothing committed is lost, never two devices audible beyond the switch window', async () => {
-      const { cluster, holder, ttlMs } = ctx();
+      const { cluster, holder, ttlMs, userOwnedBy } = ctx();
+      const user = userOwnedBy('node-a', 'failover');
       const [a] = cluster.nodes;
-      const phone = await cluster.device('failover', 0, { kind: 'phone' });
-      const speaker = await cluster.device('failover', 1, { kind: 'speaker' });
-      const tv = await cluster.device('failover', 2, { kind: 'tv' });
+      const phone = await cluster.device(user, 0, { kind: 'phone' });
+      const speaker = await cluster.device(user, 1, { kind: 'speaker' });
+      const tv = await cluster.device(user, 2, { kind: 'tv' });
       const all: SimDevice[] = [phone, speaker, tv];
       await synced(all);
-      expect(await holder('failover')).toBe('node-a');
+      expect(await holder(user)).toBe('node-a');
       await speaker.command({ type: 'command.play', deviceId: speaker.id, contextUri: 'demo:album:night-drive' });
       await speaker.waitFor(() => speaker.player.playing, 3000, 'playing');
 
@@ -30,7 +31,7 @@ export function ownerKilled(ctx: () => ClusterContext): void {
       await a!.kill();
       let takeoverMs: number;
       for (;;) {
-        const h = await holder('failover');
+        const h = await holder(user);
         if (h && h !== 'node-a') {
           takeoverMs = Date.now() - killedAt;
           break;
@@ -46,7 +47,7 @@ export function ownerKilled(ctx: () => ClusterContext): void {
       const firstOkAfterKill = Math.min(...records.filter((r) => r.result?.ok && r.doneAt > killedAt).map((r) => r.doneAt));
       await converged(all);
       // Nothing committed was lost: the new owner restored at least what any device had seen.
-      const taken = logLines(cluster.nodes.slice(1)).find((l) => l.msg === 'mesh: session taken' && l.userId === 'failover');
+      const taken = logLines(cluster.nodes.slice(1)).find((l) => l.msg === 'mesh: session taken' && l.userId === user);
       const restoredRevision = Number(taken?.revision ?? -1);
       expect(restoredRevision).toBeGreaterThanOrEqual(seenBeforeKill);
       const okRevisions = records.flatMap((r) => (r.result?.ok ? [r.result.revision] : []));

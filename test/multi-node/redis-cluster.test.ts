@@ -4,9 +4,11 @@ import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, test, vi } from 'vitest';
 import { synced } from '../helpers/fleet.ts';
 import { startCluster, type TestCluster } from '../helpers/hub-cluster.ts';
+import { partitionHolder } from '../helpers/partition-owner.ts';
 import { sharedRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.ts';
 import { logLines } from './context.ts';
 import { converged, sleep, transferLoop } from './invariants.ts';
+import { partitionMoves } from './partition-moves.ts';
 
 /**
  * Three hub processes on a real Redis Cluster (3 masters, 3 replicas; REDIS_CLUSTER_NODES),
@@ -19,10 +21,12 @@ vi.setConfig({ testTimeout: 120_000 });
 let redis: TestRedisCluster;
 let hubs: TestCluster;
 let client: Cluster;
+let env: Record<string, string>;
 
 beforeAll(async () => {
   redis = await sharedRedisCluster(inject('redisClusterDir'));
-  hubs = await startCluster(3, { REDIS_CLUSTER_NODES: redis.seeds, LEASE_TTL_MS: String(TTL_MS), HEARTBEAT_MS: '1000', GRACE_MS: '60000' });
+  env = { REDIS_CLUSTER_NODES: redis.seeds, LEASE_TTL_MS: String(TTL_MS), HEARTBEAT_MS: '1000', GRACE_MS: '60000' };
+  hubs = await startCluster(3, env);
   client = redis.client();
 }, 90_000);
 
@@ -47,10 +51,7 @@ async function usersOnEveryMaster(prefix: string): Promise<string[]> {
 }
 
 const storedRevision = async (user: string) => Number((await client.hget(`session:{${user}}`, 'r')) ?? -1);
-const holder = async (user: string) => {
-  const v = await client.get(`lease:{${user}}`);
-  return v === null ? null : v.slice(v.indexOf(':') + 1);
-};
+const holder = (user: string) => partitionHolder(client, user);
 
 /** What must survive: the revision, who plays, what comes next, and every device's volume. */
 const essentials = (c: UserCluster | null) => ({
@@ -218,3 +219,5 @@ describe('hub nodes on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     process.stdout.write(`\nredis cluster: master stalled for ${3 * TTL_MS} ms -> first answers ${answers.map((a) => a.status).join(', ')}\n`);
   });
 });
+
+partitionMoves(() => ({ hubs, env, ttlMs: TTL_MS, holder, run }));

@@ -1,19 +1,21 @@
 import type { Bus } from '../bus/bus.ts';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
-import type { Leases } from './leases.ts';
+import type { Ownership } from './ownership.ts';
 import type { TraceStreams } from './trace-streams.ts';
 
 /**
- * What a Mesh is built from (server/src/start-hub.ts): this node's name, the Bus and Leases it
- * shares with the other nodes, and its timings.
+ * What a Mesh is built from (server/src/start-hub.ts): this node's name, the Bus and the
+ * Ownership record it shares with the other nodes, and its timings.
  */
 export interface MeshOptions {
   nodeId: string;
   bus: Bus;
-  leases: Leases;
+  ownership: Ownership;
   log: Log;
-  /** How long a lease lasts without renewal: the longest a dead node's users wait for a new owner. */
+  /** PARTITIONS: how many partitions users hash into, the same on every node. @default 1024 */
+  partitions?: number;
+  /** How long a partition lease (and a membership) lasts without a tick: about the longest a dead node's users wait for a new owner. */
   leaseTtlMs: number;
   /** Trace events in Redis streams: numbering goes on across owners, viewers watch from any node. */
   traces?: TraceStreams;

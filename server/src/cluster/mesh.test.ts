@@ -7,29 +7,49 @@ import { DEFAULT_HUB_SETTINGS } from '../hub-settings.ts';
 import { silentLog } from '../log.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import { TraceLog } from '../trace/trace-log.ts';
-import { MemoryLeases } from './memory-leases.ts';
+import { PromMetrics } from '../metrics/prom-metrics.ts';
+import { MemoryOwnership } from './memory-ownership.ts';
 import { Mesh } from './mesh.ts';
+import { DEFAULT_PARTITIONS } from './partitions.ts';
+import { ownerOf, partitionOf } from './rendezvous.ts';
 
-/** Nodes in one process over the memory seams (Bus, Leases, Store), with quick timings. */
+/** Nodes in one process over the memory seams (Bus, Ownership, Store), with quick timings. */
 function memoryCluster() {
   const broker = new MemoryBroker();
-  const leases = new MemoryLeases();
-  const store = new MemoryStore(leases.fenceOf);
+  const ownership = new MemoryOwnership();
+  const store = new MemoryStore();
   const hubs: Hub[] = [];
+  const metrics = new Map<string, PromMetrics>();
   const node = async (nodeId: string) => {
+    const m = new PromMetrics();
+    metrics.set(nodeId, m);
     const hub = new Hub({
+      metrics: m,
       clock: systemClock,
       store,
       trace: new TraceLog(() => Date.now()),
       log: silentLog,
       settings: DEFAULT_HUB_SETTINGS,
-      placement: (h) => new Mesh(h, { nodeId, bus: new MemoryBus(broker), leases, log: silentLog, leaseTtlMs: 300, livenessMs: 50, nodeGoneAfterMs: 150 }),
+      placement: (h) => new Mesh(h, { nodeId, bus: new MemoryBus(broker), ownership, log: silentLog, leaseTtlMs: 300, livenessMs: 50, nodeGoneAfterMs: 150 }),
     });
-    await hub.placement!.start();
+    await hub.placement.start();
     hubs.push(hub);
     return hub;
   };
-  return { node, leases, hubs };
+  /** Who holds the user's partition now. */
+  const holder = (userId: string) => ownership.holder(partitionOf(userId, DEFAULT_PARTITIONS));
+  /** Two nodes, and which of them owns the user's partition by rendezvous (`owner`) and which does not (`other`). */
+  const pair = async (userId: string) => {
+    const [a, b] = [await node('a'), await node('b')];
+    const owner = ownerOf(userId, ['a', 'b'], DEFAULT_PARTITIONS) === 'a' ? a : b;
+    return { owner, other: owner === a ? b : a, otherId: owner === a ? 'b' : 'a' };
+  };
+  /** A node's handoff_commands_crossed_nodes_total{via}. */
+  const crossed = async (nodeId: string, via: 'http' | 'device') => {
+    const text = await metrics.get(nodeId)!.render();
+    return Number(new RegExp(`^handoff_commands_crossed_nodes_total\\{via="${via}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  };
+  return { node, holder, pair, hubs, crossed };
 }
 
 /** A device on `hub` over an in-memory socket, keeping what it is sent. */
@@ -63,14 +83,14 @@ afterEach(async () => {
   for (const c of cleanup.splice(0)) await c();
 });
 
-describe('nodes over the memory Bus and Leases', () => {
-  test("a device on a node that does not own its user's session is served by the owner, through its own node", async () => {
+describe('nodes over the memory Bus and Ownership', () => {
+  test("a device on a node that does not own its user's partition is served by the owner, through its own node", async () => {
     const cluster = memoryCluster();
-    const [a, b] = [await cluster.node('a'), await cluster.node('b')];
+    const { owner: a, other: b } = await cluster.pair('u1');
     cleanup.push(() => a.close(), () => b.close());
     const phone = await device(a, 'u1', 'phone');
     const speaker = await device(b, 'u1', 'speaker');
-    expect(await cluster.leases.holder('u1')).toBe('a');
+    expect(await cluster.holder('u1')).toBe(ownerOf('u1', ['a', 'b'], DEFAULT_PARTITIONS));
     expect(await speaker.command({ type: 'command.transfer', deviceId: 'phone', play: false })).toMatchObject({ ok: true });
     const result = await speaker.command({ type: 'command.volume', volumePercent: 30 });
     expect(result).toMatchObject({ ok: true });
@@ -78,29 +98,48 @@ describe('nodes over the memory Bus and Leases', () => {
     expect(b.openSession('u1')).toBeNull();
   });
 
-  test("when the owner dies (its lease lapses), the node with the user's other device takes the session over and its device goes on", async () => {
+  test('a command that arrives on a node other than the owner goes straight to the owner and is counted as crossing nodes; one on the owner is not', async () => {
     const cluster = memoryCluster();
-    const [a, b] = [await cluster.node('a'), await cluster.node('b')];
+    const { owner, other } = await cluster.pair('u4');
+    cleanup.push(() => owner.close(), () => other.close());
+    const ownerId = cluster.hubs[0] === owner ? 'a' : 'b';
+    const otherId = ownerId === 'a' ? 'b' : 'a';
+    await device(owner, 'u4', 'phone');
+    const speaker = await device(other, 'u4', 'speaker');
+    const volume = (commandId: string) => ({ type: 'command.volume', commandId, deviceId: 'phone', volumePercent: 20 }) as const;
+    expect(await other.command('u4', volume('http-1'), 'http')).toMatchObject({ ok: true });
+    expect(await owner.command('u4', volume('http-2'), 'http')).toMatchObject({ ok: true });
+    expect(await speaker.command({ type: 'command.volume', deviceId: 'phone', volumePercent: 25 })).toMatchObject({ ok: true });
+    expect(await cluster.crossed(otherId, 'http')).toBe(1);
+    expect(await cluster.crossed(otherId, 'device')).toBe(1);
+    expect(await cluster.crossed(ownerId, 'http')).toBe(0);
+    expect(await cluster.crossed(ownerId, 'device')).toBe(0);
+    expect(other.openSession('u4')).toBeNull();
+  });
+
+  test("when the owner dies (its partition's lease lapses), the other node takes the partition over and the user's device there goes on", async () => {
+    const cluster = memoryCluster();
+    const { owner: a, other: b, otherId } = await cluster.pair('u2');
     cleanup.push(() => b.close());
     await device(a, 'u2', 'phone');
     const speaker = await device(b, 'u2', 'speaker');
     const before = await speaker.command({ type: 'command.transfer', deviceId: 'speaker', play: false });
-    // Node a vanishes: no drain, no release (its inbox and renewals stop with it).
-    await a.placement!.close();
+    // The owner vanishes: no drain, no release (its inbox and ticks stop with it).
+    await a.placement.close();
     const after = await speaker.command({ type: 'command.volume', volumePercent: 44 });
     expect(after).toMatchObject({ ok: true });
-    expect(await cluster.leases.holder('u2')).toBe('b');
+    expect(await cluster.holder('u2')).toBe(otherId);
     expect(b.openSession('u2')?.context.revision).toBeGreaterThan(before.type === 'command.result' && before.ok ? before.revision : Infinity);
   });
 
-  test('a draining node hands its session to the node with the user\'s other devices at once', async () => {
+  test('a draining node hands its partitions to the other node, and the session goes on there', async () => {
     const cluster = memoryCluster();
-    const [a, b] = [await cluster.node('a'), await cluster.node('b')];
+    const { owner: a, other: b, otherId } = await cluster.pair('u3');
     cleanup.push(() => b.close());
     await device(a, 'u3', 'phone');
     const speaker = await device(b, 'u3', 'speaker');
     await a.close();
     expect(await speaker.command({ type: 'command.transfer', deviceId: 'speaker', play: false })).toMatchObject({ ok: true });
-    expect(await cluster.leases.holder('u3')).toBe('b');
+    expect(await cluster.holder('u3')).toBe(otherId);
   });
 });

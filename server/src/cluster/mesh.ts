@@ -7,7 +7,8 @@ import { toCluster } from '../session/context.ts';
 import type { Session } from '../session/session.ts';
 import { Calls } from './calls.ts';
 import { IncomingEvents } from './incoming-events.ts';
-import type { Lease } from './leases.ts';
+import type { Held } from './ownership.ts';
+import { DEFAULT_PARTITIONS, Partitions } from './partitions.ts';
 import { Liveness } from './liveness.ts';
 import type { MeshOptions } from './mesh-options.ts';
 import { Outbox } from './outbox.ts';
@@ -16,25 +17,25 @@ import { RemoteDevices } from './remote-devices.ts';
 import { RoutedSession, type Route, type RouteHost } from './routed-session.ts';
 import { settleWithin, TimeoutError, withTimeout } from '../with-timeout.ts';
 import { commandDeadlineMs, READ_DEADLINE_MS, unreachable } from './deadlines.ts';
-import { inbox, WIRE_VERSION, type EventItem, type Item } from './wire.ts';
-import { readEnvelope } from './wire-schema.ts';
+import { MeshInbox } from './mesh-inbox.ts';
+import { inbox, type EventItem, type Item } from './wire.ts';
 
 export type { MeshOptions } from './mesh-options.ts';
 
 /** How long a draining node waits for a session's transfer in flight to resolve before handing it over. */
 const HANDOVER_WAIT_MS = 3000;
-/** Lease renewals go out in this many slices, spread over the first half of each renewal interval. */
-const RENEW_SLICES = 8;
 /** How long draining and closing may wait on Redis (unreachable: the leases lapse on their own instead). */
 const SHUTDOWN_WAIT_MS = 10_000;
 
 /**
- * This node among many, on a Bus and Leases. Each user's session runs on the node that holds the
- * user's lease: taken by the first node that needs the session (a device connected, a command,
- * events that reached it), renewed while it runs, released when it stops or the node drains, and
- * taken over by another node when it lapses (the holder died). Writes of the session carry the
- * lease's fencing token (Hub.openSession), so a holder that lost its lease cannot overwrite a
- * newer owner's state; it finds out on its next write or renewal and lets go.
+ * This node among many, on a Bus and the shared Ownership record. Users hash into partitions;
+ * each user's session runs on the node that holds the user's partition, the partition's owner by
+ * rendezvous over the live members (partitions.ts: every node computes it, no Redis round trip).
+ * A session opens there on first use (a device connected, a command, events that reached it),
+ * restored with a claim under the partition's fencing token, so an owner that lost the partition
+ * cannot overwrite what the next one restored; it finds out on its next write or tick and lets go.
+ * A partition that is no longer this node's (a node joined) or all of them (draining) are handed
+ * over session by session, then released; a dead node's lapse after the TTL.
  *
  * Device connections talk to a RoutedSession: straight to the session when it runs here, else
  * through the owner's inbox. The owner reaches them through RemoteLinks (this node's inbox on
@@ -44,8 +45,9 @@ export class Mesh implements Placement, RouteHost {
   readonly outbox: Outbox;
   readonly log: Log;
   private readonly nodeId: string;
-  /** Users whose session runs here, with the lease that lets it. */
-  private readonly owned = new Map<string, Lease>();
+  /** Users whose session runs here, with the partition lease that lets it. */
+  private readonly owned = new Map<string, Held>();
+  readonly partitions: Partitions;
   private readonly resolving = new Map<string, Promise<Route>>();
   /** Users with device connections here. */
   private readonly routed = new Map<string, RoutedSession>();
@@ -57,8 +59,7 @@ export class Mesh implements Placement, RouteHost {
   private readonly liveness: Liveness;
   private readonly timers: Array<() => void> = [];
   readonly clock: Clock;
-  /** Senders and reasons of envelopes already refused (logged once each). */
-  private readonly refused = new Set<string>();
+  private readonly inbox: MeshInbox;
   private draining = false;
   private stopped = false;
   private unsubscribe: (() => Promise<void>) | null = null;
@@ -84,12 +85,36 @@ export class Mesh implements Placement, RouteHost {
       sessionOf: (userId) => this.ownedSession(userId),
       resend: (node, items) => this.undelivered(node, items),
     });
+    this.inbox = new MeshInbox({
+      log: this.log,
+      outbox: this.outbox,
+      heard: (envelope) => {
+        this.outbox.received(envelope);
+        this.liveness.heardFrom(envelope.from);
+      },
+      events: (from, items) => this.incoming.arrived(from, items),
+      answered: (id, answer) => this.calls.answered(id, answer),
+      conn: (connId) => this.conns.get(connId),
+      routed: (userId) => this.routed.get(userId),
+      routedFor: (userId) => this.routedFor(userId),
+      command: (userId, command, origin) => this.command(userId, command, origin, true),
+      ownedSession: (userId) => this.ownedSession(userId),
+    });
+    this.partitions = new Partitions({
+      node: opts.nodeId,
+      count: opts.partitions ?? DEFAULT_PARTITIONS,
+      ttlMs: opts.leaseTtlMs,
+      ownership: opts.ownership,
+      clock,
+      log: opts.log,
+      host: { handOver: (p) => this.handOverPartition(p), lost: (p) => this.losePartition(p) },
+    });
   }
 
-  /** Listen on this node's inbox and start renewing leases and watching other nodes. */
+  /** Listen on this node's inbox, join the membership and start ticking, and watch other nodes. */
   async start(): Promise<void> {
-    this.unsubscribe = await this.opts.bus.subscribe(inbox(this.nodeId), (text) => this.receive(text));
-    this.timers.push(everyOn(this.clock, Math.max(100, Math.floor(this.opts.leaseTtlMs / 3)), () => this.renewAll()));
+    this.unsubscribe = await this.opts.bus.subscribe(inbox(this.nodeId), (text) => this.inbox.receive(text));
+    await this.partitions.start();
     this.timers.push(everyOn(this.clock, this.opts.livenessMs ?? 500, () => this.liveness.check()));
   }
 
@@ -113,10 +138,11 @@ export class Mesh implements Placement, RouteHost {
    * An owner found gone on the way is left at once, and the command goes to the next owner with
    * its id, where a change that did commit is answered from the session's results.
    */
-  async command(userId: string, command: Command, origin: string): Promise<CommandResult> {
+  async command(userId: string, command: Command, origin: string, forwarded = false): Promise<CommandResult> {
     const timeoutMs = commandDeadlineMs(command, this.hub.settings);
     const deadline = this.clock.now() + timeoutMs;
     let reached = false;
+    let counted = forwarded;
     const failed = (code: ErrorCode, message: string): CommandResult => ({ type: 'command.result', commandId: command.commandId, ok: false, code, message });
     try {
       for (;;) {
@@ -124,6 +150,8 @@ export class Mesh implements Placement, RouteHost {
         if (left <= 0) break;
         const route = await withTimeout(this.route(userId), left, undefined, this.clock);
         if (route.kind === 'local') return await this.hub.commandOn(route.session, command, origin, Math.max(1, deadline - this.clock.now()));
+        if (!counted) this.hub.metrics.commandCrossedNodes('http');
+        counted = true;
         const gone = this.liveness.isGone(route.node);
         const answer = await this.calls.call(route.node, { t: 'cmd', u: userId, id: '', command, origin }, deadline - this.clock.now());
         reached ||= !gone;
@@ -153,7 +181,7 @@ export class Mesh implements Placement, RouteHost {
   async peekCluster(userId: string): Promise<Cluster | null> {
     const own = this.ownedSession(userId);
     if (own) return toCluster(own.context);
-    const holder = await withTimeout(this.opts.leases.holder(userId), READ_DEADLINE_MS, undefined, this.clock).catch(() => null);
+    const holder = this.partitions.ownerOf(userId);
     if (!holder || holder === this.nodeId) return null;
     const answer = await this.calls.call(holder, { t: 'read', u: userId, id: '' }, READ_DEADLINE_MS);
     return answer !== null && answer !== 'undelivered' && answer.t === 'cluster' ? answer.cluster : null;
@@ -164,15 +192,12 @@ export class Mesh implements Placement, RouteHost {
   }
 
   sessionClosed(userId: string, session: Session): void {
-    const lease = this.owned.get(userId);
-    if (!lease) return;
-    this.owned.delete(userId);
+    if (!this.owned.delete(userId)) return;
     const last = toCluster(session.context);
     void (async () => {
       await session.settled();
       await this.opts.traces?.flush(userId);
-      await this.opts.leases.release(lease);
-    })().catch((err: unknown) => this.log.warn({ err, userId }, 'mesh: could not release an idle session'));
+    })().catch((err: unknown) => this.log.warn({ err, userId }, 'mesh: could not flush an idle session'));
     this.letGo(userId, last);
   }
 
@@ -183,15 +208,15 @@ export class Mesh implements Placement, RouteHost {
   async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
-    const users = [...this.owned.keys()];
-    this.log.info({ sessions: users.length }, 'mesh: draining, handing sessions over');
-    await settleWithin(SHUTDOWN_WAIT_MS, Promise.allSettled(users.map((userId) => this.handOver(userId))));
+    this.log.info({ sessions: this.owned.size, partitions: this.partitions.heldCount }, 'mesh: draining, handing sessions over');
+    await settleWithin(SHUTDOWN_WAIT_MS, this.partitions.leave());
     await settleWithin(2000, this.outbox.drained());
   }
 
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.partitions.stop();
     for (const stop of this.timers) stop();
     await settleWithin(2000, this.outbox.drained());
     this.calls.abandonAll();
@@ -211,6 +236,10 @@ export class Mesh implements Placement, RouteHost {
       this.resolving.set(userId, pending);
     }
     return pending;
+  }
+
+  commandCrossed(): void {
+    this.hub.metrics.commandCrossedNodes('device');
   }
 
   indexConn(connId: string, routed: RoutedSession | null): void {
@@ -236,41 +265,47 @@ export class Mesh implements Placement, RouteHost {
     return (this.owned.has(userId) && this.hub.openSession(userId)) || undefined;
   }
 
-  /** Take the session if its lease is free (not while draining); else route to its live holder; wait out a dead one. */
+  /**
+   * The session runs here when this node holds the user's partition (opened on first use); else
+   * on the partition's owner by rendezvous. This node being that owner but not holding it yet (the
+   * previous owner is handing it over, or its lease has not lapsed): wait until it does.
+   */
   private async resolve(userId: string): Promise<Route> {
     const giveUpAt = this.clock.now() + this.opts.leaseTtlMs + 5000;
-    // Every Redis wait on the way has the same deadline: a stalled Redis fails the lookup, it does not hang it.
-    const bounded = <T>(work: Promise<T>) => withTimeout(work, giveUpAt - this.clock.now(), () => new HubError({ code: 'UNAVAILABLE', message: `Redis did not answer for the session of ${userId}` }), this.clock);
+    const partition = this.partitions.partitionOf(userId);
     for (;;) {
       if (this.stopped) throw new HubError({ code: 'UNAVAILABLE', message: 'hub shutting down' });
-      let holder: string | null;
-      if (!this.draining) {
-        const claim = await bounded(this.opts.leases.acquire(userId, this.nodeId, this.opts.leaseTtlMs));
-        if (claim.lease) return this.take(claim.lease);
-        holder = claim.holder;
-      } else {
-        holder = await bounded(this.opts.leases.holder(userId));
+      const token = this.draining ? undefined : this.partitions.tokenOf(partition);
+      if (token !== undefined) return this.take(userId, { partition, token }, giveUpAt);
+      const owner = this.partitions.ownerOf(userId);
+      const left = giveUpAt - this.clock.now();
+      if (left <= 0) throw new HubError({ code: 'UNAVAILABLE', message: `no node could take the session of ${userId}` });
+      if (owner === this.nodeId && !this.draining) {
+        await this.partitions.whenHeld(partition, left);
+        continue;
       }
-      if (holder && holder !== this.nodeId && (await this.liveness.answers(holder))) return { kind: 'remote', node: holder };
-      if (this.clock.now() > giveUpAt) throw new HubError({ code: 'UNAVAILABLE', message: `no node could take the session of ${userId}` });
-      await this.sleep(150 + Math.random() * 100);
+      if (owner && owner !== this.nodeId && (await this.liveness.answers(owner))) return { kind: 'remote', node: owner };
+      await this.sleep(100 + Math.random() * 100);
     }
   }
 
-  private async take(lease: Lease): Promise<Route> {
-    const { userId } = lease;
+  private async take(userId: string, lease: Held, giveUpAt: number): Promise<Route> {
     this.owned.set(userId, lease);
     try {
-      if (this.opts.traces) this.hub.trace.continueAfter(userId, await this.opts.traces.lastSeq(userId));
-      const session = await this.hub.takeSession(userId, {
-        token: lease.token,
-        node: this.nodeId,
-        lost: (err: unknown) => {
-          if (this.owned.get(userId) === lease) this.lose(userId, err);
-        },
-      });
-      if (this.owned.get(userId) !== lease) throw new HubError({ code: 'INTERNAL', message: 'lease lost while opening the session' });
-      this.log.info({ userId, token: lease.token, revision: session.context.revision }, 'mesh: session taken');
+      // Every Redis wait on the way has the same deadline: a stalled Redis fails the lookup, it does not hang it.
+      const bounded = <T>(work: Promise<T>) => withTimeout(work, giveUpAt - this.clock.now(), () => new HubError({ code: 'UNAVAILABLE', message: `Redis did not answer for the session of ${userId}` }), this.clock);
+      if (this.opts.traces) this.hub.trace.continueAfter(userId, await bounded(this.opts.traces.lastSeq(userId)));
+      const session = await bounded(
+        this.hub.takeSession(userId, {
+          token: lease.token,
+          node: this.nodeId,
+          lost: (err: unknown) => {
+            if (this.owned.get(userId) === lease) this.lose(userId, err);
+          },
+        }),
+      );
+      if (this.owned.get(userId) !== lease) throw new HubError({ code: 'INTERNAL', message: 'partition lost while opening the session' });
+      this.log.info({ userId, partition: lease.partition, token: lease.token, revision: session.context.revision }, 'mesh: session taken');
       // Connections here that were routed elsewhere come home.
       const routed = this.routed.get(userId);
       if (routed?.current?.kind === 'remote') routed.reroute();
@@ -279,38 +314,23 @@ export class Mesh implements Placement, RouteHost {
       if (this.owned.get(userId) === lease) {
         this.owned.delete(userId);
         this.hub.dropSession(userId);
-        await this.opts.leases.release(lease).catch(() => {});
       }
       throw err;
     }
   }
 
-  /**
-   * Renew every lease held here, spread in slices over the first half of the renewal interval
-   * rather than in one burst (and so, after a stall, not all at once either).
-   */
-  private renewAll(): void {
-    const leases = [...this.owned];
-    const slices = Math.min(RENEW_SLICES, leases.length);
-    const spreadMs = Math.floor(this.opts.leaseTtlMs / 6);
-    for (let i = 0; i < slices; i++) {
-      const slice = leases.filter((_, j) => j % slices === i);
-      this.clock.setTimeout(() => {
-        if (this.stopped) return;
-        for (const [userId, lease] of slice) {
-          if (this.owned.get(userId) !== lease) continue;
-          this.opts.leases.renew(lease, this.opts.leaseTtlMs).then(
-            (ok) => {
-              if (!ok && this.owned.get(userId) === lease) this.lose(userId, new Error('lease taken by another node'));
-            },
-            (err: unknown) => this.log.debug({ err, userId }, 'mesh: lease renewal failed; will retry'),
-          );
-        }
-      }, Math.floor((i * spreadMs) / slices));
-    }
+  /** Every session here of the partition, handed over (it is another node's now). */
+  private async handOverPartition(partition: number): Promise<void> {
+    const users = [...this.owned].filter(([, held]) => held.partition === partition).map(([userId]) => userId);
+    await settleWithin(SHUTDOWN_WAIT_MS, Promise.allSettled(users.map((userId) => this.handOver(userId))), this.clock);
   }
 
-  /** The lease is gone (another node has it): stop the session here without writing, and find the owner. */
+  /** The partition's lease is another node's: every session of it here stops without writing. */
+  private losePartition(partition: number): void {
+    for (const [userId, held] of [...this.owned]) if (held.partition === partition) this.lose(userId, new Error('partition lease taken by another node'));
+  }
+
+  /** The partition is gone (another node has it): stop the session here without writing, and find the owner. */
   private lose(userId: string, why: unknown): void {
     this.owned.delete(userId);
     const session = this.hub.openSession(userId);
@@ -321,7 +341,7 @@ export class Mesh implements Placement, RouteHost {
     this.letGo(userId, last);
   }
 
-  /** Drain: store what is pending, stop the session, release the lease, and tell its devices' nodes. */
+  /** Hand over: store what is pending, stop the session, and tell its devices' nodes to find the new owner. */
   private async handOver(userId: string): Promise<void> {
     const lease = this.owned.get(userId);
     const session = this.hub.openSession(userId);
@@ -342,7 +362,6 @@ export class Mesh implements Placement, RouteHost {
     this.hub.dropSession(userId);
     this.routed.get(userId)?.lostLocal(last);
     await this.opts.traces?.flush(userId);
-    await this.opts.leases.release(lease);
     this.letGo(userId, last);
   }
 
@@ -356,73 +375,6 @@ export class Mesh implements Placement, RouteHost {
     let routed = this.routed.get(userId);
     if (!routed) this.routed.set(userId, (routed = new RoutedSession(userId, this)));
     return routed;
-  }
-
-  // ---- the inbox ----
-
-  private receive(text: string): void {
-    const read = readEnvelope(text, WIRE_VERSION);
-    if (!('envelope' in read)) {
-      // Once per sender and reason: a node of another release keeps sending until it is replaced.
-      const key = `${read.from ?? '?'}:${read.error}`;
-      if (!this.refused.has(key)) {
-        this.refused.add(key);
-        this.log.warn({ from: read.from, version: read.version, expected: WIRE_VERSION, why: read.error }, 'mesh: dropped a message from another node that this node cannot read');
-      }
-      return;
-    }
-    const { envelope } = read;
-    const { from, items } = envelope;
-    this.outbox.received(envelope);
-    this.liveness.heardFrom(from);
-    let run: EventItem[] = [];
-    const flush = () => {
-      if (run.length) this.incoming.arrived(from, run);
-      run = [];
-    };
-    for (const item of items) {
-      if (item.t === 'ev') {
-        if (run.length && run[0]!.u !== item.u) flush();
-        run.push(item);
-        continue;
-      }
-      flush();
-      try {
-        this.handle(from, item);
-      } catch (err) {
-        this.log.error({ err, item: item.t }, 'mesh: failed to handle an item');
-      }
-    }
-    flush();
-  }
-
-  private handle(from: string, item: Exclude<Item, EventItem>): void {
-    switch (item.t) {
-      case 'out':
-        return this.conns.get(item.c)?.delivered(item.c, item.x, item.r);
-      case 'close':
-        return this.conns.get(item.c)?.closeConn(item.c, item.code, item.reason);
-      case 'bounce':
-        return this.routedFor(item.u).retry(item.items);
-      case 'moved':
-        return this.routed.get(item.u)?.reroute();
-      case 'rejoin':
-        return this.routed.get(item.u)?.rejoin();
-      case 'cmd':
-        void this.command(item.u, item.command, item.origin).then((result) => this.outbox.post(from, { t: 'res', id: item.id, result }));
-        return;
-      case 'read': {
-        // Only a session that runs here is read: a read never opens one (null sends the reader to look again).
-        const session = this.ownedSession(item.u);
-        return this.outbox.post(from, { t: 'cluster', id: item.id, cluster: session ? toCluster(session.context) : null });
-      }
-      case 'ping':
-        return this.outbox.post(from, { t: 'pong', id: item.id });
-      case 'res':
-      case 'cluster':
-      case 'pong':
-        return this.calls.answered(item.id, item);
-    }
   }
 
   // ---- other nodes' life ----

@@ -9,8 +9,8 @@ export interface TraceWatch {
 }
 
 /**
- * Where users' sessions run when there are many nodes (cluster/mesh.ts). Without one, the Hub
- * runs every session itself, as it always did; with one, it asks it.
+ * Where users' sessions run: all on this node (LocalPlacement, the default), or on many nodes
+ * (cluster/mesh.ts). The Hub asks it whatever depends on where a session runs.
  */
 export interface Placement {
   /** Begin: listen to the other nodes. */
@@ -26,16 +26,16 @@ export interface Placement {
   peekCluster(userId: string): Promise<Cluster | null>;
   /** The hub stopped the user's session after its idle time. */
   sessionClosed(userId: string, session: Session): void;
-  /** Keep this node's trace ring of the user in step with the user's owner while a viewer watches. */
-  watchTrace(userId: string): TraceWatch;
+  /** Keep this node's trace ring of the user in step with the user's owner while a viewer watches (null: one node, nothing to follow). */
+  watchTrace(userId: string): TraceWatch | null;
   /** Stop taking sessions and hand the ones here to other nodes. */
   drain(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Many nodes: the lease a session is opened under (Hub.takeSession). */
+/** Many nodes: the partition lease a session is opened under (Hub.takeSession). */
 export interface SessionOwner {
-  /** Fencing token: every write of the session carries it. */
+  /** Fencing token of the partition's lease: the restore claims the session with it, every write carries it. */
   token: number;
   node: string;
   /** A write was refused or failed: the session stopped here. */

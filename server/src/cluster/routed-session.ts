@@ -24,6 +24,8 @@ export interface RouteHost {
    * takeover can arrive after a newer one). Owner side; records the winner.
    */
   claimJoin(userId: string, deviceId: string, connId: string, at: number): boolean;
+  /** A device's command goes to the owner on another node (for the metric). */
+  commandCrossed(): void;
   /** Index a local connection by id for deliveries from the owner (null: forget it). */
   indexConn(connId: string, routed: RoutedSession | null): void;
   /** The routed session has no connection and nothing to send: it may be dropped. */
@@ -110,6 +112,7 @@ export class RoutedSession implements SessionPort {
       return this.route.session.send(event, cause);
     }
     const caused = cause.parentSeq !== undefined || cause.correlationId !== undefined ? { cause } : {};
+    if (event.type === 'command') this.host.commandCrossed();
     this.push({ t: 'ev', u: this.userId, n: ++this.n, ev: event, ...caused, ...(event.type === 'device.join' ? { at } : {}) });
   }
 

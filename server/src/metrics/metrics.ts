@@ -35,6 +35,11 @@ export interface Metrics {
   redisRtt(ms: number): void;
   /** This node's lease on a user's session changed (for the cluster code to call). */
   leaseChanged(change: LeaseChange): void;
+  /**
+   * Many nodes: a command was sent on to the node that owns the user's partition (it arrived on
+   * another one): `http` from the HTTP API, `device` from a device socket.
+   */
+  commandCrossedNodes(via: 'http' | 'device'): void;
   /** A viewer's trace socket could not keep up: the stream dropped what it held and reads the ring again once it drains. */
   viewerFellBehind(): void;
 }
@@ -51,5 +56,6 @@ export const noopMetrics: Metrics = {
   socketClosed: () => {},
   redisRtt: () => {},
   leaseChanged: () => {},
+  commandCrossedNodes: () => {},
   viewerFellBehind: () => {},
 };

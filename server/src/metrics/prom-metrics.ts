@@ -49,6 +49,7 @@ export class PromMetrics implements Metrics {
   private readonly leases: Record<string, CounterSeries>;
   private readonly sockets = new Map<string, number>();
   private readonly behind: CounterSeries;
+  private readonly crossed: Record<'http' | 'device', CounterSeries>;
 
   constructor() {
     const commands = this.counter('handoff_commands_total', 'Commands answered, by result code (ok or the refusal).');
@@ -85,6 +86,9 @@ export class PromMetrics implements Metrics {
     const leases = this.counter('handoff_lease_changes_total', "Changes of this node's leases on user sessions (only with Redis).");
     this.leases = Object.fromEntries(LEASE_CHANGES.map((change) => [change, leases.series({ change })]));
 
+    const crossed = this.counter('handoff_commands_crossed_nodes_total', "Commands that arrived on this node and were sent on to the node owning the user's partition, by where they came from (http, device). Near 0 once owner affinity has settled.");
+    this.crossed = { http: crossed.series({ via: 'http' }), device: crossed.series({ via: 'device' }) };
+
     this.behind = this.counter('handoff_trace_viewers_behind_total', 'Times a viewer could not keep up with its trace socket (its queue passed the high-water mark): the stream fell back to reading the ring.').series();
 
     const sockets = this.sockets;
@@ -110,6 +114,10 @@ export class PromMetrics implements Metrics {
         this.set(read());
       },
     });
+  }
+
+  commandCrossedNodes(via: 'http' | 'device'): void {
+    this.crossed[via].inc();
   }
 
   viewerFellBehind(): void {

@@ -70,6 +70,7 @@ export function join(ctx: SessionContext, j: Join, now: number, settings: Sessio
       serverTime: now,
       heartbeatMs: j.heartbeatMs,
       graceMs: settings.graceMs,
+      ...(settings.publicUrl ? { ownerUrl: settings.publicUrl } : {}),
       cluster: toCluster(step.ctx),
     },
   });

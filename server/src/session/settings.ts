@@ -12,6 +12,8 @@ export interface SessionSettings {
   minLeadMs: number;
   /** Most devices a user may register. @default 50 */
   maxDevices: number;
+  /** This node's device URL (PUBLIC_URL), put in every welcome as `ownerUrl`: the session runs here. */
+  publicUrl?: string;
 }
 
 export const DEFAULT_SESSION_SETTINGS: SessionSettings = {

@@ -10,10 +10,17 @@ export const redisKeys = {
   session: (userId: string) => `session:${tag(userId)}`,
   /** List: the session's recent command results (JSON each), capped; the snapshot says `results: "@list"`. */
   results: (userId: string) => `results:${tag(userId)}`,
-  /** String `token:holder`, with the lease TTL. */
-  lease: (userId: string) => `lease:${tag(userId)}`,
-  /** Counter: the latest fencing token handed out. Never expires, so tokens only rise. */
-  fence: (userId: string) => `fence:${tag(userId)}`,
+  /**
+   * String: the fencing token of the partition owner that last restored the session (a claim,
+   * Store.load with a token); writes must carry exactly it.
+   */
+  owner: (userId: string) => `owner:${tag(userId)}`,
   /** Stream of trace events, entry id `seq-0`, capped. */
   trace: (userId: string) => `trace:${tag(userId)}`,
+  /** Hash node -> expiry (Redis time, ms): the hub nodes' membership. A deployment's ownership keys share one slot, `{handoff}` by default. */
+  members: (namespace: string) => `members:${tag(namespace)}`,
+  /** Hash partition -> `token:holder:expiry`: each partition's lease. */
+  partitionLeases: (namespace: string) => `partitions:${tag(namespace)}`,
+  /** Counter: the latest fencing token handed out, for every partition. Never expires, so tokens only rise. */
+  partitionFence: (namespace: string) => `fence:${tag(namespace)}`,
 } as const;

@@ -21,24 +21,27 @@ export interface PersistedSession {
 export const PERSISTED_SESSION_VERSION = 3;
 const OLDEST_READABLE_VERSION = 1;
 
-/** A write refused because it carried a fencing token older than the user's latest: another node owns the session now. */
+/** A claim or write refused because its fencing token is not the user's latest claim: another node owns the session now. */
 export class FencedWriteError extends Error {
   constructor(
     readonly userId: string,
     readonly token: number,
   ) {
-    super(`write for ${userId} with fencing token ${token} refused: another node owns the session now`);
+    super(`claim or write for ${userId} with fencing token ${token} refused: another node owns the session now`);
     this.name = 'FencedWriteError';
   }
 }
 
 /**
  * Where sessions live between their actors' lifetimes. Memory here; Redis on many nodes.
- * `save` never lets an older revision overwrite a newer one; with a fencing token (see
- * cluster/leases.ts) it refuses, with FencedWriteError, a write whose token is not the user's latest.
+ * `save` never lets an older revision overwrite a newer one. Many nodes: the owner of the user's
+ * partition restores the session with `load(userId, token)`, a claim that records its fencing
+ * token (cluster/ownership.ts) beside the session, refused (FencedWriteError) when a newer
+ * token has claimed it since; `save` with a token refuses a write whose token is not the claim.
+ * So an owner that lost its partition cannot overwrite what the next owner restored.
  */
 export interface Store {
-  load(userId: string): Promise<PersistedSession | null>;
+  load(userId: string, fence?: number): Promise<PersistedSession | null>;
   save(userId: string, session: PersistedSession, fence?: number): Promise<void>;
   delete(userId: string): Promise<void>;
   close(): Promise<void>;

@@ -1,0 +1,117 @@
+import { describe, expect, test } from 'vitest';
+import { SimulatedClock } from 'xstate';
+import { silentLog } from '../log.ts';
+import { MemoryOwnership } from './memory-ownership.ts';
+import type { Ownership, TickRequest, TickResult } from './ownership.ts';
+import { Partitions } from './partitions.ts';
+import { ownerTable } from './rendezvous.ts';
+
+const TTL = 3000;
+const COUNT = 64;
+
+/** The shared record on a simulated clock, counting ticks and acquisitions; `stalled` makes every tick hang (Redis stopped). */
+function shared(clock: SimulatedClock) {
+  const memory = new MemoryOwnership(() => clock.now());
+  const seen = { ticks: new Map<string, number>(), acquired: [] as Array<{ node: string; partition: number; at: number }>, stalled: false };
+  const ownership: Ownership = {
+    tick: async (req: TickRequest): Promise<TickResult> => {
+      if (seen.stalled) return new Promise<TickResult>(() => {});
+      seen.ticks.set(req.node, (seen.ticks.get(req.node) ?? 0) + 1);
+      const result = await memory.tick(req);
+      for (const { partition } of result.acquired) seen.acquired.push({ node: req.node, partition, at: clock.now() });
+      return result;
+    },
+    holder: (p) => memory.holder(p),
+  };
+  return { ownership, seen, memory };
+}
+
+/** Nodes with Partitions on one simulated clock; `run(ms)` moves time on in small steps, letting promises settle. */
+async function nodes(names: string[]) {
+  const clock = new SimulatedClock();
+  clock.set(1_000_000);
+  const record = shared(clock);
+  let seed = 1;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const handedOver: number[] = [];
+  const parts = names.map(
+    (node) =>
+      new Partitions({
+        node,
+        count: COUNT,
+        ttlMs: TTL,
+        ownership: record.ownership,
+        clock,
+        log: silentLog,
+        random,
+        host: { handOver: (p) => Promise.resolve(void handedOver.push(p)), lost: () => {} },
+      }),
+  );
+  const run = async (ms: number) => {
+    for (let t = 0; t < ms; t += 10) {
+      clock.increment(10);
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    }
+  };
+  for (const p of parts) await p.start();
+  /** Who holds each partition now, by the shared record. */
+  const holders = () => Promise.all(Array.from({ length: COUNT }, (_, p) => record.memory.holder(p)));
+  return { clock, parts, run, record, holders, handedOver };
+}
+
+describe('partition ownership over time (simulated clock)', () => {
+  test('nodes started together settle with every partition held by its rendezvous owner, then tick once per TTL/3 each however many partitions they hold', async () => {
+    const { run, record, holders } = await nodes(['a', 'b', 'c']);
+    await run(3 * TTL);
+    expect(await holders()).toEqual(ownerTable(['a', 'b', 'c'], COUNT));
+    record.seen.ticks.clear();
+    await run(10 * TTL);
+    for (const node of ['a', 'b', 'c']) {
+      const ticks = record.seen.ticks.get(node) ?? 0;
+      // TTL/3 ± 20 %: between 25 and 38 ticks in 10 TTLs.
+      expect(ticks).toBeGreaterThanOrEqual(24);
+      expect(ticks).toBeLessThanOrEqual(38);
+    }
+  });
+
+  test('a Redis stall longer than the TTL: every node takes back its own partitions, none takes another\'s, and nothing is acquired in a burst', async () => {
+    const { run, record, holders } = await nodes(['a', 'b', 'c']);
+    await run(3 * TTL);
+    const before = await holders();
+    record.seen.acquired.length = 0;
+    record.seen.stalled = true;
+    await run(2 * TTL);
+    record.seen.stalled = false;
+    await run(3 * TTL);
+    expect(await holders()).toEqual(before);
+    expect(record.seen.acquired).toEqual([]);
+  });
+
+  test('a node that stops ticking (killed) loses its partitions to the others once its lease lapses: within the TTL and a fast tick', async () => {
+    const { run, parts, holders, clock } = await nodes(['a', 'b', 'c']);
+    await run(3 * TTL);
+    const killedAt = clock.now();
+    parts[0]!.stop();
+    const want = ownerTable(['b', 'c'], COUNT);
+    let movedAt = 0;
+    for (let t = 0; t < 3 * TTL && !movedAt; t += 50) {
+      await run(50);
+      if ((await holders()).every((h, p) => h === want[p])) movedAt = clock.now();
+    }
+    expect(movedAt).toBeGreaterThan(0);
+    // Its lease lasts TTL after its last tick; the others look just after it lapses: within TTL + 1 s (the issue's bound).
+    expect(movedAt - killedAt).toBeLessThanOrEqual(TTL + 1000);
+  });
+
+  test('a node joining gets its partitions handed over by their holders (no lapse), and only those', async () => {
+    const { run, record, holders, handedOver, clock } = await nodes(['a', 'b']);
+    await run(3 * TTL);
+    const d = new Partitions({ node: 'd', count: COUNT, ttlMs: TTL, ownership: record.ownership, clock, log: silentLog, host: { handOver: () => Promise.resolve(), lost: () => {} } });
+    await d.start();
+    await run(3 * TTL);
+    const want = ownerTable(['a', 'b', 'd'], COUNT);
+    expect(await holders()).toEqual(want);
+    expect([...handedOver].sort((x, y) => x - y)).toEqual(want.flatMap((o, p) => (o === 'd' ? [p] : [])));
+    d.stop();
+  });
+});
