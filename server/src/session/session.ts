@@ -2,9 +2,10 @@ import type { CommandResult, HubMessage, TraceExtraOf, TraceKind } from '@handof
 import { createActor, type Actor } from 'xstate';
 import type { Clock } from '../clock.ts';
 import type { TraceInput, TraceLog } from '../trace/trace-log.ts';
-import { initialContext, type Effect, type ReplyTo, type SessionContext } from './context.ts';
+import { initialContext, type Effect, type ReplyTo, type SessionContext, type Step } from './context.ts';
 import type { DeviceLink } from './device-link.ts';
 import type { MachineEvent, SessionEvent } from './events.ts';
+import { plainStep, runsPlain } from './plain-command.ts';
 import type { SessionMachine } from './session-machine.ts';
 import { stateName, stateValue, type SessionStateName } from './session-state.ts';
 import type { Cause, SessionPort, TraceExtra } from './session-port.ts';
@@ -70,6 +71,11 @@ export class Session implements SessionPort {
   readonly userId: string;
   private readonly machine: SessionMachine;
   private actor: Actor<SessionMachine>;
+  /**
+   * Where the session stands after commands run on the plain path (plain-command.ts), ahead of
+   * the actor's snapshot; the actor is restarted from it before the next event it must take.
+   */
+  private ahead: { value: unknown; context: SessionContext } | null = null;
   private readonly links = new Map<string, DeviceLink>();
   private readonly timers = new Map<string, ArmedTimer>();
   private cause: Cause = {};
@@ -90,11 +96,11 @@ export class Session implements SessionPort {
   }
 
   get context(): SessionContext {
-    return this.actor.getSnapshot().context;
+    return (this.ahead ?? this.actor.getSnapshot()).context;
   }
 
   get state(): SessionStateName {
-    return stateName(this.actor.getSnapshot().value);
+    return stateName((this.ahead ?? this.actor.getSnapshot()).value);
   }
 
   /** Route the device's messages to `link`; returns the link it replaces, if any. */
@@ -136,12 +142,19 @@ export class Session implements SessionPort {
   /** Feed one event; `cause` links what it produces to the trace event that brought it. */
   send(event: SessionEvent, cause: Cause = {}): void {
     if (this.stopped) return;
-    const before = this.actor.getSnapshot();
     this.cause = cause;
     this.opts.observer?.input(event);
+    const stamped = this.stamp(event);
+    if (stamped.type === 'command' && runsPlain(this.state, this.context, stamped)) return this.sendPlain(stamped);
+    if (this.ahead) {
+      this.actor.stop();
+      this.actor = this.start(this.ahead);
+      this.ahead = null;
+    }
+    const before = this.actor.getSnapshot();
     if (this.opts.durable) this.held = [];
     try {
-      this.actor.send(this.stamp(event));
+      this.actor.send(stamped);
     } catch (err) {
       this.opts.onError(err);
     }
@@ -162,6 +175,37 @@ export class Session implements SessionPort {
     if (this.opts.durable) this.hold(after.context !== before.context ? after : null);
     else if (after.context.revision !== before.context.revision) {
       this.opts.persist({ revision: after.context.revision, value: after.value, context: after.context });
+    }
+    this.syncTimers();
+    this.cause = {};
+  }
+
+  /**
+   * A command the chart would only `apply`: the reducers' step without the interpreter (about a
+   * third of a command's CPU), with what the actor path does around it, in the same order.
+   */
+  private sendPlain(event: Extract<MachineEvent, { type: 'command' }>): void {
+    const before = this.ahead ?? this.actor.getSnapshot();
+    let step: Step;
+    try {
+      step = plainStep(before.context, event);
+    } catch (err) {
+      this.opts.onError(err);
+      this.traceEvent('error', 'session.recovered', { payload: { event: event.type } });
+      this.cause = {};
+      return;
+    }
+    // The chart's assign always makes a new context object; a durable session stores each.
+    const after = { value: before.value, context: step.ctx === before.context ? { ...step.ctx } : step.ctx };
+    this.ahead = after;
+    if (this.opts.durable) {
+      this.held = [...step.effects];
+      this.hold(after);
+    } else {
+      this.performAll(step.effects);
+      if (after.context.revision !== before.context.revision) {
+        this.opts.persist({ revision: after.context.revision, value: after.value, context: after.context });
+      }
     }
     this.syncTimers();
     this.cause = {};

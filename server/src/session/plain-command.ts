@@ -1,0 +1,37 @@
+import { applyCommand, movesPlayback } from './commands.ts';
+import type { SessionContext, Step } from './context.ts';
+import type { MachineEvent } from './events.ts';
+import { joiners } from './group-transfer.ts';
+import type { SessionStateName } from './session-state.ts';
+import { transferIntent } from './transfer.ts';
+
+type CommandEvent = Extract<MachineEvent, { type: 'command' }>;
+
+/**
+ * Whether the chart would take its plain `apply` branch for this command: one that cannot start,
+ * grow, supersede or wait on a transfer (a volume, a seek while idle, a queue edit). The same
+ * guards, in the same order, as `command` in `idle` and `transferring.preparing`
+ * (session-machine.ts); `plain-command.test.ts` checks the two agree.
+ */
+export function runsPlain(state: SessionStateName, ctx: SessionContext, event: CommandEvent): boolean {
+  // Switching defers every command; a retry is answered from the results or joins the waiters.
+  if (state === 'switching' || isRetry(ctx, event.command.commandId)) return false;
+  // Growing from a member and a transfer that needs a prepare are transfers too (transfer.ts).
+  if (transferIntent(ctx, event.command) !== null) return false;
+  if (state === 'idle') return joiners(ctx, event.command).length === 0;
+  return !movesPlayback(event.command);
+}
+
+function isRetry(ctx: SessionContext, commandId: string): boolean {
+  for (const r of ctx.results) if (r.commandId === commandId) return true;
+  return ctx.transfer?.waiters.some((w) => w.commandId === commandId) ?? false;
+}
+
+/**
+ * The step the chart's `apply` action computes, without the interpreter: the reducers alone.
+ * Only for a command `runsPlain` admits; the state does not change.
+ */
+export function plainStep(ctx: SessionContext, event: CommandEvent): Step {
+  const { command, replyTo, origin } = event;
+  return applyCommand(ctx, command, { commandId: command.commandId, replyTo }, origin, event.now);
+}
