@@ -79,8 +79,10 @@ export function applyCommand(ctx: SessionContext, command: Command, waiter: Wait
 
 /** The new context after a command, or null when it changes nothing (pausing what is paused). */
 function change(ctx: SessionContext, command: Command, now: number): SessionContext | null {
+  // A volume, the most common command, moves no line: no closure made for it (tsx wraps each in a naming call).
+  if (command.type === 'command.volume') return volumeChange(ctx, command.deviceId ?? ctx.activeDeviceId!, command.volumePercent);
   const here = currentPositionMs(ctx, now);
-  const playingLine = (positionMs: number, rate: 0 | 1 = ctx.position.rate) => ({ positionMs, atServerTime: now, rate });
+  const playingLine = (positionMs: number, rate: 0 | 1 = ctx.position.rate) => line(positionMs, now, rate);
   switch (command.type) {
     case 'command.pause':
       return isPlaying(ctx) ? { ...ctx, position: playingLine(here, 0) } : null;
@@ -105,14 +107,6 @@ function change(ctx: SessionContext, command: Command, now: number): SessionCont
       const queue = here > RESTART_THRESHOLD_MS ? null : stepBack(ctx.queue);
       return { ...ctx, queue: queue ?? ctx.queue, position: playingLine(0) };
     }
-    case 'command.volume': {
-      const id = command.deviceId ?? ctx.activeDeviceId!;
-      const group = ctx.groups[id];
-      if (group) return setGroupVolume(ctx, group, command.volumePercent);
-      const device = ctx.devices[id]!;
-      if (device.volume === command.volumePercent) return null;
-      return { ...ctx, devices: { ...ctx.devices, [id]: { ...device, volume: command.volumePercent } } };
-    }
     case 'command.shuffle':
       return ctx.queue.shuffle === command.state ? null : { ...ctx, queue: setShuffle(ctx.queue, command.state) };
     case 'command.repeat':
@@ -125,6 +119,18 @@ function change(ctx: SessionContext, command: Command, now: number): SessionCont
     case 'command.group.delete':
       return null;
   }
+}
+
+function line(positionMs: number, atServerTime: number, rate: 0 | 1) {
+  return { positionMs, atServerTime, rate };
+}
+
+function volumeChange(ctx: SessionContext, id: string, volumePercent: number): SessionContext | null {
+  const group = ctx.groups[id];
+  if (group) return setGroupVolume(ctx, group, volumePercent);
+  const device = ctx.devices[id]!;
+  if (device.volume === volumePercent) return null;
+  return { ...ctx, devices: { ...ctx.devices, [id]: { ...device, volume: volumePercent } } };
 }
 
 /** The track ended by itself: move on (repeat and shuffle respected) or stop at the end. */
