@@ -112,7 +112,10 @@ export function report(r: Results): string {
       ? ([
           ['fleet connections held', `${c.held} on ${c.hubProcesses} hub(s)`, '100k on request', ''],
           ['connect storm: devices/s per hub process', c.connectsPerSecPerHub, '>= 2000', verdict(atLeast(c.connectsPerSecPerHub, 2000))],
-          ['hub RSS per connection (KB)', c.hubRssPerConnKB, '<= 12', verdict(atMost(c.hubRssPerConnKB, 12))],
+          ['  devices per hub CPU-second (a hub with its core)', c.connectsPerHubCpuSec, '>= 2000', verdict(atLeast(c.connectsPerHubCpuSec, 2000))],
+          ['hub RSS per connection, rings filled (KB)', c.hubRssPerConnKB, '<= 12', verdict(atMost(c.hubRssPerConnKB, 12))],
+          ['  just connected (KB)', c.hubRssPerConnKBConnected, '', ''],
+          ...(Object.keys(c.lost).length ? [['  connections the hubs closed', JSON.stringify(c.lost), '', '']] : []),
           ['fleet transfers/s', c.transfersPerSec, '', ''],
           ['fleet transfer p99, hub path (ms)', c.transferP99Ms, '< 50', verdict(atMost(c.transferP99Ms, 50))],
           ['fleet transfer p99, with switch lead (ms)', c.transferTotalP99Ms, '', ''],

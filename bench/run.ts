@@ -341,7 +341,9 @@ const results = {
     driftSamples: groupRuns.reduce((a, g) => a + g.drift.samples, 0),
     failed: groupRuns.reduce((a, g) => a + g.failed + g.drift.failed, 0),
   },
-  connections: conn ? { ...conn, hubRssPerConnKB: round(conn.hubRssPerConnKB), transferP99Ms: round(conn.transferP99Ms) } : null,
+  connections: conn
+    ? { ...conn, hubRssPerConnKB: round(conn.hubRssPerConnKB), hubRssPerConnKBConnected: round(conn.hubRssPerConnKBConnected), transferP99Ms: round(conn.transferP99Ms) }
+    : null,
   abuse: abuse ?? null,
   traceOverheadRatio: ratio((r) => r.viewerTput, (r) => r.hubTput),
   viewerCmdsPerSec,

@@ -203,7 +203,10 @@ export async function groupsScenario(sizes: Sizes, opts: ServerOptions): Promise
 export interface ConnectionsResult {
   held: number;
   hubProcesses: number;
+  /** The hubs' RSS growth from idle, after the transfers (trace rings filled), over the devices connected at that moment. Target: 12. */
   hubRssPerConnKB: number;
+  /** The same right after the fleet connected, over every device. */
+  hubRssPerConnKBConnected: number;
   transfersPerSec: number;
   transferP99Ms: number;
   transferTotalP99Ms: number;
@@ -212,6 +215,13 @@ export interface ConnectionsResult {
   connectS: number;
   /** New devices (hello and clock burst included) accepted per second per hub process during the connect phase. Target: 2,000. */
   connectsPerSecPerHub: number;
+  /**
+   * New devices per CPU-second the hubs spent in the connect phase: what one hub process accepts
+   * per second with a core to itself, whichever side set the pace of this run.
+   */
+  connectsPerHubCpuSec: number;
+  /** Connections the hubs closed during the run, by close code and reason (the fleet connected each again). */
+  lost: Record<string, number>;
   errors: Record<string, number>;
   /** Shards of the fleet that failed, with why (the rest of the figures are from the others). */
   failures: string[];
@@ -246,6 +256,7 @@ export async function connectionsScenario(
   const hubCount = Math.max(1, Math.ceil((users * devicesPerUser) / o.perHub));
   // A sweep every 15 s (Spotify's dealer pings every 30 s): at 100k devices, 6.7k pings/s.
   const hubs = await Promise.all(Array.from({ length: hubCount }, () => startHubProcess(opts, { HEARTBEAT_MS: '15000' })));
+  progress(`  ${hubCount} hub process(es) configured for a load test: ${Object.entries(HUB_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} HEARTBEAT_MS=15000`);
   await new Promise((r) => setTimeout(r, 500));
   const idle = hubs.map((h) => h.proc.rssBytes());
   const cli = fileURLToPath(new URL('../device-sim/src/cli.ts', import.meta.url));
@@ -286,9 +297,11 @@ export async function connectionsScenario(
     const timeout = 120_000 + users * devicesPerUser * 60 + o.durationS * 1000;
     await fleet.next(timeout); // connected
     const t1 = sample();
+    const grownConnected = hubs.reduce((sum, h, i) => sum + (h.proc.rssBytes() - idle[i]!), 0);
     progress(`  fleet of ${users * devicesPerUser} devices connected; transfers for ${o.durationS} s`);
     said('connect', phase(t0, t1));
-    await fleet.next(timeout); // transfers done; the fleet holds its connections for a moment
+    // Transfers done; the fleet holds its connections for a moment.
+    const { held } = await fleet.next<{ held: number }>(timeout);
     const t2 = sample();
     said('transfers', phase(t1, t2));
     await new Promise((r) => setTimeout(r, 1000));
@@ -299,13 +312,15 @@ export async function connectionsScenario(
       connectS: number;
       transfers: { perSec: number; p50Ms: number; p99Ms: number; totalP99Ms: number };
       errors: Record<string, number>;
+      lost?: Record<string, number>;
       failures?: string[];
     }>(timeout);
     const t3 = sample();
     return {
       held: s.held,
       hubProcesses: hubCount,
-      hubRssPerConnKB: grown / Math.max(1, s.held) / 1024,
+      hubRssPerConnKB: grown / Math.max(1, held) / 1024,
+      hubRssPerConnKBConnected: grownConnected / (users * devicesPerUser) / 1024,
       transfersPerSec: s.transfers.perSec,
       transferP50Ms: s.transfers.p50Ms,
       transferP99Ms: s.transfers.p99Ms,
@@ -313,6 +328,8 @@ export async function connectionsScenario(
       fleetProcesses: s.processes,
       connectS: s.connectS,
       connectsPerSecPerHub: round2((users * devicesPerUser) / hubCount / Math.max(0.001, s.connectS)),
+      connectsPerHubCpuSec: round2((users * devicesPerUser) / Math.max(0.001, t1.hubs - t0.hubs)),
+      lost: s.lost ?? {},
       errors: s.errors,
       failures: s.failures ?? [],
       phases: { connect: phase(t0, t1), transfers: phase(t1, t2), close: phase(t2, t3) },

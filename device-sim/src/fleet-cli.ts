@@ -36,6 +36,8 @@ export interface FleetSummary {
   };
   errors: Record<string, number>;
   reconnects: number;
+  /** Connections the hub closed during the run, by close code and reason (each device connected again). */
+  lost: Record<string, number>;
   connectFailed: number;
   /** Shards that failed (a worker died or threw), with why; their devices count as not held. */
   failures: string[];
@@ -142,9 +144,10 @@ export async function fleet(argv: string[]): Promise<void> {
   if (json) process.stdout.write(`${JSON.stringify({ phase: 'connected', held: devices })}\n`);
   const t0 = performance.now();
   for (const s of live) s.send('transfers');
-  await reach('transfers-done');
+  const done = await reach('transfers-done');
   const transferS = (performance.now() - t0) / 1000;
-  if (json) process.stdout.write(`${JSON.stringify({ phase: 'transfers-done' })}\n`);
+  const held = done.reduce((a, m) => a + (m.type === 'phase' ? (m.held ?? 0) : 0), 0);
+  if (json) process.stdout.write(`${JSON.stringify({ phase: 'transfers-done', held })}\n`);
   await new Promise((r) => setTimeout(r, holdMs));
   for (const s of live) s.send('close');
   const results = (await reach('done')).map((m) => (m as Extract<ShardMessage, { type: 'done' }>).result);
@@ -162,6 +165,8 @@ function summarize(results: ShardResult[], o: ShardOptions, processes: number, c
   const add = (k: 'sent' | 'ok' | 'failed' | 'held' | 'reconnects' | 'connectFailed') => results.reduce((a, r) => a + r[k], 0);
   const errors: Record<string, number> = {};
   for (const r of results) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const lost: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.lost)) lost[k] = (lost[k] ?? 0) + v;
   const why = results.find((r) => r.connectError)?.connectError;
   if (why) errors[`connect: ${why}`] = add('connectFailed');
   const ms = (v: number) => Math.round(v * 100) / 100;
@@ -183,6 +188,7 @@ function summarize(results: ShardResult[], o: ShardOptions, processes: number, c
     },
     errors,
     reconnects: add('reconnects'),
+    lost,
     connectFailed: add('connectFailed'),
     failures,
   };
@@ -195,6 +201,7 @@ function describe(s: FleetSummary): string {
     `transfers: ${t.ok} ok, ${t.failed} failed (${t.perSec}/s); hub path p50 ${t.p50Ms} ms p99 ${t.p99Ms} ms; with the scheduled switch lead p50 ${t.totalP50Ms} ms p99 ${t.totalP99Ms} ms`,
     ...(Object.keys(s.errors).length ? [`errors: ${JSON.stringify(s.errors)}`] : []),
     ...(s.reconnects ? [`reconnects (fault injection): ${s.reconnects}`] : []),
+    ...(Object.keys(s.lost).length ? [`connections the hub closed (each device connected again): ${JSON.stringify(s.lost)}`] : []),
     ...(s.connectFailed ? [`${s.connectFailed} devices could not connect`] : []),
     ...s.failures.map((f) => `failed shard: ${f}`),
   ].join('\n');

@@ -28,7 +28,7 @@ export interface ShardOptions {
 /** What a shard reports as it runs, and at the end. */
 export type ShardMessage =
   | { type: 'progress'; connected: number; devices: number; ok: number; failed: number; reconnects: number; connectFailed: number }
-  | { type: 'phase'; phase: 'connected' | 'transfers-done'; connectMs?: number }
+  | { type: 'phase'; phase: 'connected' | 'transfers-done'; connectMs?: number; held?: number }
   | { type: 'done'; result: ShardResult }
   /** A worker's shard threw: why (the coordinator reports it and goes on with the others). */
   | { type: 'failed'; message: string };
@@ -46,6 +46,11 @@ export interface ShardResult {
   /** Command to result, everything included. */
   totalMs: number[];
   reconnects: number;
+  /**
+   * Connections the hub (or the network) closed, by close code and reason: each device so lost
+   * connects again after a moment, as a real one does, so the fleet's size holds.
+   */
+  lost: Record<string, number>;
   /** Devices that could not connect after retries, and the last reason. */
   connectFailed: number;
   connectError?: string;
@@ -69,6 +74,12 @@ interface User {
 /** One process's part of a fleet: connect its users' devices, play, pass playback around at a rate, report. */
 export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
   const users: User[] = [];
+  const lost: Record<string, number> = {};
+  function onLost(device: LeanDevice, code: number, reason: string): void {
+    const key = `${code}${reason ? ` ${reason}` : ''}`;
+    lost[key] = (lost[key] ?? 0) + 1;
+    setTimeout(() => void connectWithRetry(device), 100 + Math.random() * 900);
+  }
   for (let u = o.shard; u < o.users; u += o.shards) {
     const id = `${o.userPrefix}${u}`;
     const url = `${o.hubs[u % o.hubs.length]}?access_token=${await signDeviceToken(o.secret, id)}`;
@@ -83,12 +94,13 @@ export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
           jitterMs: o.jitterMs,
           loadDelayMs: o.loadDelayMs,
           ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+          onLost,
         }),
     );
     users.push({ id, devices, active: -1, busy: false });
   }
   const all = users.flatMap((u) => u.devices);
-  const r: ShardResult = { devices: all.length, held: 0, connectMs: 0, sent: 0, ok: 0, failed: 0, errors: {}, hubMs: [], totalMs: [], reconnects: 0, connectFailed: 0 };
+  const r: ShardResult = { devices: all.length, held: 0, connectMs: 0, sent: 0, ok: 0, failed: 0, errors: {}, hubMs: [], totalMs: [], reconnects: 0, lost, connectFailed: 0 };
   const report = () =>
     io.emit({ type: 'progress', connected: all.filter((d) => d.connected).length, devices: all.length, ok: r.ok, failed: r.failed, reconnects: r.reconnects, connectFailed: r.connectFailed });
   const ticker = setInterval(report, 1000);
@@ -187,7 +199,7 @@ export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
   if (faults) clearInterval(faults);
   r.held = all.filter((d) => d.connected).length;
   report();
-  io.emit({ type: 'phase', phase: 'transfers-done' });
+  io.emit({ type: 'phase', phase: 'transfers-done', held: r.held });
   await io.wait('close');
   clearInterval(ticker);
   for (const d of all) d.close();

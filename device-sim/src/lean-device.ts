@@ -20,6 +20,8 @@ export interface LeanDeviceOptions {
   trackCluster?: boolean;
   /** Every frame as it arrives (after the simulated delay), before it is handled. */
   onFrame?: (type: string, text: string) => void;
+  /** A welcomed connection closed by the other side or the network (not by `close` or `drop`). */
+  onLost?: (device: LeanDevice, code: number, reason: string) => void;
 }
 
 const origin = performance.timeOrigin;
@@ -46,6 +48,8 @@ export class LeanDevice {
   private readonly up: DelayLine | null;
   private readonly down: DelayLine | null;
   private welcomed: ((err?: Error) => void) | null = null;
+  /** This side ended the connection (close or drop): its close is not a loss. */
+  private ending = false;
 
   constructor(private readonly opts: LeanDeviceOptions) {
     this.id = opts.id;
@@ -62,6 +66,7 @@ export class LeanDevice {
   connect(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.welcomed = (err) => (err ? reject(err) : resolve());
+      this.ending = false;
       const ws = new WebSocket(this.opts.url, {
         perMessageDeflate: false,
         ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
@@ -87,6 +92,7 @@ export class LeanDevice {
         else this.receive(text);
       });
       ws.on('close', (code, reason) => {
+        if (this.connected && !this.ending) this.opts.onLost?.(this, code, reason.toString());
         this.connected = false;
         this.ws = null;
         this.welcomed?.(new Error(`closed ${code} ${reason.toString()}`));
@@ -125,10 +131,12 @@ export class LeanDevice {
 
   /** Drop the connection abruptly (no goodbye). */
   drop(): void {
+    this.ending = true;
     this.ws?.terminate();
   }
 
   close(): void {
+    this.ending = true;
     this.ws?.close(1000);
   }
 
