@@ -110,7 +110,8 @@ export function report(r: Results): string {
       : []),
     ...(c
       ? ([
-          ['fleet connections held', `${c.held} on ${c.hubProcesses} hub(s)`, '100k on request', ''],
+          ['fleet connections held', `${c.connectedAtStart} connected, ${c.held} at the end, on ${c.hubProcesses} hub(s)`, '100k on request', ''],
+          ['fleet connect time (s)', c.connectS, c.held >= 100_000 ? '<= 120' : '', c.held >= 100_000 ? verdict(atMost(c.connectS, 120)) : ''],
           ['connect storm: devices/s per hub process', c.connectsPerSecPerHub, '>= 2000', verdict(atLeast(c.connectsPerSecPerHub, 2000))],
           ['  devices per hub CPU-second (a hub with its core)', c.connectsPerHubCpuSec, '>= 2000', verdict(atLeast(c.connectsPerHubCpuSec, 2000))],
           ['hub RSS per connection, rings filled (KB)', c.hubRssPerConnKB, '<= 12', verdict(atMost(c.hubRssPerConnKB, 12))],

@@ -28,6 +28,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--connections N] [-
   --runs N           runs of every scenario; medians are reported (default 3)
   --connections N    devices in the big fleet run (default 2000, quick 400; 100000 on request)
   --transfers-per-sec R, --fleet-duration S   the fleet run's load (default 100/s for 10 s; 1000/s at 100k)
+  --connect-deadline S   the fleet opens no new connections after S s and goes on with those held (default 300)
   --only a,b         run only these scenarios: echo, fanout, hub, viewers, snapcast, handoff, groups, connections, abuse
   --abuse-phase S    seconds the abuse scenario measures each phase (default 20, quick 5)
   --abuse-repeats N  times each attack is measured, each time between two baselines (default 3, quick 1)
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     connections: { type: 'string' },
     'transfers-per-sec': { type: 'string' },
     'fleet-duration': { type: 'string' },
+    'connect-deadline': { type: 'string' },
     'abuse-phase': { type: 'string' },
     'abuse-repeats': { type: 'string' },
     'abuse-attacks': { type: 'string' },
@@ -74,6 +76,7 @@ const runs = positive(values.runs, 'runs', smoke ? 1 : 3);
 const connections = positive(values.connections, 'connections', smoke ? 40 : quick ? 400 : 2000);
 const big = connections >= 20_000;
 const fleetRate = positive(values['transfers-per-sec'], 'transfers-per-sec', big ? 1000 : smoke ? 5 : quick ? 20 : 100);
+const connectDeadline = positive(values['connect-deadline'], 'connect-deadline', 300);
 const fleetDuration = positive(values['fleet-duration'], 'fleet-duration', big ? 30 : smoke ? 2 : quick ? 4 : 10);
 const ALL = ['echo', 'fanout', 'hub', 'viewers', 'snapcast', 'handoff', 'groups', 'connections', 'abuse'] as const;
 const only = new Set(values.only ? values.only.split(',') : ALL);
@@ -240,7 +243,7 @@ if (only.has('connections')) {
   progress(`[${elapsed()}] fleet: ${connections} devices, ${fleetRate} transfers/s for ${fleetDuration} s`);
   try {
     conn = await connectionsScenario(
-      { devices: connections, transfersPerSec: fleetRate, durationS: fleetDuration, perHub: 18_000 },
+      { devices: connections, transfersPerSec: fleetRate, durationS: fleetDuration, perHub: 18_000, connectDeadlineS: connectDeadline },
       opts,
     );
     for (const f of conn.failures) notes.push(`fleet shard failed: ${f}`);

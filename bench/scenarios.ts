@@ -205,8 +205,10 @@ export interface ConnectionsResult {
   hubProcesses: number;
   /** The hubs' RSS growth from idle, after the transfers (trace rings filled), over the devices connected at that moment. Target: 12. */
   hubRssPerConnKB: number;
-  /** The same right after the fleet connected, over every device. */
+  /** The same right after the fleet connected, over the devices connected then. */
   hubRssPerConnKBConnected: number;
+  /** Devices connected when the connect phase ended (all, unless the connect deadline passed first). */
+  connectedAtStart: number;
   transfersPerSec: number;
   transferP99Ms: number;
   transferTotalP99Ms: number;
@@ -248,7 +250,7 @@ export interface PhaseCpu {
  * fleet after the transfers (trace rings filled), over the connections held.
  */
 export async function connectionsScenario(
-  o: { devices: number; transfersPerSec: number; durationS: number; perHub: number },
+  o: { devices: number; transfersPerSec: number; durationS: number; perHub: number; connectDeadlineS: number },
   opts: ServerOptions,
 ): Promise<ConnectionsResult> {
   const devicesPerUser = 4;
@@ -280,6 +282,8 @@ export async function connectionsScenario(
       '18000',
       '--hold-ms',
       '1500',
+      '--connect-deadline',
+      String(o.connectDeadlineS),
       '--json',
     ],
     { core: CORES.load, stderr: 'inherit' },
@@ -295,10 +299,10 @@ export async function connectionsScenario(
   const t0 = sample();
   try {
     const timeout = 120_000 + users * devicesPerUser * 60 + o.durationS * 1000;
-    await fleet.next(timeout); // connected
+    const connected = await fleet.next<{ held: number }>(timeout);
     const t1 = sample();
     const grownConnected = hubs.reduce((sum, h, i) => sum + (h.proc.rssBytes() - idle[i]!), 0);
-    progress(`  fleet of ${users * devicesPerUser} devices connected; transfers for ${o.durationS} s`);
+    progress(`  fleet: ${connected.held} of ${users * devicesPerUser} devices connected; transfers for ${o.durationS} s`);
     said('connect', phase(t0, t1));
     // Transfers done; the fleet holds its connections for a moment.
     const { held } = await fleet.next<{ held: number }>(timeout);
@@ -320,15 +324,16 @@ export async function connectionsScenario(
       held: s.held,
       hubProcesses: hubCount,
       hubRssPerConnKB: grown / Math.max(1, held) / 1024,
-      hubRssPerConnKBConnected: grownConnected / (users * devicesPerUser) / 1024,
+      hubRssPerConnKBConnected: grownConnected / Math.max(1, connected.held) / 1024,
+      connectedAtStart: connected.held,
       transfersPerSec: s.transfers.perSec,
       transferP50Ms: s.transfers.p50Ms,
       transferP99Ms: s.transfers.p99Ms,
       transferTotalP99Ms: s.transfers.totalP99Ms,
       fleetProcesses: s.processes,
       connectS: s.connectS,
-      connectsPerSecPerHub: round2((users * devicesPerUser) / hubCount / Math.max(0.001, s.connectS)),
-      connectsPerHubCpuSec: round2((users * devicesPerUser) / Math.max(0.001, t1.hubs - t0.hubs)),
+      connectsPerSecPerHub: round2(connected.held / hubCount / Math.max(0.001, s.connectS)),
+      connectsPerHubCpuSec: round2(connected.held / Math.max(0.001, t1.hubs - t0.hubs)),
       lost: s.lost ?? {},
       errors: s.errors,
       failures: s.failures ?? [],

@@ -13,6 +13,7 @@ const USAGE = `usage: npm run sim -- fleet --hub URL[,URL...] --users N --device
   --load-ms L           how long a device takes to prepare          (default 0)
   --per-process N       devices per process; more spawn workers      (default 18000)
   --hold-ms H           keep the fleet connected this long after the transfers (default 0)
+  --connect-deadline S  open no new connections after S seconds; go on with those held (default 0: none)
   --json                the summary as JSON on the last stdout line
 Users are spread over the hubs (user u on hub u mod count). Past --per-process devices the fleet
 runs in several processes, each from its own loopback source address (127.0.0.2, .3, ...), since
@@ -59,6 +60,7 @@ function options(argv: string[]) {
       'load-ms': { type: 'string', default: '0' },
       'per-process': { type: 'string', default: '18000' },
       'hold-ms': { type: 'string', default: '0' },
+      'connect-deadline': { type: 'string', default: '0' },
       'user-prefix': { type: 'string', default: 'fleet-' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
@@ -96,6 +98,7 @@ function options(argv: string[]) {
     loadDelayMs: num('load-ms', 0),
     userPrefix: values['user-prefix'],
     connectConcurrency: 64,
+    connectDeadlineS: num('connect-deadline', 0),
     ...(values['local-address'] ? { localAddress: values['local-address'] } : {}),
   };
   return { opts, perProcess: num('per-process', 1), holdMs: num('hold-ms', 0), json: values.json, worker: values.shard !== undefined };
@@ -141,7 +144,8 @@ export async function fleet(argv: string[]): Promise<void> {
 
   const connected = await reach('connected');
   const connectS = Math.max(0, ...connected.map((m) => (m.type === 'phase' ? (m.connectMs ?? 0) : 0))) / 1000;
-  if (json) process.stdout.write(`${JSON.stringify({ phase: 'connected', held: devices })}\n`);
+  const heldConnected = connected.reduce((a, m) => a + (m.type === 'phase' ? (m.held ?? 0) : 0), 0);
+  if (json) process.stdout.write(`${JSON.stringify({ phase: 'connected', held: heldConnected })}\n`);
   const t0 = performance.now();
   for (const s of live) s.send('transfers');
   const done = await reach('transfers-done');

@@ -23,6 +23,8 @@ export interface ShardOptions {
   userPrefix: string;
   /** Connections opening at once. */
   connectConcurrency: number;
+  /** Stop opening new connections after this many seconds and go on with the devices connected (0: none). */
+  connectDeadlineS: number;
 }
 
 /** What a shard reports as it runs, and at the end. */
@@ -107,10 +109,11 @@ export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
 
   // Connect, a bounded number at a time (the hub's accept backlog is finite).
   const t0 = performance.now();
+  const stopAt = o.connectDeadlineS > 0 ? t0 + o.connectDeadlineS * 1000 : Infinity;
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(o.connectConcurrency, all.length) }, async () => {
-      while (next < all.length) {
+      while (next < all.length && performance.now() < stopAt) {
         const device = all[next++]!;
         await connectWithRetry(device);
       }
@@ -118,7 +121,7 @@ export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
   );
   r.connectMs = performance.now() - t0;
   report();
-  io.emit({ type: 'phase', phase: 'connected', connectMs: r.connectMs });
+  io.emit({ type: 'phase', phase: 'connected', connectMs: r.connectMs, held: all.filter((d) => d.connected).length });
 
   // Faults: each second, each device drops with probability dropRate and reconnects soon after.
   const faults =
