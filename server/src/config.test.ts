@@ -53,6 +53,14 @@ describe('configuration', () => {
     expect(message({ REDIS_MIN_REPLICAS: '-1' })).toContain('REDIS_MIN_REPLICAS="-1" is not valid: REDIS_MIN_REPLICAS takes an integer from 0 to 16');
   });
 
+  test('TRACE_SAMPLE_RATE is a share from 0 (the default) to 1, and TRACE_TAIL_MS must outlast the lease TTL', () => {
+    expect(parseConfig({})).toMatchObject({ TRACE_SAMPLE_RATE: 0, TRACE_TAIL_MS: 30_000 });
+    expect(parseConfig({ TRACE_SAMPLE_RATE: '0.25' }).TRACE_SAMPLE_RATE).toBe(0.25);
+    expect(message({ TRACE_SAMPLE_RATE: '1.5' })).toContain('TRACE_SAMPLE_RATE="1.5" is not valid');
+    expect(message({ TRACE_SAMPLE_RATE: 'some' })).toContain('TRACE_SAMPLE_RATE="some" is not valid');
+    expect(message({ TRACE_TAIL_MS: '4000', LEASE_TTL_MS: '5000' })).toContain('TRACE_TAIL_MS=4000 must be longer than LEASE_TTL_MS=5000');
+  });
+
   test('a secret is never echoed back', () => {
     const text = message({ HUB_SECRET: 'tooshort-secret' });
     expect(text).toContain('HUB_SECRET=(hidden) is not valid: HUB_SECRET takes text of at least 16 characters');

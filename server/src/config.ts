@@ -101,10 +101,21 @@ export const ConfigSchema = z.object({
   TRACE_MAX_EVENTS_PER_USER: int(10, 10_000_000).default(5000),
   TRACE_MAX_AGE_MS: int(1000, 30 * 86_400_000).default(3_600_000),
   TRACE_MAX_BYTES: int(1024, 64 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  /** With Redis: the share of users (0 to 1) whose trace is always written to Redis, watched or not. */
+  TRACE_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** With Redis: how long a user's trace goes on being written after the last viewer left, and how long its stream outlives its last write. */
+  TRACE_TAIL_MS: int(1000, 3_600_000).default(30_000),
   /** HTTP API rate limit per user: sustained requests per second, and the burst allowed at once. */
   API_RATE_PER_SEC: int(1, 1_000_000).default(DEFAULT_RATE_LIMIT.ratePerSec),
   API_RATE_BURST: int(1, 1_000_000).default(DEFAULT_RATE_LIMIT.burst),
 }).superRefine((config, ctx) => {
+  if (config.TRACE_TAIL_MS <= config.LEASE_TTL_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TRACE_TAIL_MS'],
+      message: `TRACE_TAIL_MS=${config.TRACE_TAIL_MS} must be longer than LEASE_TTL_MS=${config.LEASE_TTL_MS}: a dead node's users are taken over within the lease TTL, and the new owner goes on from the trace kept for the tail`,
+    });
+  }
   if (config.REDIS_URL !== undefined && config.REDIS_CLUSTER_NODES !== undefined) {
     ctx.addIssue({
       code: 'custom',

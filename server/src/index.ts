@@ -6,3 +6,4 @@ export type { Authenticator } from './auth/authenticator.ts';
 export { Hub } from './hub.ts';
 export { systemClock, type Clock } from './clock.ts';
 export { silentLog, createLog, type Log, type LogOptions } from './log.ts';
+export { isSampled } from './cluster/trace-watches.ts';

@@ -99,8 +99,24 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
           probeTimeoutMs: 3 * config.BUS_PROBE_MS,
         })
       : null;
-  const streams = target ? new RedisTraceStreams({ redis: connectRedis(target, log, `${config.NODE_ID}:trace`), log, settings: traceSettings, clock }) : null;
-  const trace = streams ? new StreamedTraceLog(() => clock.now(), traceSettings, streams) : new TraceLog(() => clock.now(), traceSettings);
+  // Traces go to Redis on demand: while watched (on any node), for a tail after, and for a sampled share of users.
+  const streamed =
+    target && bus
+      ? new StreamedTraceLog(() => clock.now(), traceSettings, (log_) =>
+          new RedisTraceStreams({
+            redis: connectRedis(target, log, `${config.NODE_ID}:trace`),
+            bus,
+            nodeId: config.NODE_ID,
+            log,
+            settings: traceSettings,
+            writes: { sampleRate: config.TRACE_SAMPLE_RATE, tailMs: config.TRACE_TAIL_MS },
+            trace: log_,
+            clock,
+          }),
+        )
+      : null;
+  const streams = streamed?.streams ?? null;
+  const trace = streamed ?? new TraceLog(() => clock.now(), traceSettings);
   const hub = new Hub({
     clock,
     store,
@@ -156,6 +172,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
     metrics.gauge('handoff_cluster_members', 'Live hub nodes in the membership, as this node last saw it (only with Redis).', () => mesh.partitions.liveMembers.length);
   }
   if (redis) metrics.gauge('handoff_redis_connected', "1 while this node's Redis connection is ready, else 0 (only with Redis).", () => (redis.status === 'ready' ? 1 : 0));
+  await streams?.start();
   await hub.placement.start();
   const oidcViewer =
     config.AUTH_ISSUER && config.AUTH_AUDIENCE && config.AUTH_VIEWER_CLIENT_ID

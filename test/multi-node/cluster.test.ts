@@ -6,6 +6,7 @@ import { ownerKilled } from './failover.ts';
 import { frozenOwner } from './fencing.ts';
 import { restarts } from './restarts.ts';
 import { splitDevices } from './split.ts';
+import { SAMPLE_RATE, tracesOnDemand } from './traces.ts';
 
 /**
  * Three hub processes on one real redis-server, shared by the scenarios below in order (each
@@ -19,7 +20,7 @@ let ctx: ClusterContext;
 
 beforeAll(async () => {
   const redis = await startRedis();
-  const cluster = await startCluster(3, { REDIS_URL: redis.url, LEASE_TTL_MS: String(TTL_MS), HEARTBEAT_MS: '1000', GRACE_MS: '60000' });
+  const cluster = await startCluster(3, { REDIS_URL: redis.url, LEASE_TTL_MS: String(TTL_MS), HEARTBEAT_MS: '1000', GRACE_MS: '60000', TRACE_SAMPLE_RATE: String(SAMPLE_RATE) });
   ctx = contextOf(redis, cluster, TTL_MS);
 }, 60_000);
 
@@ -35,3 +36,4 @@ splitDevices(get);
 frozenOwner(get);
 ownerKilled(get);
 restarts(get);
+tracesOnDemand(get);

@@ -196,13 +196,13 @@ export class Mesh implements Placement, RouteHost {
     const last = toCluster(session.context);
     void (async () => {
       await session.settled();
-      await this.opts.traces?.flush(userId);
+      await this.opts.traces?.release(userId);
     })().catch((err: unknown) => this.log.warn({ err, userId }, 'mesh: could not flush an idle session'));
     this.letGo(userId, last);
   }
 
   watchTrace(userId: string): TraceWatch {
-    return this.opts.traces?.watch(userId, this.hub.trace) ?? { ready: Promise.resolve(), stop: () => {} };
+    return this.opts.traces?.watch(userId, this.hub.trace, this.owned.has(userId)) ?? { ready: Promise.resolve(), stop: () => {} };
   }
 
   async drain(): Promise<void> {
@@ -294,7 +294,7 @@ export class Mesh implements Placement, RouteHost {
     try {
       // Every Redis wait on the way has the same deadline: a stalled Redis fails the lookup, it does not hang it.
       const bounded = <T>(work: Promise<T>) => withTimeout(work, giveUpAt - this.clock.now(), () => new HubError({ code: 'UNAVAILABLE', message: `Redis did not answer for the session of ${userId}` }), this.clock);
-      if (this.opts.traces) this.hub.trace.continueAfter(userId, await bounded(this.opts.traces.lastSeq(userId)));
+      if (this.opts.traces) this.hub.trace.continueAfter(userId, await bounded(this.opts.traces.adopt(userId)));
       const session = await bounded(
         this.hub.takeSession(userId, {
           token: lease.token,
@@ -314,6 +314,7 @@ export class Mesh implements Placement, RouteHost {
       if (this.owned.get(userId) === lease) {
         this.owned.delete(userId);
         this.hub.dropSession(userId);
+        void this.opts.traces?.release(userId);
       }
       throw err;
     }
@@ -336,7 +337,7 @@ export class Mesh implements Placement, RouteHost {
     const session = this.hub.openSession(userId);
     const last = session ? toCluster(session.context) : null;
     this.hub.dropSession(userId);
-    void this.opts.traces?.flush(userId);
+    void this.opts.traces?.release(userId);
     this.log.warn({ userId, why: String((why as Error)?.message ?? why) }, 'mesh: lost the session to another node');
     this.letGo(userId, last);
   }
@@ -361,7 +362,7 @@ export class Mesh implements Placement, RouteHost {
     const last = session ? toCluster(session.context) : null;
     this.hub.dropSession(userId);
     this.routed.get(userId)?.lostLocal(last);
-    await this.opts.traces?.flush(userId);
+    await this.opts.traces?.release(userId);
     this.letGo(userId, last);
   }
 

@@ -1,33 +1,51 @@
 import type { TraceEvent } from '@handoff/protocol';
+import type { Bus } from '../bus/bus.ts';
 import { sleepOn, systemClock, type Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
 import { closeRedis, duplicateRedis, type RedisClient } from '../store/redis-connect.ts';
 import { redisKeys } from '../store/redis-keys.ts';
 import { TraceLog, type TraceInput, type TraceSettings } from '../trace/trace-log.ts';
 import type { TraceWatch } from './placement.ts';
+import { DEFAULT_TRACE_WRITE_SETTINGS, TraceWatches, WATCH_TTL_MS, type TraceWriteSettings } from './trace-watches.ts';
 
 /**
- * Every user's trace in a capped Redis stream (entry id `seq-0`), written by the node that owns
- * the session, so the numbering goes on across owners and a viewer on any node can read and
- * follow it, and resume by seq.
+ * Users' traces in capped Redis streams (entry id `seq-0`), written on demand by the node that
+ * owns the session: while a viewer on any node watches the user, for a tail after, and always for
+ * a sampled share of users (trace-watches.ts). The owner's ring in memory is the trace; the
+ * stream lets a viewer on another node follow it, and a takeover go on numbering it.
  */
 export interface TraceStreams {
-  /** An event recorded here (by the owner): stored soon, in a batch. */
+  /** Listen for watches announced by other nodes. */
+  start(): Promise<void>;
+  /** An event recorded here (by the owner): stored soon, in a batch, if the user's trace is written now. */
   append(event: TraceEvent): void;
-  /** The last seq stored for the user (0 when none). */
-  lastSeq(userId: string): Promise<number>;
-  /** Resolves once what was appended (for the user, or for everyone) is stored. */
-  flush(userId?: string): Promise<void>;
-  /** Keep `ring` in step with the user's stream while watched: backfill, then follow. */
-  watch(userId: string, ring: TraceLog): TraceWatch;
+  /** This node took the user over: the last seq stored for the user (0 when none), and whether anyone watches. */
+  adopt(userId: string): Promise<number>;
+  /** This node no longer owns the user: store what is pending. */
+  release(userId: string): Promise<void>;
+  /** Resolves once what was appended is stored. */
+  flush(): Promise<void>;
+  /**
+   * A viewer of the user on this node: keep the watch alive cluster-wide, and `ring` in step with
+   * the user's stream (backfill, then follow). `owned`: this node runs the user's session (its
+   * ring is the trace itself; elsewhere the ring is a copy, started afresh from the stream).
+   */
+  watch(userId: string, ring: TraceLog, owned: boolean): TraceWatch;
   close(): Promise<void>;
 }
 
 export interface RedisTraceStreamsOptions {
   /** For writes and reads; owned (closed with it). Watchers use duplicates of it. */
   redis: RedisClient;
+  /** Where watches are announced (shared with the mesh; not closed here). */
+  bus: Bus;
+  nodeId: string;
   log: Log;
   settings: TraceSettings;
+  /** Whose traces are written besides the watched ones, and the tail. @default DEFAULT_TRACE_WRITE_SETTINGS */
+  writes?: TraceWriteSettings;
+  /** This node's trace log (the owner's rings: what is written when a watch begins). */
+  trace: TraceLog;
   /** Appended events wait at most this long to be written together. @default 20 */
   flushMs?: number;
   /** @default systemClock */
@@ -39,6 +57,7 @@ interface Mirror {
   stopped: boolean;
   conn: RedisClient;
   ready: Promise<void>;
+  unwatch: () => void;
 }
 
 export class RedisTraceStreams implements TraceStreams {
@@ -46,21 +65,75 @@ export class RedisTraceStreams implements TraceStreams {
   private timer: unknown = null;
   private writing: Promise<void> = Promise.resolve();
   private readonly mirrors = new Map<string, Mirror>();
-
+  /** Users whose session runs here (their ring is the trace, and written from here). */
+  private readonly owned = new Set<string>();
+  /** Owned users: the last seq known to be in their stream. */
+  private readonly stored = new Map<string, number>();
+  private readonly watches: TraceWatches;
   private readonly clock: Clock;
+  private readonly writeSettings: TraceWriteSettings;
 
   constructor(private readonly opts: RedisTraceStreamsOptions) {
     this.clock = opts.clock ?? systemClock;
+    this.writeSettings = opts.writes ?? DEFAULT_TRACE_WRITE_SETTINGS;
+    this.watches = new TraceWatches({
+      redis: opts.redis,
+      bus: opts.bus,
+      nodeId: opts.nodeId,
+      clock: this.clock,
+      log: opts.log,
+      settings: this.writeSettings,
+      began: (userId) => this.began(userId),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.watches.start();
   }
 
   append(event: TraceEvent): void {
-    this.pending.push(event);
-    this.timer ??= this.clock.setTimeout(() => void this.flush(), this.opts.flushMs ?? 20);
+    if (!this.watches.writes(event.userId)) return;
+    this.queue(event);
   }
 
-  async lastSeq(userId: string): Promise<number> {
-    const last = await this.opts.redis.xrevrange(redisKeys.trace(userId), '+', '-', 'COUNT', 1);
-    return last[0] ? seqOf(last[0][0]) : 0;
+  async adopt(userId: string): Promise<number> {
+    this.owned.add(userId);
+    const pipe = this.opts.redis.pipeline();
+    pipe.xrevrange(redisKeys.trace(userId), '+', '-', 'COUNT', this.opts.settings.maxEventsPerUser);
+    pipe.pttl(redisKeys.traceWatch(userId));
+    const [kept, pttl] = (await pipe.exec()) ?? [];
+    if (kept?.[0]) throw kept[0];
+    const entries = (kept?.[1] ?? []) as Array<[string, string[]]>;
+    const last = entries[0] ? seqOf(entries[0][0]) : 0;
+    if (entries.length > 0) {
+      // The trace as the last owner wrote it (watched, in its tail, or sampled): this ring goes on from it.
+      const ring = this.opts.trace;
+      ring.restart(userId);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const json = entries[i]![1][1];
+        if (json) ring.ingest(JSON.parse(json) as TraceEvent, json.length);
+      }
+    }
+    this.stored.set(userId, last);
+    this.watches.adopted(userId, Number(pttl?.[1] ?? -2));
+    return last;
+  }
+
+  release(userId: string): Promise<void> {
+    this.owned.delete(userId);
+    this.stored.delete(userId);
+    return this.flush();
+  }
+
+  /** A user's trace begins being written: if its session runs here, what the ring holds and the stream does not goes first. */
+  private began(userId: string): void {
+    if (!this.owned.has(userId)) return;
+    for (const event of this.opts.trace.read(userId, this.stored.get(userId) ?? 0)) this.queue(event);
+  }
+
+  private queue(event: TraceEvent): void {
+    this.pending.push(event);
+    this.timer ??= this.clock.setTimeout(() => void this.flush(), this.opts.flushMs ?? 20);
   }
 
   flush(): Promise<void> {
@@ -72,12 +145,15 @@ export class RedisTraceStreams implements TraceStreams {
     return this.writing;
   }
 
-  watch(userId: string, ring: TraceLog): TraceWatch {
+  watch(userId: string, ring: TraceLog, owned: boolean): TraceWatch {
     let mirror = this.mirrors.get(userId);
     if (!mirror) {
+      // Elsewhere than the owner, the ring is a copy of the stream: one left from an older watch
+      // may hold seqs of a numbering that lapsed with its stream, so it starts afresh.
+      if (!owned) ring.restart(userId);
       const conn = duplicateRedis(this.opts.redis);
       conn.on('error', () => {});
-      const created: Mirror = { watchers: 0, stopped: false, conn, ready: Promise.resolve() };
+      const created: Mirror = { watchers: 0, stopped: false, conn, ready: Promise.resolve(), unwatch: this.watches.watch(userId) };
       created.ready = this.follow(userId, ring, created);
       this.mirrors.set(userId, (mirror = created));
     }
@@ -92,6 +168,7 @@ export class RedisTraceStreams implements TraceStreams {
         if (--m.watchers > 0) return;
         m.stopped = true;
         this.mirrors.delete(userId);
+        m.unwatch();
         m.conn.disconnect();
       },
     };
@@ -101,9 +178,11 @@ export class RedisTraceStreams implements TraceStreams {
     await this.flush().catch(() => {});
     for (const m of this.mirrors.values()) {
       m.stopped = true;
+      m.unwatch();
       m.conn.disconnect();
     }
     this.mirrors.clear();
+    await this.watches.close();
     await closeRedis(this.opts.redis);
   }
 
@@ -114,6 +193,7 @@ export class RedisTraceStreams implements TraceStreams {
    */
   private async write(batch: TraceEvent[]): Promise<void> {
     const { maxEventsPerUser, maxAgeMs } = this.opts.settings;
+    const watchedLifeMs = this.writeSettings.tailMs + WATCH_TTL_MS;
     const byUser = new Map<string, TraceEvent[]>();
     for (const event of batch) {
       let list = byUser.get(event.userId);
@@ -124,9 +204,12 @@ export class RedisTraceStreams implements TraceStreams {
       const key = redisKeys.trace(userId);
       const pipe = this.opts.redis.pipeline();
       for (const event of events) pipe.xadd(key, 'MAXLEN', '~', maxEventsPerUser, `${event.seq}-0`, 'e', JSON.stringify(event));
-      pipe.pexpire(key, maxAgeMs);
+      // A sampled user's stream is kept as long as the trace; a watched one's for its tail.
+      pipe.pexpire(key, this.watches.sampled(userId) ? maxAgeMs : watchedLifeMs);
       // An entry refused as older than the stream's last (a stale owner) is dropped on purpose.
       await pipe.exec();
+      const through = events[events.length - 1]!.seq;
+      if ((this.stored.get(userId) ?? Infinity) < through) this.stored.set(userId, through);
     });
     for (const outcome of await Promise.allSettled(writes)) {
       if (outcome.status === 'rejected') this.opts.log.warn({ err: outcome.reason as unknown }, 'trace: could not write to the stream');
@@ -162,14 +245,13 @@ export class RedisTraceStreams implements TraceStreams {
   }
 }
 
-/** A TraceLog whose every recorded event also goes to the user's stream. */
+/** A TraceLog whose recorded events also go to the users' streams (when written: see TraceStreams). */
 export class StreamedTraceLog extends TraceLog {
-  constructor(
-    now: () => number,
-    settings: TraceSettings,
-    private readonly streams: TraceStreams,
-  ) {
+  readonly streams: TraceStreams;
+
+  constructor(now: () => number, settings: TraceSettings, streams: (log: TraceLog) => TraceStreams) {
     super(now, settings);
+    this.streams = streams(this);
   }
 
   override record(userId: string, input: TraceInput): TraceEvent {

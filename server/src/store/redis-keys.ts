@@ -23,4 +23,6 @@ export const redisKeys = {
   partitionLeases: (namespace: string) => `partitions:${tag(namespace)}`,
   /** Counter: the latest fencing token handed out, for every partition. Never expires, so tokens only rise. */
   partitionFence: (namespace: string) => `fence:${tag(namespace)}`,
+  /** String (the watching node), PX = watch TTL + tail: someone watches the user's trace, so its owner writes it. */
+  traceWatch: (userId: string) => `tracewatch:${tag(userId)}`,
 } as const;

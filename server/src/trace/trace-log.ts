@@ -83,6 +83,22 @@ export class TraceLog {
     ring.baseline = { ...emptyBaseline(), throughSeq: seq };
   }
 
+  /**
+   * Many nodes: forget what the ring holds of the user, numbering included (a copy of another
+   * node's trace, about to be read again from the stream, whose numbering may have begun anew).
+   */
+  restart(userId: string): void {
+    const ring = this.rings.get(userId);
+    if (!ring) return;
+    this.bytes -= ring.bytes;
+    ring.events = [];
+    ring.sizes = [];
+    ring.head = 0;
+    ring.bytes = 0;
+    ring.seq = 0;
+    ring.baseline = emptyBaseline();
+  }
+
   /** Many nodes: an event another node recorded, kept with its seq and time (one already held is skipped). */
   ingest(event: TraceEvent, size = 200): void {
     const ring = this.ring(event.userId);
