@@ -2,15 +2,23 @@ import {
   CloseCode,
   DeviceMessage,
   PROTOCOL_VERSION,
+  type Command,
+  type CommandResult,
   type ErrorCode,
   type HubMessage,
 } from '@handoff/protocol';
 import type { Principal } from './auth/token.ts';
+import type { Clock } from './clock.ts';
 import { ClockSync } from './clock-sync.ts';
-import { toHubError } from './errors.ts';
+import { mayHaveCommitted, toHubError } from './errors.ts';
 import { FrameGuard, type Refusal } from './frame-guard.ts';
+import type { HubSettings } from './hub-settings.ts';
+import type { RateDecision } from './limits/rate-limit.ts';
 import { TokenBucket } from './limits/token-bucket.ts';
-import type { Hub } from './hub.ts';
+import type { TurnBudget } from './limits/turn-budget.ts';
+import type { Log } from './log.ts';
+import type { Metrics } from './metrics/metrics.ts';
+import { attachDevice } from './session/attach-device.ts';
 import type { SessionPort } from './session/session-port.ts';
 import type { DeviceLink } from './session/device-link.ts';
 import type { HubSocket } from './socket.ts';
@@ -19,6 +27,27 @@ let connCount = 0;
 
 /** A second without a dropped frame ends a flood (see `flooding`). */
 const FLOOD_QUIET_MS = 1000;
+
+/** What a device connection needs of the hub that holds it (the Hub; tests may bring their own). */
+export interface ConnectionHost {
+  readonly clock: Clock;
+  readonly settings: HubSettings;
+  readonly log: Log;
+  readonly metrics: Metrics;
+  /** Each user's share of one event-loop turn. */
+  readonly turns: TurnBudget;
+  /** Whether the user may run one more command now. */
+  allowCommand(userId: string): RateDecision;
+  /** What the user's connections talk to: the session, or a route to it. */
+  portFor(userId: string): Promise<SessionPort>;
+  /**
+   * How long a device's command may go unanswered before the hub answers it COMMAND_TIMEOUT
+   * itself (many nodes: a Redis stall or a lost owner), or null for no deadline (one node).
+   */
+  commandDeadlineMs(command: Command): number | null;
+  /** The connection closed. */
+  forget(conn: DeviceConnection): void;
+}
 
 /**
  * One device socket: parses every frame once, answers bad ones with an error code, keeps the
@@ -48,9 +77,11 @@ export class DeviceConnection implements DeviceLink {
   private readonly guard: FrameGuard;
   /** Frames waiting for a later turn: this user had used up the current one (limits/turn-budget.ts). */
   private readonly deferred: Array<{ data: string | Buffer; isBinary: boolean }> = [];
+  /** Commands sent on with a deadline and not answered yet: their timers. */
+  private readonly unanswered = new Map<string, unknown>();
 
   constructor(
-    private readonly hub: Hub,
+    private readonly hub: ConnectionHost,
     private readonly socket: HubSocket,
     principal: Principal,
     readonly address = '?',
@@ -165,9 +196,40 @@ export class DeviceConnection implements DeviceLink {
           this.hub.metrics.refused('device', 'RATE_LIMITED');
           return this.sendMessage(refusal);
         }
+        this.answerBy(message);
         return this.session.send({ type: 'command', command: message, replyTo: { kind: 'device', deviceId: this.deviceId }, origin: this.deviceId }, cause);
       }
     }
+  }
+
+  /**
+   * Many nodes: a command not answered within its deadline (Redis stalled, the owner gone) is
+   * answered here with COMMAND_TIMEOUT, which says it may still take effect; the same commandId
+   * sent again gets its real outcome. Armed before the command goes on: one node may answer it at once.
+   */
+  private answerBy(command: Command): void {
+    const ms = this.hub.commandDeadlineMs(command);
+    if (ms === null || this.unanswered.has(command.commandId)) return;
+    const { commandId } = command;
+    this.unanswered.set(
+      commandId,
+      this.hub.clock.setTimeout(() => {
+        if (!this.unanswered.delete(commandId)) return;
+        const result: CommandResult = { type: 'command.result', commandId, ok: false, code: 'COMMAND_TIMEOUT', message: mayHaveCommitted(ms) };
+        this.session?.traceEvent('command.result', 'COMMAND_TIMEOUT', { ...(this.deviceId ? { deviceId: this.deviceId } : {}), correlationId: commandId, payload: result });
+        this.sendMessage(result);
+      }, ms),
+    );
+  }
+
+  /** A command's result on its way out: its deadline is met. */
+  private answered(text: string): void {
+    const { commandId } = JSON.parse(text) as { commandId?: string };
+    if (commandId === undefined) return;
+    const timer = this.unanswered.get(commandId);
+    if (timer === undefined) return;
+    this.unanswered.delete(commandId);
+    this.hub.clock.clearTimeout(timer);
   }
 
   private hello(message: Extract<DeviceMessage, { type: 'device.hello' }>, size: number): void {
@@ -188,12 +250,7 @@ export class DeviceConnection implements DeviceLink {
         this.session = session;
         session.traceEvent('connection', 'opened', { deviceId: device.id, payload: { connId: this.id } });
         const seq = session.traceEvent('message.in', message.type, { deviceId: device.id, payload: message, size });
-        const previous = session.link(device.id, this);
-        session.send(
-          { type: 'device.join', device, resume: message.resume, connId: this.id, heartbeatMs: this.hub.settings.heartbeatMs },
-          { parentSeq: seq },
-        );
-        previous?.close(CloseCode.REPLACED, 'the device connected again on another socket');
+        attachDevice(session, this, { type: 'device.join', device, resume: message.resume, connId: this.id, heartbeatMs: this.hub.settings.heartbeatMs }, { parentSeq: seq });
         this.helloPending = false;
         this.startClockSync();
         for (const text of this.backlog.splice(0)) this.handle(text);
@@ -286,6 +343,7 @@ export class DeviceConnection implements DeviceLink {
     if (this.socket.bufferedAmount > this.hub.settings.maxBufferedBytes) {
       return this.close(CloseCode.RATE_LIMITED, 'too slow: output buffer full');
     }
+    if (this.unanswered.size > 0 && text.startsWith('{"type":"command.result"')) this.answered(text);
     this.socket.send(text);
     if (message?.type === 'transfer.prepare') this.pingBurst(4);
   }
@@ -338,6 +396,8 @@ export class DeviceConnection implements DeviceLink {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.helloTimer);
+    for (const timer of this.unanswered.values()) this.hub.clock.clearTimeout(timer);
+    this.unanswered.clear();
     this.guard.stop();
     this.hub.forget(this);
     if (this.session && this.deviceId) {

@@ -2,7 +2,8 @@ import { CloseCode, type Cluster, type Command, type CommandResult } from '@hand
 import type { Principal } from './auth/token.ts';
 import type { Clock } from './clock.ts';
 import type { Placement, SessionOwner, TraceWatch } from './cluster/placement.ts';
-import { DeviceConnection } from './device-connection.ts';
+import { commandDeadlineMs } from './cluster/deadlines.ts';
+import { DeviceConnection, type ConnectionHost } from './device-connection.ts';
 import { LocalPlacement } from './local-placement.ts';
 import { HubError, mayHaveCommitted } from './errors.ts';
 import { HeartbeatWheel } from './heartbeat-wheel.ts';
@@ -37,7 +38,7 @@ export interface HubOptions {
  * one), the device connections linked to them, their heartbeats, and the entry point for
  * commands that do not come from a device socket (HTTP).
  */
-export class Hub {
+export class Hub implements ConnectionHost {
   readonly clock: Clock;
   readonly settings: HubSettings;
   readonly log: Log;
@@ -45,6 +46,8 @@ export class Hub {
   readonly metrics: Metrics;
   /** Who runs which session: this node alone (LocalPlacement), or a Mesh of many. */
   readonly placement: Placement;
+  /** Whether other nodes share the users (a placement was given): commands then have deadlines. */
+  private readonly manyNodes: boolean;
   /** Each user's share of one event-loop turn (device frames). */
   readonly turns: TurnBudget;
   private readonly store: Store;
@@ -71,6 +74,7 @@ export class Hub {
     this.machine = createSessionMachine(this.settings.session);
     this.turns = new TurnBudget(this.settings.framesPerUserPerTurn);
     this.heartbeats = new HeartbeatWheel(this.settings.heartbeatMs, (conn) => this.heartbeat(conn));
+    this.manyNodes = opts.placement !== undefined;
     this.placement = opts.placement?.(this) ?? new LocalPlacement(this);
   }
 
@@ -85,6 +89,11 @@ export class Hub {
       conn.close(CloseCode.RATE_LIMITED, `more than ${this.settings.maxConnectionsPerAddress} connections from one address`, true);
     }
     return conn;
+  }
+
+  /** Many nodes: a device's command gets the deadline of a command across nodes; one node needs none. */
+  commandDeadlineMs(command: Command): number | null {
+    return this.manyNodes ? commandDeadlineMs(command, this.settings) : null;
   }
 
   /** Whether the user may run one more command now (all of their devices share the budget). */

@@ -1,4 +1,5 @@
 import { CloseCode } from '@handoff/protocol';
+import { attachDevice, type DeviceJoin } from '../session/attach-device.ts';
 import type { SessionEvent } from '../session/events.ts';
 import type { Cause } from '../session/session-port.ts';
 import type { Session } from '../session/session.ts';
@@ -7,7 +8,7 @@ import { linkKey, RemoteLink } from './remote-link.ts';
 import { resolveCause } from './routed-session.ts';
 import type { EventItem } from './wire.ts';
 
-type Join = Extract<SessionEvent, { type: 'device.join' }>;
+type Join = DeviceJoin;
 
 /**
  * The owner's side of devices connected to other nodes: their links into the sessions that run
@@ -111,12 +112,8 @@ export class RemoteDevices {
     let byDevice = this.byUser.get(session.userId);
     if (!byDevice) this.byUser.set(session.userId, (byDevice = new Map<string, RemoteLink>()));
     byDevice.set(deviceId, link);
-    const previous = session.link(deviceId, link);
-    session.send(ev, cause);
-    if (previous && previous !== link) {
-      previous.close(CloseCode.REPLACED, 'the device connected again on another socket');
-      if (previous instanceof RemoteLink) this.links.delete(previous.key);
-    }
+    const previous = attachDevice(session, link, ev, cause);
+    if (previous instanceof RemoteLink) this.links.delete(previous.key);
   }
 
   private drop(link: RemoteLink): void {

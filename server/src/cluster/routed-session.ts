@@ -1,6 +1,7 @@
 import { CloseCode, soundsOn, type Cluster, type TraceExtraOf, type TraceKind } from '@handoff/protocol';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
+import { attachDevice, type DeviceJoin } from '../session/attach-device.ts';
 import type { SessionEvent } from '../session/events.ts';
 import type { Cause, LocalLink, SessionPort } from '../session/session-port.ts';
 import type { DeviceLink } from '../session/device-link.ts';
@@ -9,7 +10,7 @@ import type { Outbox } from './outbox.ts';
 import type { EventItem } from './wire.ts';
 
 export type Route = { kind: 'local'; session: Session } | { kind: 'remote'; node: string };
-type Join = Extract<SessionEvent, { type: 'device.join' }>;
+type Join = DeviceJoin;
 
 /** What a RoutedSession needs of the node it lives on (the Mesh). */
 export interface RouteHost {
@@ -209,11 +210,8 @@ export class RoutedSession implements SessionPort {
     if (!this.host.claimJoin(this.userId, join.device.id, join.connId, at)) {
       return link?.close(CloseCode.REPLACED, 'the device connected again on another socket');
     }
-    if (link) {
-      const previous = session.link(join.device.id, link);
-      if (previous && previous !== link) previous.close(CloseCode.REPLACED, 'the device connected again on another socket');
-    }
-    session.send(join, cause);
+    if (link) attachDevice(session, link, join, cause);
+    else session.send(join, cause);
   }
 
   private push(item: EventItem): void {
