@@ -18,3 +18,6 @@ export function toHubError(err: unknown): HubError {
 
 /** What a command with no outcome in time is told (COMMAND_TIMEOUT): it may have taken effect, and how to find out. */
 export const mayHaveCommitted = (ms: number) => `no outcome within ${ms} ms; it may still take effect: send it again with the same commandId for its outcome`;
+
+/** What an HTTP command waiting on a session that stopped on its node (another node owns it now) is told (COMMAND_TIMEOUT). */
+export const SESSION_MOVED = 'the session moved to another node before this command had an outcome; it may still take effect: send it again with the same commandId for its outcome';

@@ -5,7 +5,7 @@ import type { Placement, SessionOwner, TraceWatch } from './cluster/placement.ts
 import { commandDeadlineMs } from './cluster/deadlines.ts';
 import { DeviceConnection, type ConnectionHost } from './device-connection.ts';
 import { LocalPlacement } from './local-placement.ts';
-import { HubError, mayHaveCommitted } from './errors.ts';
+import { HubError, mayHaveCommitted, SESSION_MOVED } from './errors.ts';
 import { HeartbeatWheel } from './heartbeat-wheel.ts';
 import type { HubSettings } from './hub-settings.ts';
 import { RateLimiter, type RateDecision } from './limits/rate-limit.ts';
@@ -57,7 +57,8 @@ export class Hub implements ConnectionHost {
   private readonly connections = new Set<DeviceConnection>();
   private readonly perAddress = new Map<string, number>();
   private readonly commandLimiter: RateLimiter;
-  private readonly httpWaiters = new Map<string, (result: CommandResult) => void>();
+  /** HTTP commands waiting for their session's answer, by ticket (with the user, so a dropped session releases its own). */
+  private readonly httpWaiters = new Map<string, { userId: string; answer: (result: CommandResult) => void }>();
   private readonly heartbeats: HeartbeatWheel<DeviceConnection>;
   /** The session chart, one for every session here: what differs per session arrives in its events. */
   private readonly machine: SessionMachine;
@@ -181,6 +182,12 @@ export class Hub implements ConnectionHost {
     if (!session) return;
     this.sessions.delete(userId);
     session.stop();
+    // Its HTTP callers hear at once: their command's write may be under way, so it may still take effect.
+    for (const [ticket, waiter] of this.httpWaiters) {
+      if (waiter.userId !== userId) continue;
+      this.httpWaiters.delete(ticket);
+      waiter.answer({ type: 'command.result', commandId: '', ok: false, code: 'COMMAND_TIMEOUT', message: SESSION_MOVED });
+    }
   }
 
   private async open(userId: string, owner?: SessionOwner): Promise<Session> {
@@ -200,7 +207,7 @@ export class Hub implements ConnectionHost {
       machine: this.machine,
       trace: this.trace,
       replyHttp: (ticket, result) => {
-        this.httpWaiters.get(ticket)?.(result);
+        this.httpWaiters.get(ticket)?.answer(result);
         this.httpWaiters.delete(ticket);
       },
       persist: (state) => {
@@ -246,9 +253,12 @@ export class Hub implements ConnectionHost {
         this.httpWaiters.delete(ticket);
         resolve({ type: 'command.result', commandId: command.commandId, ok: false, code: 'COMMAND_TIMEOUT', message: mayHaveCommitted(timeoutMs) });
       }, timeoutMs);
-      this.httpWaiters.set(ticket, (result) => {
-        clearTimeout(timer);
-        resolve(result);
+      this.httpWaiters.set(ticket, {
+        userId: session.userId,
+        answer: (result) => {
+          clearTimeout(timer);
+          resolve(result.commandId === '' ? { ...result, commandId: command.commandId } : result);
+        },
       });
       const seq = session.traceEvent('message.in', command.type, { payload: { ...command, origin }, correlationId: command.commandId });
       session.send(
@@ -302,8 +312,8 @@ export class Hub implements ConnectionHost {
     }
     for (const session of this.sessions.values()) session.stop();
     this.sessions.clear();
-    for (const resolve of this.httpWaiters.values()) {
-      resolve({ type: 'command.result', commandId: '', ok: false, code: 'INTERNAL', message: 'hub shutting down' });
+    for (const waiter of this.httpWaiters.values()) {
+      waiter.answer({ type: 'command.result', commandId: '', ok: false, code: 'INTERNAL', message: 'hub shutting down' });
     }
     await this.placement.close();
     await this.store.close();

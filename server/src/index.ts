@@ -7,3 +7,5 @@ export { Hub } from './hub.ts';
 export { systemClock, type Clock } from './clock.ts';
 export { silentLog, createLog, type Log, type LogOptions } from './log.ts';
 export { isSampled } from './cluster/trace-watches.ts';
+export { commandDeadlineMs } from './cluster/deadlines.ts';
+export { DEFAULT_HUB_SETTINGS } from './hub-settings.ts';

@@ -3,6 +3,7 @@ import { startCluster } from '../helpers/hub-cluster.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { contextOf, type ClusterContext } from './context.ts';
 import { ownerKilled } from './failover.ts';
+import { droppedSession } from './dropped.ts';
 import { frozenOwner } from './fencing.ts';
 import { restarts } from './restarts.ts';
 import { splitDevices } from './split.ts';
@@ -34,6 +35,7 @@ afterAll(async () => {
 const get = () => ctx;
 splitDevices(get);
 frozenOwner(get);
+droppedSession(get);
 ownerKilled(get);
 restarts(get);
 tracesOnDemand(get);

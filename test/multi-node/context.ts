@@ -18,6 +18,11 @@ export interface ClusterContext {
   storedRevision: (userId: string) => Promise<number>;
   /** The user's persisted session record (revision, savedAt, node that wrote it). */
   stored: (userId: string) => Promise<{ revision: number; node?: string; savedAt?: number } | null>;
+  /**
+   * Give the user's lease to a node that does not exist, for `ms`, with a newer fencing token
+   * (as if another node had taken the user over): the owner's next write is refused.
+   */
+  stealLease: (userId: string, ms: number) => Promise<void>;
   /** Timings for the report, printed at the end of the run. */
   report: Record<string, unknown>;
 }
@@ -40,6 +45,10 @@ export function contextOf(redis: TestRedis, cluster: TestCluster, ttlMs: number)
     async stored(userId) {
       const d = await c().hget(`session:{${userId}}`, 'd');
       return d === null ? null : (JSON.parse(d) as { revision: number; node?: string; savedAt?: number });
+    },
+    async stealLease(userId, ms) {
+      const token = await c().incr(`fence:{${userId}}`);
+      await c().set(`lease:{${userId}}`, `${token}:ghost-node`, 'PX', ms);
     },
     report: {},
   };

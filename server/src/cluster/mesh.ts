@@ -1,6 +1,6 @@
 import type { Cluster, Command, CommandResult, ErrorCode } from '@handoff/protocol';
 import { everyOn, sleepOn, systemClock, type Clock } from '../clock.ts';
-import { HubError, mayHaveCommitted, toHubError } from '../errors.ts';
+import { HubError, mayHaveCommitted, SESSION_MOVED, toHubError } from '../errors.ts';
 import type { Hub } from '../hub.ts';
 import type { Log } from '../log.ts';
 import { toCluster } from '../session/context.ts';
@@ -149,7 +149,14 @@ export class Mesh implements Placement, RouteHost {
         const left = deadline - this.clock.now();
         if (left <= 0) break;
         const route = await withTimeout(this.route(userId), left, undefined, this.clock);
-        if (route.kind === 'local') return await this.hub.commandOn(route.session, command, origin, Math.max(1, deadline - this.clock.now()));
+        if (route.kind === 'local') {
+          const result = await this.hub.commandOn(route.session, command, origin, Math.max(1, deadline - this.clock.now()));
+          reached = true;
+          // The session stopped here while the command waited (lease lost): ask its next owner, same commandId.
+          if (result.ok || result.code !== 'COMMAND_TIMEOUT' || result.message !== SESSION_MOVED) return result;
+          await this.sleep(100);
+          continue;
+        }
         if (!counted) this.hub.metrics.commandCrossedNodes('http');
         counted = true;
         const gone = this.liveness.isGone(route.node);

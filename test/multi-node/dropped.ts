@@ -1,0 +1,33 @@
+import { commandDeadlineMs, DEFAULT_HUB_SETTINGS } from '@handoff/server';
+import { describe, expect, test } from 'vitest';
+import { synced } from '../helpers/fleet.ts';
+import type { ClusterContext } from './context.ts';
+
+/** HTTP commands waiting on a session that its node drops (another node took the user over). */
+export function droppedSession(ctx: () => ClusterContext): void {
+  describe('a session dropped while an HTTP command waits on it', () => {
+    test('the waiting command is released at once and goes on to the next owner with its id: it answers with its real outcome, applied once, not a timeout', async () => {
+      const { cluster, holder, stealLease } = ctx();
+      const user = `dropped-${process.pid}`;
+      const phone = await cluster.device(user, 0, { kind: 'phone' });
+      await synced([phone]);
+      const ownerId = await holder(user);
+      const owner = cluster.nodes.find((n) => n.nodeId === ownerId)!;
+      expect(owner).toBeDefined();
+      const volume = { type: 'command.volume', volumePercent: 61 } as const;
+      const deadlineMs = commandDeadlineMs({ ...volume, commandId: 'x' }, DEFAULT_HUB_SETTINGS);
+      // A short-lived lease of a node that is not there: the owner's write of the command is
+      // refused (fenced) and it drops the session; a next owner can take the user well within
+      // the command's deadline. Without the release the caller would wait out the deadline (504).
+      await stealLease(user, deadlineMs / 10);
+      const res = await fetch(`${owner.url}/v1/me/player/volume?volume_percent=${volume.volumePercent}&device_id=${phone.id}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${await cluster.token(user, 'viewer')}`, 'idempotency-key': `dropped-${process.pid}` },
+      });
+      expect(res.status).toBe(204);
+      await phone.waitFor(() => phone.cluster?.devices.find((d) => d.id === phone.id)?.volume === volume.volumePercent, 5000, 'volume applied');
+      expect(owner.log).toMatch(/lost the session to another node/);
+      expect(cluster.nodes.map((n) => n.nodeId)).toContain(await holder(user));
+    });
+  });
+}
