@@ -1,11 +1,14 @@
 import type { SimDevice } from '@handoff/device-sim';
+import type { RunningHub } from '@handoff/server';
 import type { Cluster as UserCluster, CommandResult } from '@handoff/protocol';
+import { commandDeadlineMs, DEFAULT_HUB_SETTINGS } from '@handoff/server';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, test, vi } from 'vitest';
 import { synced } from '../helpers/fleet.ts';
 import { startCluster, type TestCluster } from '../helpers/hub-cluster.ts';
 import { partitionHolder } from '../helpers/partition-owner.ts';
 import { sharedRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.ts';
+import { openTrace } from '../helpers/trace-client.ts';
 import { logLines } from './context.ts';
 import { converged, sleep, transferLoop } from './invariants.ts';
 import { partitionMoves } from './partition-moves.ts';
@@ -86,6 +89,26 @@ describe('hub nodes on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     );
     // Sharded pub/sub: no node read a live subscription as silent, so none resubscribed in a loop.
     expect(logLines(hubs.nodes).filter((l) => l.msg === 'bus: subscription went silent, resubscribing')).toEqual([]);
+  });
+
+  test('traces on demand on a cluster: users nobody watches leave no trace in Redis; a viewer on a node that does not own a user, on any master, sees its trace live', async () => {
+    const users = await usersOnEveryMaster('traced');
+    await Promise.all(
+      users.map(async (user) => {
+        const phone = await hubs.device(user, 0, { kind: 'phone' });
+        await synced([phone]);
+        expect(await phone.command({ type: 'command.volume', deviceId: phone.id, volumePercent: 12 })).toMatchObject({ ok: true });
+        const owner = await holder(user);
+        expect(await client.exists(`trace:{${user}}`)).toBe(0);
+        const viewerNode = hubs.nodes.find((n) => n.nodeId !== owner)!;
+        await using viewer = openTrace({ url: viewerNode.url } as RunningHub, await hubs.token(user, 'viewer'));
+        await viewer.hello;
+        expect(await phone.command({ type: 'command.volume', deviceId: phone.id, volumePercent: 13 })).toMatchObject({ ok: true });
+        await viewer.until((events) => events.some((e) => e.kind === 'message.in' && e.type === 'command.volume' && (e.payload as { volumePercent?: number }).volumePercent === 13), 10_000);
+        const seqs = viewer.events.map((e) => e.seq);
+        expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+      }),
+    );
   });
 
   test('kill -9 of the master holding a user while it plays and transfers: its replica takes over, commands resume, nothing committed is lost', async () => {
@@ -217,6 +240,53 @@ describe('hub nodes on a Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     expect([20, 21, 22]).toContain(phone.cluster?.devices.find((d) => d.id === phone.id)?.volume);
     expect(await storedRevision(user!)).toBe(phone.revision);
     process.stdout.write(`\nredis cluster: master stalled for ${3 * TTL_MS} ms -> first answers ${answers.map((a) => a.status).join(', ')}\n`);
+  });
+
+  test('a master stalled (SIGSTOP) past the lease TTL: device commands on the owner node and off it are answered before the stall ends (COMMAND_TIMEOUT, may still take effect); sent again with the same id they answer for real', async () => {
+    const [user] = await usersOnEveryMaster('device-stall');
+    const master = await redis.masterOf(`session:{${user!}}`);
+    const phone = await hubs.device(user!, 0, { kind: 'phone' });
+    const speaker = await hubs.device(user!, 1, { kind: 'speaker' });
+    await synced([phone, speaker]);
+    await phone.command({ type: 'command.play', deviceId: speaker.id, contextUri: 'demo:album:night-drive' });
+    await speaker.waitFor(() => speaker.player.playing, 3000, 'playing');
+    const owner = await holder(user!);
+    expect(hubs.nodes.map((n) => n.nodeId)).toContain(owner);
+    const sent = [phone, speaker].map((device, i) => ({ device, commandId: `dstall-${run}-${i}`, volumePercent: 30 + i }));
+    const volume = (s: (typeof sent)[number]) => ({ type: 'command.volume', deviceId: phone.id, volumePercent: s.volumePercent, commandId: s.commandId }) as const;
+    // Longer than the lease TTL and than twice the command's deadline: an answer before it ends came from the deadline, not from Redis.
+    const stallMs = Math.max(3 * TTL_MS, 2 * commandDeadlineMs(volume(sent[0]!), DEFAULT_HUB_SETTINGS));
+
+    redis.pause(master);
+    let resumed = false;
+    const resume = sleep(stallMs).then(() => {
+      resumed = true;
+      redis.resume(master);
+    });
+    const answers = await Promise.all(
+      sent.map(async (s) => {
+        const result = await s.device.command(volume(s), 10 * stallMs);
+        return { ...s, result, beforeTheStallEnded: !resumed };
+      }),
+    );
+    await resume;
+    expect(answers.map((a) => a.beforeTheStallEnded)).toEqual([true, true]);
+    for (const { result } of answers) if (!result.ok) expect(['COMMAND_TIMEOUT', 'UNAVAILABLE']).toContain(result.code);
+    expect(answers.some((a) => !a.result.ok && a.result.code === 'COMMAND_TIMEOUT' && /may still take effect/.test(a.result.message))).toBe(true);
+
+    await redis.healthy(30_000);
+    for (const a of answers) {
+      let result = a.result;
+      for (let attempt = 0; attempt < 20 && !result.ok; attempt++) {
+        await sleep(500);
+        result = await a.device.command(volume(a), 10_000).catch(() => result);
+      }
+      expect(result).toMatchObject({ ok: true });
+    }
+    await converged([phone, speaker], 15_000);
+    expect([30, 31]).toContain(phone.cluster?.devices.find((d) => d.id === phone.id)?.volume);
+    expect(await storedRevision(user!)).toBe(phone.revision);
+    process.stdout.write(`\nredis cluster: master stalled for ${stallMs} ms -> device commands first answered ${answers.map((a) => (a.result.ok ? 'ok' : a.result.code)).join(', ')}\n`);
   });
 });
 
