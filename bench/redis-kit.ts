@@ -23,11 +23,14 @@ export async function backend(kind: string): Promise<Backend> {
   return { env: { REDIS_CLUSTER_NODES: cluster.seeds }, masters: () => cluster.masters(), stop: () => Promise.resolve(destroyRedisCluster(dir)) };
 }
 
+/** Every device of the benchmark comes from one address, thousands a second. */
+const UNLIMITED_UPGRADES = { UPGRADE_RATE_PER_ADDRESS: '1000000', UPGRADE_BURST_PER_ADDRESS: '1000000', UPGRADE_RATE_PER_USER: '1000000', UPGRADE_BURST_PER_USER: '1000000' };
+
 /** One hub process (bench/hub-process.ts of the checkout at `root`), resolved with its port once it listens. */
 export function hubProcess(root: string, nodeId: string, env: Record<string, string>): Promise<{ port: number; proc: ChildProcess }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'bench/hub-process.ts')], {
     cwd: root,
-    env: { ...process.env, SESSION_IDLE_MS: '3600000', MAX_CONNECTIONS_PER_ADDRESS: '1000000', LOG_LEVEL: 'error', ...env, NODE_ID: nodeId },
+    env: { ...process.env, SESSION_IDLE_MS: '3600000', MAX_CONNECTIONS_PER_ADDRESS: '1000000', ...UNLIMITED_UPGRADES, LOG_LEVEL: 'error', ...env, NODE_ID: nodeId },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   return new Promise((res, rej) => {
