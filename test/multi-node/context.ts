@@ -19,8 +19,8 @@ export interface ClusterContext {
   /** The user's persisted session record (revision, savedAt, node that wrote it). */
   stored: (userId: string) => Promise<{ revision: number; node?: string; savedAt?: number } | null>;
   /**
-   * Give the user's lease to a node that does not exist, for `ms`, with a newer fencing token
-   * (as if another node had taken the user over): the owner's next write is refused.
+   * Claim the user for a node that does not exist, for `ms`, with a newer fencing token (as if
+   * another node had taken the user over): the owner's next write is refused.
    */
   stealLease: (userId: string, ms: number) => Promise<void>;
   /** Timings for the report, printed at the end of the run. */
@@ -47,8 +47,9 @@ export function contextOf(redis: TestRedis, cluster: TestCluster, ttlMs: number)
       return d === null ? null : (JSON.parse(d) as { revision: number; node?: string; savedAt?: number });
     },
     async stealLease(userId, ms) {
-      const token = await c().incr(`fence:{${userId}}`);
-      await c().set(`lease:{${userId}}`, `${token}:ghost-node`, 'PX', ms);
+      // A newer claim on the user than its owner's (as if another node had restored it), for `ms`.
+      const claimed = Number((await c().get(`owner:{${userId}}`)) ?? 0);
+      await c().set(`owner:{${userId}}`, String(claimed + 1_000_000), 'PX', ms);
     },
     report: {},
   };

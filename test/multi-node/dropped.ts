@@ -16,10 +16,11 @@ export function droppedSession(ctx: () => ClusterContext): void {
       expect(owner).toBeDefined();
       const volume = { type: 'command.volume', volumePercent: 61 } as const;
       const deadlineMs = commandDeadlineMs({ ...volume, commandId: 'x' }, DEFAULT_HUB_SETTINGS);
-      // A short-lived lease of a node that is not there: the owner's write of the command is
-      // refused (fenced) and it drops the session; a next owner can take the user well within
-      // the command's deadline. Without the release the caller would wait out the deadline (504).
-      await stealLease(user, deadlineMs / 10);
+      // A newer claim of a node that is not there, shorter-lived than the pause before the mesh
+      // asks again (100 ms): the owner's write of the command is refused (fenced) and it drops the
+      // session; when the command is sent on, the claim is gone and the owner takes the user back,
+      // well within the command's deadline. Without the release the caller would wait it out (504).
+      await stealLease(user, Math.min(80, deadlineMs / 10));
       const res = await fetch(`${owner.url}/v1/me/player/volume?volume_percent=${volume.volumePercent}&device_id=${phone.id}`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${await cluster.token(user, 'viewer')}`, 'idempotency-key': `dropped-${process.pid}` },
