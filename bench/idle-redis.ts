@@ -1,12 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { LeanDevice } from '@handoff/device-sim';
 import { signToken } from '@handoff/server';
-import { Redis } from 'ioredis';
-import { clusterDir, clusterOf, createRedisCluster, destroyRedisCluster } from '../test/helpers/redis-cluster.ts';
-import { startRedis } from '../test/helpers/redis.ts';
+import { backend, eachMaster, hubProcess } from './redis-kit.ts';
 
 /**
  * Redis work at idle: `hubs` hub processes on one Redis or a Redis Cluster (3 masters, 3
@@ -28,62 +24,20 @@ const { values } = parseArgs({
 const SECRET = 'idle-redis-bench-secret-0123456789';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Backend {
-  env: Record<string, string>;
-  masters(): Promise<number[]>;
-  stop(): Promise<void>;
-}
-
-async function backend(kind: string): Promise<Backend> {
-  if (kind === 'single') {
-    const redis = await startRedis({ aof: false });
-    return { env: { REDIS_URL: redis.url }, masters: () => Promise.resolve([redis.port]), stop: () => redis.stop() };
-  }
-  const dir = clusterDir();
-  await createRedisCluster(dir);
-  const cluster = clusterOf(dir);
-  return { env: { REDIS_CLUSTER_NODES: cluster.seeds }, masters: () => cluster.masters(), stop: () => Promise.resolve(destroyRedisCluster(dir)) };
-}
-
-function hub(root: string, nodeId: string, env: Record<string, string>): Promise<{ port: number; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'bench/hub-process.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env, NODE_ID: nodeId, HUB_SECRET: SECRET, SESSION_IDLE_MS: '3600000', MAX_CONNECTIONS_PER_ADDRESS: '1000000', UPGRADE_RATE_PER_ADDRESS: '1000000', UPGRADE_BURST_PER_ADDRESS: '1000000', LOG_LEVEL: 'error' },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  return new Promise((res, rej) => {
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => {
-      out += String(d);
-      const line = out.split('\n').find((l) => l.includes('"ready"'));
-      if (line) res({ port: (JSON.parse(line) as { port: number }).port, proc });
-    });
-    proc.once('exit', (code) => rej(new Error(`hub ${nodeId} exited with ${code}`)));
-  });
-}
-
 async function commandStats(ports: number[]): Promise<Map<string, number>> {
   const total = new Map<string, number>();
-  for (const port of ports) {
-    const c = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
-    const text = await c.info('commandstats');
-    c.disconnect();
+  for (const text of await eachMaster(ports, (c) => c.info('commandstats')))
     for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) total.set(m[1]!, (total.get(m[1]!) ?? 0) + Number(m[2]));
-  }
   return total;
 }
 
 async function resetStats(ports: number[]): Promise<void> {
-  for (const port of ports) {
-    const c = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
-    await c.config('RESETSTAT');
-    c.disconnect();
-  }
+  await eachMaster(ports, (c) => c.config('RESETSTAT'));
 }
 
 async function measure(users: number): Promise<Record<string, unknown>> {
   const be = await backend(values.redis);
-  const hubs = await Promise.all(Array.from({ length: Number(values.hubs) }, (_, i) => hub(values.root, `idle-${i}`, be.env)));
+  const hubs = await Promise.all(Array.from({ length: Number(values.hubs) }, (_, i) => hubProcess(values.root, `idle-${i}`, { ...be.env, HUB_SECRET: SECRET })));
   const devices: LeanDevice[] = [];
   try {
     for (let i = 0; i < users; i += 200) {
