@@ -8,13 +8,15 @@ import { fmt } from './table.ts';
 export const ABUSE_USAGE = `  --abuse-phase S    seconds the abuse scenario measures each phase (default 20, quick 5)
   --abuse-repeats N  times each attack is measured, each time between two baselines (default 3, quick 1)
   --abuse-attacks a,b  only these attacks: garbage, storm, flood (default all; fewer to profile one)
-  --abuse-attacker P how each attacker yields the load core to the victim: idle (SCHED_IDLE and nice 19, default) or nice (nice 19 only)`;
+  --abuse-attacker P how each attacker yields the load core to the victim: idle (SCHED_IDLE and nice 19, default) or nice (nice 19 only)
+  --abuse-raise P    how the hub and the victim are raised above the machine's other work: fifo (SCHED_FIFO 1, default) or nice (nice -10)`;
 
 export const ABUSE_OPTIONS = {
   'abuse-phase': { type: 'string' },
   'abuse-repeats': { type: 'string' },
   'abuse-attacks': { type: 'string' },
   'abuse-attacker': { type: 'string' },
+  'abuse-raise': { type: 'string' },
 } as const;
 
 type AbuseValues = Partial<Record<keyof typeof ABUSE_OPTIONS, string>>;
@@ -41,7 +43,8 @@ export function abuseSizes(values: AbuseValues, mode: 'smoke' | 'quick' | 'full'
     framesPerSocket: smoke ? 40 : 400,
     repeats: smoke ? 1 : positive(values['abuse-repeats'], 'abuse-repeats', mode === 'quick' ? 1 : 3),
     attacks: abuseAttacks(values['abuse-attacks'], fail),
-    attackerPriority: attackerPriority(values['abuse-attacker'], fail),
+    attackerPriority: oneOf(values['abuse-attacker'], ['idle', 'nice'] as const, '--abuse-attacker', fail),
+    raise: oneOf(values['abuse-raise'], ['fifo', 'nice'] as const, '--abuse-raise', fail),
   };
 }
 
@@ -54,10 +57,11 @@ function abuseAttacks(v: string | undefined, fail: Fail): AttackKind[] {
   return ATTACKS.filter((a) => named.includes(a));
 }
 
-function attackerPriority(v: string | undefined, fail: Fail): AbuseSizes['attackerPriority'] {
-  if (v === undefined || v === 'idle') return 'idle';
-  if (v === 'nice') return v;
-  return fail('--abuse-attacker: idle or nice');
+/** One of `choices` (the first when not given). */
+function oneOf<T extends string>(v: string | undefined, choices: readonly [T, ...T[]], name: string, fail: Fail): T {
+  if (v === undefined) return choices[0];
+  const found = choices.find((c) => c === v);
+  return found ?? fail(`${name}: ${choices.join(' or ')}`);
 }
 
 /** Run the scenario; a failure (or a phase with no sample) becomes a note. */
@@ -81,12 +85,12 @@ export function abuseRows(a: AbuseResult, verdict: (ok: boolean | null) => strin
     const s = p.split;
     return `${fmt(s.toHubP99Ms)} / ${fmt(s.inHubP99Ms)} / ${fmt(s.backP99Ms)}; until written ${fmt(s.untilWrittenP50Ms)} / ${fmt(s.untilWrittenP99Ms)}; slowest 1%: ${fmt(100 * s.tail.toHub)}/${fmt(100 * s.tail.inHub)}/${fmt(100 * s.tail.back)} %`;
   };
-  const waits = (p: AbusePhase) => `${fmt(p.victimRunWaitMs)} / ${fmt(p.hubRunWaitMs)}`;
+  const waits = (p: AbusePhase) => `${fmt(p.victimRunWaitMs)} / ${fmt(p.hubRunWaitMs)}; in all ${fmt(p.victimQueuedMsPerSec)} / ${fmt(p.hubQueuedMsPerSec)} ms/s`;
   const rows: Array<Array<string | number>> = [];
-  rows.push([`abuse (${a.repeats} repeat(s), ${a.raisedPriority ? 'hub and victim at nice -10' : 'usual priority'}, attackers ${a.attackerPriority === 'idle' ? 'SCHED_IDLE' : a.attackerPriority === 'nice' ? 'at nice 19' : a.attackerPriority}, load average ${fmt(a.loadAvg1m.min)}-${fmt(a.loadAvg1m.max)}): victim transfer p50/p99, command p50/p99; hub event-loop lag p99/max (ms)`, '', '', '']);
+  rows.push([`abuse (${a.repeats} repeat(s), ${{ fifo: 'hub and victim SCHED_FIFO', nice: 'hub and victim at nice -10', none: 'usual priority' }[a.raisedPriority]}, attackers ${a.attackerPriority === 'idle' ? 'SCHED_IDLE' : a.attackerPriority === 'nice' ? 'at nice 19' : a.attackerPriority}, load average ${fmt(a.loadAvg1m.min)}-${fmt(a.loadAvg1m.max)}): victim transfer p50/p99, command p50/p99; hub event-loop lag p99/max (ms)`, '', '', '']);
   const detail = (p: AbusePhase) => [
     [`    command p99 to the hub / in it / back (ms); sent -> result written p50/p99; the slowest 1%'s time to / in / back`, split(p), '', ''],
-    [`    mean run-queue wait per slice, victim (core 1) / hub (core 0) (ms)`, waits(p), '', ''],
+    [`    run-queue wait per slice, victim (core 1) / hub (core 0) (ms)`, waits(p), '', ''],
   ];
   rows.push([`  no attack, ${a.baseline.phases} phases pooled (${a.baseline.transfers} + ${a.baseline.commands} ops, hub cpu ${fmt(a.baseline.hubCpu)})`, figures(a.baseline), 'baseline', a.baseline.failed ? `${a.baseline.failed} FAILED` : '']);
   rows.push([`    transfer without the switch lead p50 / p99`, `${fmt(a.baseline.transferHubP50Ms)} / ${fmt(a.baseline.transferHubP99Ms)}`, '', '']);
