@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import { commandFlood, connectionStorm, garbageChurn, type Attack } from '@handoff/device-sim';
@@ -18,23 +17,23 @@ export interface AttackerSpec {
   parallel: number;
   framesPerSocket: number;
   /**
-   * How the attacker yields the load core to the victim once started (set here, after the process
-   * has loaded, not at spawn: on a busy machine a nice-19 node took over 30 s just to start).
-   * `nice`: nice 19. The attack takes only the time the victim leaves idle there, but a victim
-   * woken by its result still waits for the attacker's running slice to end, which the kernel
-   * notices at its next tick (4 ms here). `idle`: nice 19 and the SCHED_IDLE policy (`chrt`, as
-   * root), which a waking victim preempts at once; the attack still has all the time the victim
-   * leaves idle. `idle` falls back to `nice` where the policy cannot be set.
+   * The attacker's CPU priority once started. `normal`: as started, for a victim that runs
+   * SCHED_FIFO (abuse.ts `raise`), which preempts it at once. `nice`: nice 19 (set here, after
+   * the process has loaded, not at spawn: on a busy machine a nice-19 node took over 30 s just to
+   * start), for a victim at nice -10, which then takes the load core first, though a woken victim
+   * still waits for the attacker's running slice to end, which the kernel notices at its next
+   * tick (4 ms here). Never lower than that: the kernel weighs each session's share of a core by
+   * its processes' priorities, so an attacker at SCHED_IDLE beside a SCHED_FIFO victim got almost
+   * none of the load core against other sessions' work (the attack weakened, not the victim spared).
    */
-  priority: 'nice' | 'idle';
+  priority: 'normal' | 'nice';
 }
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as AttackerSpec;
 // One attacker user per attack: the devices one attack left registered never limit the next one.
 const user = `mallory-${spec.kind}`;
 const url = await deviceUrl(spec.url, spec.secret, user);
-setPriority(19);
-const priority = spec.priority === 'idle' && spawnSync('chrt', ['--idle', '--all-tasks', '--pid', '0', String(process.pid)]).status === 0 ? 'idle' : 'nice';
+if (spec.priority === 'nice') setPriority(19);
 const base = { url, localAddress: spec.localAddress, parallel: spec.parallel };
 const attack: Attack =
   spec.kind === 'garbage'
@@ -42,7 +41,7 @@ const attack: Attack =
     : spec.kind === 'storm'
       ? connectionStorm(base)
       : commandFlood({ ...base, user });
-process.stdout.write(`${JSON.stringify({ started: true, priority })}\n`);
+process.stdout.write(`${JSON.stringify({ started: true, priority: spec.priority })}\n`);
 for await (const line of createInterface({ input: process.stdin })) if (line.trim() === 'stop') break;
 const report = await attack.stop();
 process.stdout.write(`${JSON.stringify(report)}\n`);

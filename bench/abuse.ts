@@ -190,7 +190,7 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
       const spec: AttackerSpec = { kind, url: hub.wsUrl, secret: SECRET, localAddress: ATTACK_ADDRESS, parallel: sizes.parallel, framesPerSocket: sizes.framesPerSocket, priority: sizes.attackerPriority };
       const attacker = start('./abuse-attacker.ts', [JSON.stringify(spec)], { core: CORES.load });
       try {
-        priorities.add((await attacker.next<{ priority: AttackerSpec['priority'] }>(30_000)).priority);
+        priorities.add((await attacker.next<{ priority: AttackerSpec['priority'] }>(120_000)).priority);
         await sleep(sizes.rampMs);
         await measure(name);
         attacker.child.stdin!.write('stop\n');
