@@ -8,7 +8,7 @@ import { fmt } from './table.ts';
 export const ABUSE_USAGE = `  --abuse-phase S    seconds the abuse scenario measures each phase (default 20, quick 5)
   --abuse-repeats N  times each attack is measured, each time between two baselines (default 3, quick 1)
   --abuse-attacks a,b  only these attacks: garbage, storm, flood (default all; fewer to profile one)
-  --abuse-raise P    how the hub and the victim are raised above the machine's other work: fifo (SCHED_FIFO 1, default) or nice (nice -10)
+  --abuse-raise P    how the hub and the victim are raised above the machine's other work: fifo (the victim SCHED_FIFO 1, both nice -10; default) or nice (both nice -10)
   --abuse-attacker P the attackers' priority: normal (default) or nice (nice 19; with --abuse-raise nice, the previous setup)`;
 
 export const ABUSE_OPTIONS = {
@@ -87,7 +87,7 @@ export function abuseRows(a: AbuseResult, verdict: (ok: boolean | null) => strin
   };
   const waits = (p: AbusePhase) => `${fmt(p.victimRunWaitMs)} / ${fmt(p.hubRunWaitMs)}; in all ${fmt(p.victimQueuedMsPerSec)} / ${fmt(p.hubQueuedMsPerSec)} ms/s`;
   const rows: Array<Array<string | number>> = [];
-  rows.push([`abuse (${a.repeats} repeat(s), ${{ fifo: 'hub and victim SCHED_FIFO', nice: 'hub and victim at nice -10', none: 'usual priority' }[a.raisedPriority]}, attackers ${a.attackerPriority === 'nice' ? 'at nice 19' : a.attackerPriority === 'normal' ? 'at normal priority' : a.attackerPriority}, load average ${fmt(a.loadAvg1m.min)}-${fmt(a.loadAvg1m.max)}): victim transfer p50/p99, command p50/p99; hub event-loop lag p99/max (ms)`, '', '', '']);
+  rows.push([`abuse (${a.repeats} repeat(s), ${{ 'victim fifo, hub nice': 'victim SCHED_FIFO, hub at nice -10', nice: 'hub and victim at nice -10', none: 'usual priority' }[a.raisedPriority]}, attackers ${a.attackerPriority === 'nice' ? 'at nice 19' : a.attackerPriority === 'normal' ? 'at normal priority' : a.attackerPriority}, load average ${fmt(a.loadAvg1m.min)}-${fmt(a.loadAvg1m.max)}): victim transfer p50/p99, command p50/p99; hub event-loop lag p99/max (ms)`, '', '', '']);
   const detail = (p: AbusePhase) => [
     [`    command p99 to the hub / in it / back (ms); sent -> result written p50/p99; the slowest 1%'s time to / in / back`, split(p), '', ''],
     [`    run-queue wait per slice, victim (core 1) / hub (core 0) (ms)`, waits(p), '', ''],

@@ -114,27 +114,29 @@ const ATTACK_ADDRESS = '127.0.0.2';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** How the hub and the victim are raised above the machine's other work: see `raise`. */
-export type Raised = 'fifo' | 'nice' | 'none';
+/** How the hub and the victim were raised above the machine's other work: see `raise`. */
+export type Raised = 'victim fifo, hub nice' | 'nice' | 'none';
 
 /**
  * The hub and the victim are raised above the machine's other work where the bench may (as
- * root), in baselines and attacks alike. `fifo`: the real-time policy SCHED_FIFO at priority 1
- * (`chrt`), every thread: a woken hub or victim gets its core at once, ahead of any ordinary
- * process, other sessions' work included. Both are light (the hub used at most 0.3 of its core
- * under attack, the victim ~0.1), and the kernel keeps 5% of every second for ordinary work
- * anyway. `nice`: nice -10, which with the kernel's autogroups on counts only against processes
- * of this session (the attackers), not against other sessions' work. Falls back from `fifo` to
- * `nice` to `none` where a policy cannot be set.
+ * root), in baselines and attacks alike. Both at nice -10; with the kernel's autogroups on, that
+ * counts only against processes of this session (the attackers), not against other sessions'
+ * work. `fifo` also puts the victim under the real-time policy SCHED_FIFO at priority 1 (`chrt`,
+ * every thread): woken by its result, it gets the load core at once, ahead of the attacker and of
+ * any other ordinary process, so its client is not what its latency measures. It is light (~0.03
+ * of its core), and the kernel keeps 5% of every second for ordinary work anyway. The hub stays
+ * an ordinary process: under SCHED_FIFO it used 0.95 of its core during the malformed-frame
+ * churn, against 0.13-0.19 as an ordinary one (its own threads waiting on each other on one
+ * core, it seems), which would measure the policy, not the hub. Falls back to what can be set.
  */
-function raise(pids: number[], wanted: 'fifo' | 'nice'): Raised {
-  if (wanted === 'fifo' && pids.every((pid) => spawnSync('chrt', ['--fifo', '--all-tasks', '--pid', '1', String(pid)]).status === 0)) return 'fifo';
+function raise(hub: number, victim: number, wanted: 'fifo' | 'nice'): Raised {
   try {
-    for (const pid of pids) setPriority(pid, -10);
-    return 'nice';
+    for (const pid of [hub, victim]) setPriority(pid, -10);
   } catch {
     return 'none';
   }
+  if (wanted === 'fifo' && spawnSync('chrt', ['--fifo', '--all-tasks', '--pid', '1', String(victim)]).status === 0) return 'victim fifo, hub nice';
+  return 'nice';
 }
 
 /**
@@ -153,7 +155,7 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
     victim = start('./abuse-victim.ts', [JSON.stringify(victimSpec)], { core: CORES.load });
     await victim.next(60_000);
     hub.proc.child.stdin!.write('watch victim\n');
-    const raised = raise([hub.proc.pid, victim.pid], sizes.raise);
+    const raised = raise(hub.proc.pid, victim.pid, sizes.raise);
     const tell = (m: object) => victim!.child.stdin!.write(`${JSON.stringify(m)}\n`);
     const hubLag = async () => {
       hub.proc.child.stdin!.write('lag\n');
