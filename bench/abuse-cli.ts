@@ -7,16 +7,12 @@ import { fmt } from './table.ts';
 
 export const ABUSE_USAGE = `  --abuse-phase S    seconds the abuse scenario measures each phase (default 20, quick 5)
   --abuse-repeats N  times each attack is measured, each time between two baselines (default 3, quick 1)
-  --abuse-attacks a,b  only these attacks: garbage, storm, flood (default all; fewer to profile one)
-  --abuse-raise P    how the hub and the victim are raised above the machine's other work: fifo (the victim SCHED_FIFO 1, both nice -10; default) or nice (both nice -10)
-  --abuse-attacker P the attackers' priority: normal (default) or nice (nice 19; with --abuse-raise nice, the previous setup)`;
+  --abuse-attacks a,b  only these attacks: garbage, storm, flood (default all; fewer to profile one)`;
 
 export const ABUSE_OPTIONS = {
   'abuse-phase': { type: 'string' },
   'abuse-repeats': { type: 'string' },
   'abuse-attacks': { type: 'string' },
-  'abuse-attacker': { type: 'string' },
-  'abuse-raise': { type: 'string' },
 } as const;
 
 type AbuseValues = Partial<Record<keyof typeof ABUSE_OPTIONS, string>>;
@@ -43,8 +39,6 @@ export function abuseSizes(values: AbuseValues, mode: 'smoke' | 'quick' | 'full'
     framesPerSocket: smoke ? 40 : 400,
     repeats: smoke ? 1 : positive(values['abuse-repeats'], 'abuse-repeats', mode === 'quick' ? 1 : 3),
     attacks: abuseAttacks(values['abuse-attacks'], fail),
-    attackerPriority: oneOf(values['abuse-attacker'], ['normal', 'nice'] as const, '--abuse-attacker', fail),
-    raise: oneOf(values['abuse-raise'], ['fifo', 'nice'] as const, '--abuse-raise', fail),
   };
 }
 
@@ -55,13 +49,6 @@ function abuseAttacks(v: string | undefined, fail: Fail): AttackKind[] {
   const unknown = named.filter((n) => !ATTACKS.includes(n as AttackKind));
   if (unknown.length > 0 || named.length === 0) fail(`--abuse-attacks: one or more of ${ATTACKS.join(', ')}`);
   return ATTACKS.filter((a) => named.includes(a));
-}
-
-/** One of `choices` (the first when not given). */
-function oneOf<T extends string>(v: string | undefined, choices: readonly [T, ...T[]], name: string, fail: Fail): T {
-  if (v === undefined) return choices[0];
-  const found = choices.find((c) => c === v);
-  return found ?? fail(`${name}: ${choices.join(' or ')}`);
 }
 
 /** Run the scenario; a failure (or a phase with no sample) becomes a note. */
@@ -87,7 +74,7 @@ export function abuseRows(a: AbuseResult, verdict: (ok: boolean | null) => strin
   };
   const waits = (p: AbusePhase) => `${fmt(p.victimRunWaitMs)} / ${fmt(p.hubRunWaitMs)}; in all ${fmt(p.victimQueuedMsPerSec)} / ${fmt(p.hubQueuedMsPerSec)} ms/s`;
   const rows: Array<Array<string | number>> = [];
-  rows.push([`abuse (${a.repeats} repeat(s), ${{ 'victim fifo, hub nice': 'victim SCHED_FIFO, hub at nice -10', nice: 'hub and victim at nice -10', none: 'usual priority' }[a.raisedPriority]}, attackers ${a.attackerPriority === 'nice' ? 'at nice 19' : a.attackerPriority === 'normal' ? 'at normal priority' : a.attackerPriority}, load average ${fmt(a.loadAvg1m.min)}-${fmt(a.loadAvg1m.max)}): victim transfer p50/p99, command p50/p99; hub event-loop lag p99/max (ms)`, '', '', '']);
+  rows.push([`abuse (${a.repeats} repeat(s), ${a.raisedPriority ? 'hub and victim at nice -10' : 'usual priority'}, attackers at nice 19, load average ${fmt(a.loadAvg1m.min)}-${fmt(a.loadAvg1m.max)}): victim transfer p50/p99, command p50/p99; hub event-loop lag p99/max (ms)`, '', '', '']);
   const detail = (p: AbusePhase) => [
     [`    command p99 to the hub / in it / back (ms); sent -> result written p50/p99; the slowest 1%'s time to / in / back`, split(p), '', ''],
     [`    run-queue wait per slice, victim (core 1) / hub (core 0) (ms)`, waits(p), '', ''],

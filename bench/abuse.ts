@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { loadavg, setPriority } from 'node:os';
 import type { AttackReport } from '@handoff/device-sim';
 import type { AttackerSpec } from './abuse-attacker.ts';
@@ -26,10 +25,6 @@ export interface AbuseSizes {
   repeats: number;
   /** The attacks to run (all by default; fewer to profile one). */
   attacks: AttackKind[];
-  /** How each attacker yields the load core to the victim (AttackerSpec.priority). */
-  attackerPriority: AttackerSpec['priority'];
-  /** How the hub and the victim are raised above the machine's other work (`raise`). */
-  raise: 'fifo' | 'nice';
 }
 
 export type AttackKind = AttackerSpec['kind'];
@@ -93,10 +88,8 @@ export interface AbuseResult {
   baseline: AbusePhase;
   attacks: Partial<Record<AttackKind, AbuseAttack>>;
   repeats: number;
-  /** How the hub and the victim were raised above the machine's other work (see `raise`). */
-  raisedPriority: Raised;
-  /** How the attackers yielded the load core, as they reported it (AttackerSpec.priority). */
-  attackerPriority: string;
+  /** Whether the hub and the victim ran at nice -10 (see `raise`). */
+  raisedPriority: boolean;
   /** The 1-minute load average over the phases (other work shares the machine). */
   loadAvg1m: { min: number; max: number };
   /** Phases in which the victim completed no command (a note, not a failure: e.g. the smoke's tiny phases on a busy machine). */
@@ -114,29 +107,21 @@ const ATTACK_ADDRESS = '127.0.0.2';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** How the hub and the victim were raised above the machine's other work: see `raise`. */
-export type Raised = 'victim fifo, hub nice' | 'nice' | 'none';
-
 /**
- * The hub and the victim are raised above the machine's other work where the bench may (as
- * root), in baselines and attacks alike. Both at nice -10; with the kernel's autogroups on, that
- * counts only against processes of this session (the attackers), not against other sessions'
- * work. `fifo` also puts the victim under the real-time policy SCHED_FIFO at priority 1 (`chrt`,
- * every thread): woken by its result, it gets the load core at once, ahead of the attacker and of
- * any other ordinary process, so its client is not what its latency measures. It is light (~0.03
- * of its core), and the kernel keeps 5% of every second for ordinary work anyway. The hub stays
- * an ordinary process: under SCHED_FIFO it used 0.95 of its core during the malformed-frame
- * churn, against 0.13-0.19 as an ordinary one (its own threads waiting on each other on one
- * core, it seems), which would measure the policy, not the hub. Falls back to what can be set.
+ * The hub and the victim run at nice -10 where the bench may raise them (as root), the attacker
+ * at nice 19. With the kernel's autogroups on, nice counts only against processes of this session
+ * (the attackers), not against other sessions' work. SCHED_FIFO was tried and dropped (see
+ * docs/BENCHMARKS.md): the hub under it used 0.95 of its core during the malformed-frame churn
+ * (0.13-0.19 as an ordinary process), and a SCHED_FIFO victim stopped answering at the end of a
+ * full run, both as if V8's threads, pinned to one core at one real-time priority, waited on each other.
  */
-function raise(hub: number, victim: number, wanted: 'fifo' | 'nice'): Raised {
+function raise(pids: number[]): boolean {
   try {
-    for (const pid of [hub, victim]) setPriority(pid, -10);
+    for (const pid of pids) setPriority(pid, -10);
+    return true;
   } catch {
-    return 'none';
+    return false;
   }
-  if (wanted === 'fifo' && spawnSync('chrt', ['--fifo', '--all-tasks', '--pid', '1', String(victim)]).status === 0) return 'victim fifo, hub nice';
-  return 'nice';
 }
 
 /**
@@ -155,7 +140,7 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
     victim = start('./abuse-victim.ts', [JSON.stringify(victimSpec)], { core: CORES.load });
     await victim.next(60_000);
     hub.proc.child.stdin!.write('watch victim\n');
-    const raised = raise(hub.proc.pid, victim.pid, sizes.raise);
+    const raised = raise([hub.proc.pid, victim.pid]);
     const tell = (m: object) => victim!.child.stdin!.write(`${JSON.stringify(m)}\n`);
     const hubLag = async () => {
       hub.proc.child.stdin!.write('lag\n');
@@ -187,12 +172,11 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
       });
     };
     const reports = new Map<string, AttackReport>();
-    const priorities = new Set<AttackerSpec['priority']>();
     const attackPhase = async (kind: AttackKind, name: string) => {
-      const spec: AttackerSpec = { kind, url: hub.wsUrl, secret: SECRET, localAddress: ATTACK_ADDRESS, parallel: sizes.parallel, framesPerSocket: sizes.framesPerSocket, priority: sizes.attackerPriority };
+      const spec: AttackerSpec = { kind, url: hub.wsUrl, secret: SECRET, localAddress: ATTACK_ADDRESS, parallel: sizes.parallel, framesPerSocket: sizes.framesPerSocket, lowPriority: true };
       const attacker = start('./abuse-attacker.ts', [JSON.stringify(spec)], { core: CORES.load });
       try {
-        priorities.add((await attacker.next<{ priority: AttackerSpec['priority'] }>(120_000)).priority);
+        await attacker.next(120_000);
         await sleep(sizes.rampMs);
         await measure(name);
         attacker.child.stdin!.write('stop\n');
@@ -216,7 +200,7 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
       await measure(o.after);
     }
     tell({ end: true });
-    const { phases } = await victim.next<{ phases: Record<string, PhaseSamples> }>(60_000);
+    const { phases } = await victim.next<{ phases: Record<string, PhaseSamples> }>(120_000);
     hub.proc.child.stdin!.write('stamps\n');
     const { stamps } = await hub.proc.next<{ stamps: HubStamps }>(60_000);
     const none: PhaseSamples = { transfer: [], transferHub: [], command: [], commandTimes: [], failures: {} };
@@ -273,7 +257,7 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
       };
     }
     const l = [...loads.values()];
-    return { baseline, attacks, repeats: sizes.repeats, raisedPriority: raised, attackerPriority: [...priorities].join(' and '), loadAvg1m: { min: round(Math.min(...l)), max: round(Math.max(...l)) }, empty };
+    return { baseline, attacks, repeats: sizes.repeats, raisedPriority: raised, loadAvg1m: { min: round(Math.min(...l)), max: round(Math.max(...l)) }, empty };
   } finally {
     await victim?.stop();
     await hub.proc.stop();
