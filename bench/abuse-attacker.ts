@@ -19,7 +19,11 @@ export interface AttackerSpec {
   /**
    * Lowest CPU priority (nice 19) once started: sharing the load core with the victim, the attack
    * takes only the time the victim leaves idle there. Set here, after the process has loaded, not
-   * at spawn: on a busy machine a nice-19 node took over 30 s just to start.
+   * at spawn: on a busy machine a nice-19 node took over 30 s just to start. A woken victim still
+   * waits for the attacker's running slice to end, which the kernel notices at its next tick (4 ms
+   * here): the victim's run-queue waits in the report show it. Lower policies were tried and
+   * dropped (docs/BENCHMARKS.md): SCHED_IDLE starved the attack itself against other sessions'
+   * work, since the kernel weighs a session's share of a core by its processes' priorities.
    */
   lowPriority: boolean;
 }

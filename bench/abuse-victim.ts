@@ -23,7 +23,9 @@ const url = await deviceUrl(spec.url, spec.secret, user);
 const devices = ['phone', 'speaker', 'tv'].map((kind) => new LeanDevice({ url, id: `${user}-${kind}`, trackCluster: true }));
 for (const d of devices) await d.connect();
 let ids = 0;
-const command = (d: LeanDevice, c: Record<string, unknown> & { type: string }) => d.command({ ...c, commandId: `${d.id}-${++ids}` }, 20_000);
+const command = (d: LeanDevice, c: Record<string, unknown> & { type: string }, commandId = `${d.id}-${++ids}`) => d.command({ ...c, commandId }, 20_000);
+/** Server time as the hub's clock reads it (the same machine, so the same wall clock): the victim's stamps line up with the hub's. */
+const origin = performance.timeOrigin;
 const first = devices[0]!;
 const played = await command(first, { type: 'command.play', deviceId: first.id, contextUri: 'demo:playlist:everything' });
 if (!played.ok) throw new Error(`victim could not start playback: ${played.code}`);
@@ -40,20 +42,24 @@ const loop = (async () => {
     const transfer = i % 5 === 0;
     const target = devices[(devices.indexOf(active) + 1) % devices.length]!;
     const label: string | null = phase;
+    const commandId = `${controller.id}-${++ids}`;
     const t0 = performance.now();
     const result = await command(
       controller,
       transfer ? { type: 'command.transfer', deviceId: target.id, play: true } : { type: 'command.volume', volumePercent: 20 + (i % 60), deviceId: active.id },
+      commandId,
     ).catch((err: Error) => ({ ok: false as const, code: err.message.startsWith('no result') ? 'NO_RESULT' : err.message }));
-    const ms = performance.now() - t0;
+    const t1 = performance.now();
+    const ms = t1 - t0;
     if (label !== null && label === phase) {
-      let b = buckets.get(label);
-      if (!b) buckets.set(label, (b = { transfer: [], transferHub: [], command: [], failures: {} }));
+      const b = buckets.get(label)!;
       if (result.ok && transfer) {
         b.transfer.push(ms);
         b.transferHub.push(ms - target.lastSwitchWaitMs);
-      } else if (result.ok) b.command.push(ms);
-      else b.failures[result.code] = (b.failures[result.code] ?? 0) + 1;
+      } else if (result.ok) {
+        b.command.push(ms);
+        b.commandTimes.push([commandId, origin + t0, origin + t1]);
+      } else b.failures[result.code] = (b.failures[result.code] ?? 0) + 1;
     }
     await new Promise((r) => setTimeout(r, spec.intervalMs));
   }
@@ -63,6 +69,8 @@ process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 for await (const line of createInterface({ input: process.stdin })) {
   const m = JSON.parse(line) as { phase?: string | null; end?: boolean };
   if (m.phase !== undefined) phase = m.phase;
+  // Every phase named is reported, an empty one too (the runner says so instead of failing).
+  if (typeof m.phase === 'string' && !buckets.has(m.phase)) buckets.set(m.phase, { transfer: [], transferHub: [], command: [], commandTimes: [], failures: {} });
   if (m.end) break;
 }
 stopped = true;

@@ -1,9 +1,9 @@
 import { loadavg, setPriority } from 'node:os';
 import type { AttackReport } from '@handoff/device-sim';
 import type { AttackerSpec } from './abuse-attacker.ts';
-import { figuresOf, type PhaseFigures, type PhaseSamples } from './abuse-figures.ts';
+import { figuresOf, splitOf, type CommandSplit, type HubStamps, type PhaseFigures, type PhaseSamples } from './abuse-figures.ts';
 import type { VictimSpec } from './abuse-victim.ts';
-import { cpuSeconds } from './cpu.ts';
+import { cpuSeconds, runQueue } from './cpu.ts';
 import { CORES, progress, start, type Proc } from './proc.ts';
 import { SECRET, startHubProcess, type ServerOptions } from './scenarios.ts';
 import { median, round } from './stats.ts';
@@ -35,12 +35,23 @@ export interface HubSide {
   /** How late the hub's event loop ran (p99, worst) while the phase was measured: the delay the hub itself added. */
   hubLagP99Ms: number;
   hubLagMaxMs: number;
+  /**
+   * Mean wait on a run queue (runnable, not running) each time the main thread got the CPU, ms:
+   * the victim's on the load core, beside the attacker; the hub's on core 0.
+   */
+  victimRunWaitMs: number;
+  hubRunWaitMs: number;
+  /** The same waits in all, ms per second of the phase. */
+  victimQueuedMsPerSec: number;
+  hubQueuedMsPerSec: number;
 }
 
 /** One or more phases of the same kind, samples pooled (hub CPU averaged, lag p99 the median, lag max the worst). */
 export interface AbusePhase extends PhaseFigures, HubSide {
   /** Phases pooled. */
   phases: number;
+  /** Where the commands' time went: to the hub, in it, back to the victim. */
+  split: CommandSplit;
   /** What the hub did to the attack, summed over its phases (absent in the baseline). */
   attack?: AttackReport;
 }
@@ -54,6 +65,8 @@ export interface AbuseRepeat {
   transferP99Ratio: number;
   transferHubP99Ratio: number;
   commandP99Ratio: number;
+  /** The command from send to its result written by the hub (the hub's share), against the baselines'. */
+  untilWrittenP99Ratio: number;
   /** The machine's 1-minute load average when the phase started. */
   loadAvg1m: number;
 }
@@ -64,6 +77,7 @@ export interface AbuseAttack extends AbusePhase {
   transferP99Ratio: number;
   transferHubP99Ratio: number;
   commandP99Ratio: number;
+  untilWrittenP99Ratio: number;
   /** Every attack phase pooled against every baseline phase pooled. */
   pooledTransferP99Ratio: number;
   pooledCommandP99Ratio: number;
@@ -78,6 +92,8 @@ export interface AbuseResult {
   raisedPriority: boolean;
   /** The 1-minute load average over the phases (other work shares the machine). */
   loadAvg1m: { min: number; max: number };
+  /** Phases in which the victim completed no command (a note, not a failure: e.g. the smoke's tiny phases on a busy machine). */
+  empty: string[];
 }
 
 const ATTACKS: Record<AttackKind, string> = {
@@ -92,9 +108,12 @@ const ATTACK_ADDRESS = '127.0.0.2';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The hub and the victim run at nice -10 where the bench may raise them (as root): the machine's
- * other work (at nice 0) then takes less of them, in baselines and attacks alike, while the
- * attacker stays at nice 19. False when they run at the usual priority.
+ * The hub and the victim run at nice -10 where the bench may raise them (as root), the attacker
+ * at nice 19. With the kernel's autogroups on, nice counts only against processes of this session
+ * (the attackers), not against other sessions' work. SCHED_FIFO was tried and dropped (see
+ * docs/BENCHMARKS.md): the hub under it used 0.95 of its core during the malformed-frame churn
+ * (0.13-0.19 as an ordinary process), and a SCHED_FIFO victim stopped answering at the end of a
+ * full run, both as if V8's threads, pinned to one core at one real-time priority, waited on each other.
  */
 function raise(pids: number[]): boolean {
   try {
@@ -120,6 +139,7 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
     const victimSpec: VictimSpec = { url: hub.wsUrl, secret: SECRET, intervalMs: sizes.victimIntervalMs };
     victim = start('./abuse-victim.ts', [JSON.stringify(victimSpec)], { core: CORES.load });
     await victim.next(60_000);
+    hub.proc.child.stdin!.write('watch victim\n');
     const raised = raise([hub.proc.pid, victim.pid]);
     const tell = (m: object) => victim!.child.stdin!.write(`${JSON.stringify(m)}\n`);
     const hubLag = async () => {
@@ -132,20 +152,31 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
       await hubLag();
       loads.set(name, loadavg()[0]!);
       const cpu0 = cpuSeconds(hub.proc.pid);
+      const queues0 = [runQueue(victim!.pid), runQueue(hub.proc.pid)];
       const t0 = performance.now();
       tell({ phase: name });
       await sleep(sizes.phaseMs);
       tell({ phase: null });
       const hubCpu = (cpuSeconds(hub.proc.pid) - cpu0) / ((performance.now() - t0) / 1000);
+      const seconds = (performance.now() - t0) / 1000;
+      const [victimQ, hubQ] = [runQueue(victim!.pid), runQueue(hub.proc.pid)].map((q, i) => ({ waitMs: q.waitMs - queues0[i]!.waitMs, slices: Math.max(1, q.slices - queues0[i]!.slices) }));
       const { lagP99Ms, lagMaxMs } = await hubLag();
-      hubSide.set(name, { hubCpu, hubLagP99Ms: lagP99Ms, hubLagMaxMs: lagMaxMs });
+      hubSide.set(name, {
+        hubCpu,
+        hubLagP99Ms: lagP99Ms,
+        hubLagMaxMs: lagMaxMs,
+        victimRunWaitMs: victimQ!.waitMs / victimQ!.slices,
+        hubRunWaitMs: hubQ!.waitMs / hubQ!.slices,
+        victimQueuedMsPerSec: victimQ!.waitMs / seconds,
+        hubQueuedMsPerSec: hubQ!.waitMs / seconds,
+      });
     };
     const reports = new Map<string, AttackReport>();
     const attackPhase = async (kind: AttackKind, name: string) => {
       const spec: AttackerSpec = { kind, url: hub.wsUrl, secret: SECRET, localAddress: ATTACK_ADDRESS, parallel: sizes.parallel, framesPerSocket: sizes.framesPerSocket, lowPriority: true };
       const attacker = start('./abuse-attacker.ts', [JSON.stringify(spec)], { core: CORES.load });
       try {
-        await attacker.next(30_000);
+        await attacker.next(120_000);
         await sleep(sizes.rampMs);
         await measure(name);
         attacker.child.stdin!.write('stop\n');
@@ -169,20 +200,25 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
       await measure(o.after);
     }
     tell({ end: true });
-    const { phases } = await victim.next<{ phases: Record<string, PhaseSamples> }>(60_000);
-    const samples = (name: string): PhaseSamples => {
-      const s = phases[name];
-      if (!s) throw new Error(`the victim measured nothing in phase ${name}`);
-      return s;
-    };
+    const { phases } = await victim.next<{ phases: Record<string, PhaseSamples> }>(120_000);
+    hub.proc.child.stdin!.write('stamps\n');
+    const { stamps } = await hub.proc.next<{ stamps: HubStamps }>(60_000);
+    const none: PhaseSamples = { transfer: [], transferHub: [], command: [], commandTimes: [], failures: {} };
+    const samples = (name: string): PhaseSamples => phases[name] ?? none;
+    const empty = [...hubSide.keys()].filter((n) => samples(n).command.length === 0);
     const pooled = (names: string[]): AbusePhase => {
       const sides = names.map((n) => hubSide.get(n)!);
       return {
         ...figuresOf(names.map(samples)),
+        split: splitOf(names.map(samples), stamps),
         phases: names.length,
         hubCpu: sides.reduce((a, s) => a + s.hubCpu, 0) / sides.length,
         hubLagP99Ms: median(sides.map((s) => s.hubLagP99Ms)),
         hubLagMaxMs: Math.max(...sides.map((s) => s.hubLagMaxMs)),
+        victimRunWaitMs: sides.reduce((a, s) => a + s.victimRunWaitMs, 0) / sides.length,
+        hubRunWaitMs: sides.reduce((a, s) => a + s.hubRunWaitMs, 0) / sides.length,
+        victimQueuedMsPerSec: sides.reduce((a, s) => a + s.victimQueuedMsPerSec, 0) / sides.length,
+        hubQueuedMsPerSec: sides.reduce((a, s) => a + s.hubQueuedMsPerSec, 0) / sides.length,
       };
     };
     const baselines = Array.from({ length: b + 1 }, (_, i) => `baseline-${i}`);
@@ -193,6 +229,8 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
       const repeats = mine.map((o): AbuseRepeat => {
         const a = figuresOf([samples(o.name)]);
         const around = figuresOf([samples(o.before), samples(o.after)]);
+        const aSplit = splitOf([samples(o.name)], stamps);
+        const aroundSplit = splitOf([samples(o.before), samples(o.after)], stamps);
         return {
           transferP99Ms: a.transferP99Ms,
           commandP99Ms: a.commandP99Ms,
@@ -201,6 +239,7 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
           transferP99Ratio: round(a.transferP99Ms / around.transferP99Ms),
           transferHubP99Ratio: round(a.transferHubP99Ms / around.transferHubP99Ms),
           commandP99Ratio: round(a.commandP99Ms / around.commandP99Ms),
+          untilWrittenP99Ratio: round(aSplit.untilWrittenP99Ms / aroundSplit.untilWrittenP99Ms),
           loadAvg1m: round(loads.get(o.name)!),
         };
       });
@@ -212,12 +251,13 @@ export async function abuseScenario(sizes: AbuseSizes, opts: ServerOptions): Pro
         transferP99Ratio: median(repeats.map((r) => r.transferP99Ratio)),
         transferHubP99Ratio: median(repeats.map((r) => r.transferHubP99Ratio)),
         commandP99Ratio: median(repeats.map((r) => r.commandP99Ratio)),
+        untilWrittenP99Ratio: median(repeats.map((r) => r.untilWrittenP99Ratio)),
         pooledTransferP99Ratio: round(all.transferP99Ms / baseline.transferP99Ms),
         pooledCommandP99Ratio: round(all.commandP99Ms / baseline.commandP99Ms),
       };
     }
     const l = [...loads.values()];
-    return { baseline, attacks, repeats: sizes.repeats, raisedPriority: raised, loadAvg1m: { min: round(Math.min(...l)), max: round(Math.max(...l)) } };
+    return { baseline, attacks, repeats: sizes.repeats, raisedPriority: raised, loadAvg1m: { min: round(Math.min(...l)), max: round(Math.max(...l)) }, empty };
   } finally {
     await victim?.stop();
     await hub.proc.stop();

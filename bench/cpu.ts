@@ -30,3 +30,18 @@ function childrenOf(pid: number): number[] {
     readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
   );
 }
+
+/**
+ * How long a process's main thread has waited on a run queue (runnable, not running) and how
+ * many times it got the CPU, from /proc/<pid>/task/<pid>/schedstat; zeros once it is gone. Two
+ * readings give the mean wait each time it was woken or preempted: the scheduler's share of a
+ * latency, apart from the process's own work.
+ */
+export function runQueue(pid: number): { waitMs: number; slices: number } {
+  try {
+    const [, wait, slices] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    return { waitMs: wait! / 1e6, slices: slices! };
+  } catch {
+    return { waitMs: 0, slices: 0 };
+  }
+}

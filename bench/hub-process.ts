@@ -17,8 +17,28 @@ process.once('SIGTERM', () => {
 // On `lag` (a line on stdin): how late the event loop ran since the last ask, as one JSON line.
 const lag = monitorEventLoopDelay({ resolution: 1 });
 lag.enable();
+// On `watch <user>`: from then on, the server time at which each of that user's device commands
+// was handled (its `message.in`) and its result written (`message.out` of `command.result`), by
+// commandId, from the trace, in this process (a listener is one call per event; nothing is
+// serialized). On `stamps`: every pair since, as one JSON line `{ stamps: { id: [in, out] } }`.
+const stamps = new Map<string, [number, number]>();
+const watch = (userId: string) =>
+  running.hub.trace.subscribe(userId, (e) => {
+    if (e.correlationId === undefined) return;
+    if (e.kind === 'message.in' && e.type.startsWith('command.')) stamps.set(e.correlationId, [e.ts, NaN]);
+    else if (e.kind === 'message.out' && e.type === 'command.result') {
+      const s = stamps.get(e.correlationId);
+      if (s && Number.isNaN(s[1])) s[1] = e.ts;
+    }
+  });
 createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line.trim() !== 'lag') return;
+  const [cmd, arg] = line.trim().split(' ');
+  if (cmd === 'watch' && arg) watch(arg);
+  if (cmd === 'stamps') {
+    process.stdout.write(`${JSON.stringify({ stamps: Object.fromEntries(stamps) })}\n`);
+    stamps.clear();
+  }
+  if (cmd !== 'lag') return;
   process.stdout.write(`${JSON.stringify({ lagP99Ms: lag.percentile(99) / 1e6, lagMaxMs: lag.max / 1e6 })}\n`);
   lag.reset();
 });

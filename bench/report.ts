@@ -1,4 +1,5 @@
-import type { AbusePhase, AbuseResult } from './abuse.ts';
+import type { AbuseResult } from './abuse.ts';
+import { abuseRows } from './abuse-cli.ts';
 import type { ConnectionsResult } from './scenarios.ts';
 import { table } from './table.ts';
 
@@ -128,27 +129,7 @@ export function report(r: Results): string {
         ] as Array<Array<string | number>>)
       : []),
   ];
-  const a = r.abuse;
-  if (a) {
-    const figures = (p: AbusePhase) => `${fmt(p.transferP50Ms)} / ${fmt(p.transferP99Ms)}  ${fmt(p.commandP50Ms)} / ${fmt(p.commandP99Ms)}  lag ${fmt(p.hubLagP99Ms)} / ${fmt(p.hubLagMaxMs)}`;
-    rows.push([`abuse (${a.repeats} repeat(s), ${a.raisedPriority ? 'hub and victim at nice -10' : 'usual priority'}, load average ${fmt(a.loadAvg1m.min)}-${fmt(a.loadAvg1m.max)}): victim transfer p50/p99, command p50/p99; hub event-loop lag p99/max (ms)`, '', '', '']);
-    rows.push([`  no attack, ${a.baseline.phases} phases pooled (${a.baseline.transfers} + ${a.baseline.commands} ops, hub cpu ${fmt(a.baseline.hubCpu)})`, figures(a.baseline), 'baseline', a.baseline.failed ? `${a.baseline.failed} FAILED` : '']);
-    rows.push([`    transfer without the switch lead p50 / p99`, `${fmt(a.baseline.transferHubP50Ms)} / ${fmt(a.baseline.transferHubP99Ms)}`, '', '']);
-    for (const [kind, p] of Object.entries(a.attacks)) {
-      if (!p) continue;
-      const worst = Math.max(p.transferP99Ratio, p.commandP99Ratio);
-      rows.push([`  ${kind}, ${p.phases} phases pooled (${p.transfers} + ${p.commands} ops, hub cpu ${fmt(p.hubCpu)})`, figures(p), '', p.failed ? `${p.failed} FAILED` : '']);
-      rows.push([`    p99 ratios transfer / command, median of repeats`, `${fmt(p.transferP99Ratio)} / ${fmt(p.commandP99Ratio)}`, 'p99 <= 1.5x', verdict(atMost(worst, 1.5))]);
-      rows.push([`    per repeat (vs the baselines around it)`, p.repeats.map((x) => `${fmt(x.transferP99Ratio)}/${fmt(x.commandP99Ratio)}`).join(', '), '', '']);
-      rows.push([`    pooled: all attack phases vs all baselines`, `${fmt(p.pooledTransferP99Ratio)} / ${fmt(p.pooledCommandP99Ratio)}`, '', '']);
-      rows.push([`    transfer without the switch lead p50 / p99, ratio`, `${fmt(p.transferHubP50Ms)} / ${fmt(p.transferHubP99Ms)}, ${fmt(p.transferHubP99Ratio)}`, '', '']);
-      const at = p.attack;
-      if (at) {
-        const closed = Object.entries(at.closedByHub).map(([code, n]) => `${n}x${code}`).join(' ') || 'none';
-        rows.push([`    attack: sockets, closed by hub, 429s, reset unanswered, frames`, `${at.sockets}, ${closed}, ${at.refused429}, ${at.reset}, ${at.frames}`, '', '']);
-      }
-    }
-  }
+  if (r.abuse) rows.push(...abuseRows(r.abuse, verdict));
   const head = `handoff hub benchmark: median of ${r.runs} run(s); node ${r.env.node}, ${r.env.cpus} cpus, ${r.env.pinned ? 'hub on core 0, load on core 1' : 'not pinned'}, load average ${r.env.loadAvg1m}, ${r.env.date}`;
   // Scenarios that did not run (`--only`) leave rows with no figure: left out.
   const measured = rows.filter(([, value]) => !/^[-/ ]*$/.test(typeof value === 'number' ? fmt(value) : value ?? '') || value === '');

@@ -3,7 +3,8 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { abuseScenario, type AbuseResult, type AbuseSizes, type AttackKind } from './abuse.ts';
+import type { AbuseResult } from './abuse.ts';
+import { ABUSE_OPTIONS, ABUSE_USAGE, abuseSizes as sizesOfAbuse, runAbuse } from './abuse-cli.ts';
 import { pinned, progress, stopAll } from './proc.ts';
 import {
   connectionsScenario,
@@ -30,9 +31,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--connections N] [-
   --transfers-per-sec R, --fleet-duration S   the fleet run's load (default 100/s for 10 s; 1000/s at 100k)
   --connect-deadline S   the fleet opens no new connections after S s and goes on with those held (default 300)
   --only a,b         run only these scenarios: echo, fanout, hub, viewers, snapcast, handoff, groups, connections, abuse
-  --abuse-phase S    seconds the abuse scenario measures each phase (default 20, quick 5)
-  --abuse-repeats N  times each attack is measured, each time between two baselines (default 3, quick 1)
-  --abuse-attacks a,b  only these attacks: garbage, storm, flood (default all; fewer to profile one)
+${ABUSE_USAGE}
   --cpu-prof DIR     write a CPU profile of every hub process into DIR
   --hub-env K=V,...  settings for every hub process (e.g. USER_FRAMES_PER_TURN=16), to compare one against its default
   --json             print the results object as the last stdout line`;
@@ -47,9 +46,7 @@ const { values } = parseArgs({
     'transfers-per-sec': { type: 'string' },
     'fleet-duration': { type: 'string' },
     'connect-deadline': { type: 'string' },
-    'abuse-phase': { type: 'string' },
-    'abuse-repeats': { type: 'string' },
-    'abuse-attacks': { type: 'string' },
+    ...ABUSE_OPTIONS,
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'hub-env': { type: 'string' },
@@ -110,16 +107,10 @@ const sizes: Sizes = smoke
         // 10 minutes of playback at 10x: 60 s, drift up to +-1000 ppm, a 500 ms heartbeat (load-drift.ts).
         drift: { users: 3, minutes: 10, speedup: 10, maxPpm: 100, skewMs: 2000, jitterMs: 20, loadDelayMs: 50 },
       };
-const abuseSizes: AbuseSizes = {
-  phaseMs: smoke ? 500 : positive(values['abuse-phase'], 'abuse-phase', quick ? 5 : 20) * 1000,
-  rampMs: smoke ? 200 : 1000,
-  settleMs: smoke ? 200 : 2000,
-  victimIntervalMs: 25,
-  parallel: smoke ? 2 : 8,
-  framesPerSocket: smoke ? 40 : 400,
-  repeats: smoke ? 1 : positive(values['abuse-repeats'], 'abuse-repeats', quick ? 1 : 3),
-  attacks: abuseAttacks(values['abuse-attacks']),
-};
+const abuseSizes = sizesOfAbuse(values, smoke ? 'smoke' : quick ? 'quick' : 'full', positive, (message) => {
+  process.stderr.write(`${message}\n${USAGE}\n`);
+  process.exit(2);
+});
 const hubEnv = Object.fromEntries(
   (values['hub-env'] ?? '')
     .split(',')
@@ -256,12 +247,7 @@ if (only.has('connections')) {
 let abuse: AbuseResult | undefined;
 if (only.has('abuse')) {
   progress(`[${elapsed()}] abuse: one user's flood against another user's latency (${abuseSizes.phaseMs / 1000} s per phase)`);
-  try {
-    abuse = await abuseScenario(abuseSizes, opts);
-  } catch (err) {
-    notes.push(`abuse failed: ${(err as Error).message.split('\n')[0]}`);
-    progress(`  failed: ${(err as Error).message}`);
-  }
+  abuse = await runAbuse(abuseSizes, opts, notes);
 }
 
 const med = (pick: (r: Run) => number | undefined) => round(median(all.map(pick).filter((v): v is number => v !== undefined)));
@@ -390,15 +376,3 @@ process.stdout.write(report(results) + '\n');
 if (values.json) process.stdout.write(`${JSON.stringify(results)}\n`);
 process.exit(0);
 
-/** The attacks named by --abuse-attacks, in the scenario's order. */
-function abuseAttacks(v: string | undefined): AttackKind[] {
-  const all: AttackKind[] = ['garbage', 'storm', 'flood'];
-  if (v === undefined) return all;
-  const named = v.split(',').map((s) => s.trim());
-  const unknown = named.filter((n) => !all.includes(n as AttackKind));
-  if (unknown.length > 0 || named.length === 0) {
-    process.stderr.write(`--abuse-attacks: one or more of ${all.join(', ')}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  return all.filter((a) => named.includes(a));
-}
