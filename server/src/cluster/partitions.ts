@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
+import type { PartitionChange } from '../metrics/metrics.ts';
 import { withTimeout } from '../with-timeout.ts';
 import type { Held, Ownership, TickResult } from './ownership.ts';
 import { ownerTable, partitionOf } from './rendezvous.ts';
@@ -24,6 +25,8 @@ export interface PartitionsOptions {
   host: PartitionsHost;
   /** [0, 1): jitter. @default Math.random */
   random?: () => number;
+  /** `count` partitions changed hands this way in one tick (metrics). */
+  changed?: (change: PartitionChange, count: number) => void;
 }
 
 /** PARTITIONS' default. */
@@ -204,6 +207,11 @@ export class Partitions {
     this.failing = false;
     this.nextLapseAt = result.nextLapseMs === null ? 0 : clock.now() + result.nextLapseMs;
     const first = this.ticks++ === 0;
+    const changed = (change: PartitionChange, count: number) => {
+      if (count > 0) this.opts.changed?.(change, count);
+    };
+    changed('released', release.length);
+    let lost = 0;
     for (const { partition } of release) {
       this.releasing.delete(partition);
       this.leaving.delete(partition);
@@ -211,6 +219,7 @@ export class Partitions {
     }
     for (const p of result.lost) {
       if (!this.held.has(p)) continue;
+      lost++;
       this.held.delete(p);
       this.leaving.delete(p);
       this.opts.host.lost(p);
@@ -219,6 +228,9 @@ export class Partitions {
       this.held.set(partition, token);
       for (const done of this.waiters.get(partition)?.splice(0) ?? []) done();
     }
+    changed('lost', lost);
+    changed('acquired', result.acquired.length - result.takenOver.length);
+    changed('taken-over', result.takenOver.length);
     if (result.acquired.length) this.opts.log.info({ partitions: result.acquired.length, held: this.held.size }, 'partitions: acquired');
     if (!result.wasMember && !this.leavingAll) {
       // First tick, or back after a stall longer than the TTL: take nothing new for a random
