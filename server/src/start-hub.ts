@@ -100,6 +100,8 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
         })
       : null;
   // Traces go to Redis on demand: while watched (on any node), for a tail after, and for a sampled share of users.
+  // Watches are announced to the user's owner, which the Mesh (made below, with the hub) computes.
+  const owners: { of: (userId: string) => string | null } = { of: () => null };
   const streamed =
     target && bus
       ? new StreamedTraceLog(() => clock.now(), traceSettings, (log_) =>
@@ -112,6 +114,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
             writes: { sampleRate: config.TRACE_SAMPLE_RATE, tailMs: config.TRACE_TAIL_MS },
             trace: log_,
             clock,
+            ownerOf: (userId) => owners.of(userId),
           }),
         )
       : null;
@@ -168,6 +171,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
   addHubGauges(metrics, hub);
   if (hub.placement instanceof Mesh) {
     const mesh = hub.placement;
+    owners.of = (userId) => mesh.partitions.ownerOf(userId);
     metrics.gauge('handoff_partitions_held', 'Partitions whose lease this node holds (only with Redis).', () => mesh.partitions.heldCount);
     metrics.gauge('handoff_cluster_members', 'Live hub nodes in the membership, as this node last saw it (only with Redis).', () => mesh.partitions.liveMembers.length);
   }
