@@ -38,6 +38,10 @@ import { traceSocket } from './trace/trace-socket.ts';
 
 /** How long a change waits for its replicas (REDIS_MIN_REPLICAS) before the write counts as failed. */
 const REPLICA_WAIT_MS = 2000;
+/** Why a node of many is not ready yet though Redis answers: it does not hold its partitions yet (starting). */
+const notSettled = (mesh: Mesh) => () =>
+  mesh.partitions.settled ? null : 'starting: this node does not hold its partitions yet (they are being handed over, or lapse within LEASE_TTL_MS)';
+
 /** A readiness probe slower than this counts as failing, so /readyz answers within 1 s even when Redis does not. */
 const READY_PROBE_MS = 800;
 
@@ -214,6 +218,8 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
         hub,
         log,
         probeTimeoutMs: READY_PROBE_MS,
+        // Many nodes: not before this node holds the partitions it owns (else its first commands wait up to a lease TTL).
+        ...(hub.placement instanceof Mesh ? { notYet: notSettled(hub.placement) } : {}),
         probes: [
           { name: 'store', check: () => store.load('#readyz') },
           ...(bus ? [{ name: 'bus', check: () => bus.publish('probe:readyz', '') }] : []),

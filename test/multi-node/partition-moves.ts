@@ -75,8 +75,10 @@ export function partitionMoves(ctx: () => MovesContext): void {
       await expect.poll(() => delta('taken-over'), { timeout: 10_000, interval: 100 }).toBe(share);
       expect({ acquired: await delta('acquired'), released: await delta('released'), lost: await delta('lost') }).toEqual({ acquired: 0, released: 0, lost: 0 });
 
-      // Back: node-c takes its partitions again from their holders, by handover.
+      // Back: node-c takes its partitions again from their holders, by handover; it says it is ready only once it holds them.
       await hubs.nodes[2]!.start();
+      await expect.poll(async () => (await fetch(`${hubs.nodes[2]!.url}/readyz`)).status, { timeout: 15_000, interval: 50 }).toBe(200);
+      expect((await partitionMetrics(hubs.nodes[2]!.url)).held).toBe(share);
       await expect.poll(() => holder(user), { timeout: 15_000, interval: 100 }).toBe('node-c');
       // Handed back, not lapsed: the survivors released node-c's share, node-c acquired it free and took nothing over.
       await expect.poll(async () => (await partitionMetrics(hubs.nodes[2]!.url)).acquired, { timeout: 15_000, interval: 100 }).toBe(share);

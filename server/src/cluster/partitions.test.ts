@@ -132,4 +132,31 @@ describe('partition ownership over time (simulated clock)', () => {
     expect(changes.get('d')).toEqual({ acquired: ofD.length });
     d.stop();
   });
+
+  test('a node is settled (ready) only once it holds every partition rendezvous gives it, and stays so while a dead node\'s partitions are still being taken', async () => {
+    const { run, parts, record, clock } = await nodes(['a', 'b']);
+    // Just started: the first tick is done, nothing is held yet.
+    expect(parts.map((p) => p.settled)).toEqual([false, false]);
+    await run(3 * TTL);
+    expect(parts.map((p) => p.settled)).toEqual([true, true]);
+    // A node joining is not settled while its partitions are still the others' (handed over after its first ticks).
+    const d = new Partitions({ node: 'd', count: COUNT, ttlMs: TTL, ownership: record.ownership, clock, log: silentLog, host: { handOver: () => Promise.resolve(), lost: () => {} } });
+    await d.start();
+    expect(d.settled).toBe(false);
+    await run(3 * TTL);
+    expect(d.settled).toBe(true);
+    expect(d.heldCount).toBe(ownerTable(['a', 'b', 'd'], COUNT).filter((o) => o === 'd').length);
+    // a dies: b's share grows at once, before a's leases lapse; b stays settled (a death elsewhere must not make every survivor unready).
+    parts[0]!.stop();
+    const unsettled: number[] = [];
+    let owners = 0;
+    for (let t = 0; t < 3 * TTL && owners < COUNT; t += 10) {
+      await run(10);
+      if (!parts[1]!.settled) unsettled.push(t);
+      owners = parts[1]!.heldCount + d.heldCount;
+    }
+    expect(owners).toBe(COUNT);
+    expect(unsettled).toEqual([]);
+    d.stop();
+  });
 });
