@@ -1,13 +1,14 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LeanDevice } from '@handoff/device-sim';
-import { signToken } from '@handoff/server';
 import { backend, eachMaster, hubProcess } from './redis-kit.ts';
 
 /**
  * Redis work at idle: `hubs` hub processes on one Redis or a Redis Cluster (3 masters, 3
- * replicas), N users with one idle device each; then every Redis command counted for a while
- * (INFO commandstats on every master, commands run inside scripts included).
+ * replicas), N users with one idle device each, connected to the hub that owns the user (where
+ * the client library moves it, following `ownerUrl`; bench/idle-devices.ts, 5,000 per process);
+ * then every Redis command counted for a while (INFO commandstats on every master, commands run
+ * inside scripts included).
  *
  *   npx tsx bench/idle-redis.ts --users 1000,5000 --hubs 3 --redis cluster --seconds 10
  *   npx tsx bench/idle-redis.ts --root /path/to/another/checkout ...   (its hubs, this harness)
@@ -38,29 +39,22 @@ async function resetStats(ports: number[]): Promise<void> {
 async function measure(users: number): Promise<Record<string, unknown>> {
   const be = await backend(values.redis);
   const hubs = await Promise.all(Array.from({ length: Number(values.hubs) }, (_, i) => hubProcess(values.root, `idle-${i}`, { ...be.env, HUB_SECRET: SECRET })));
-  const devices: LeanDevice[] = [];
+  // Devices in processes of at most 5,000 (a process's file limit is 20,000), each on its user's owner.
+  const ports = Object.fromEntries(hubs.map((h, i) => [`idle-${i}`, h.port]));
+  const workers: ChildProcess[] = [];
   try {
-    for (let i = 0; i < users; i += 200) {
-      const batch = await Promise.all(Array.from({ length: Math.min(200, users - i) }, async (_, j) => {
-        const n = i + j;
-        const user = `idle-${n}`;
-        const token = await signToken(SECRET, { userId: user, role: 'device' }, 3600);
-        const { port } = hubs[n % hubs.length]!;
-        return new LeanDevice({ url: `ws://127.0.0.1:${port}/v1/connect?access_token=${token}`, id: `speaker-${n}` });
-      }));
-      // A device the loaded machine did not let say hello in time connects again (up to 3 times).
-      await Promise.all(batch.map(async (d) => {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            return await d.connect();
-          } catch (err) {
-            if (attempt >= 3) throw err;
-            await sleep(500);
-          }
-        }
-      }));
-      devices.push(...batch);
-    }
+    const PER_PROCESS = 5000;
+    await Promise.all(
+      Array.from({ length: Math.ceil(users / PER_PROCESS) }, (_, w) => {
+        const args = ['--from', String(w * PER_PROCESS), '--to', String(Math.min(users, (w + 1) * PER_PROCESS)), '--hubs', JSON.stringify(ports), '--secret', SECRET];
+        const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./idle-devices.ts', import.meta.url)), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+        workers.push(proc);
+        return new Promise<void>((res, rej) => {
+          proc.stdout.on('data', (d: Buffer) => String(d).includes('"connected"') && res());
+          proc.once('exit', (code) => rej(new Error(`device process ${w} exited with ${code}`)));
+        });
+      }),
+    );
     await sleep(3000);
     const masters = await be.masters();
     await resetStats(masters);
@@ -91,7 +85,7 @@ async function measure(users: number): Promise<Record<string, unknown>> {
       top,
     };
   } finally {
-    for (const d of devices) d.close();
+    for (const w of workers) w.kill('SIGKILL');
     for (const h of hubs) h.proc.kill('SIGKILL');
     await be.stop();
   }

@@ -2,7 +2,6 @@ import {
   CloseCode,
   HubMessage,
   isFatalClose,
-  PROTOCOL_VERSION,
   positionAt,
   soundsOn,
   type Capabilities,
@@ -12,13 +11,16 @@ import {
   type DeviceKind,
   type DeviceMessage,
 } from '@handoff/protocol';
+import { GraceSilence } from './grace-silence.ts';
 import { OwnerAffinity } from './owner-affinity.ts';
 import { PendingCommands } from './pending-commands.ts';
 import type { PlayerPort } from './player.ts';
 import { ReconnectPolicy } from './reconnect-policy.ts';
 import { OPEN, type SocketFactory, type WebSocketLike } from './socket.ts';
 import { runAt } from './schedule.ts';
+import { helloOf } from './resume.ts';
 import { Switches } from './switches.ts';
+import { Watchers } from './watchers.ts';
 
 export interface ClientOptions {
   /** Hub socket URLs (ws://host:port/v1/connect); on failure the client moves to the next. */
@@ -82,9 +84,15 @@ export class HandoffClient {
     },
   });
   private readonly switches: Switches;
-  private readonly watchers = new Set<() => void>();
+  private readonly watchers = new Watchers();
   private ticker: ReturnType<typeof setInterval> | null = null;
-  private silence: ReturnType<typeof setTimeout> | null = null;
+  private readonly silence = new GraceSilence({
+    now: () => this.now(),
+    lastHeard: () => this.lastHeard,
+    graceMs: () => this.graceMs,
+    connected: () => this.connected,
+    goSilent: () => this.goSilent(),
+  });
   private welcomed: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private welcomedOn: WebSocketLike | null = null;
   readonly now: () => number;
@@ -142,7 +150,7 @@ export class HandoffClient {
     this.ws = ws;
     ws.onopen = () => {
       this.openedAt = this.now();
-      this.send(this.hello());
+      this.send(helloOf(this.opts.device, this.cluster, this.opts.player.playing));
     };
     ws.onmessage = (ev) => this.receive(typeof ev.data === 'string' ? ev.data : new TextDecoder().decode(ev.data as ArrayBuffer));
     ws.onclose = (ev) => this.closed(ws, ev.code, ev.reason);
@@ -153,7 +161,7 @@ export class HandoffClient {
     if (this.ws !== ws) return;
     this.ws = null;
     if (this.stopped) return;
-    this.armSilence();
+    this.silence.arm();
     if (this.moving) {
       this.moving = false;
       return void this.open();
@@ -180,18 +188,6 @@ export class HandoffClient {
     setTimeout(() => void this.open(), wait);
   }
 
-  private hello(): DeviceMessage {
-    const p = this.opts.player;
-    return {
-      type: 'device.hello',
-      protocolVersion: PROTOCOL_VERSION,
-      device: this.opts.device,
-      ...(this.cluster
-        ? { resume: { revision: this.cluster.revision, playing: p.playing, playback: this.cluster.playback, active: this.cluster.activeDeviceId === this.id } }
-        : {}),
-    };
-  }
-
   private send(message: DeviceMessage): void {
     if (this.ws?.readyState === OPEN) this.ws.send(JSON.stringify(message));
   }
@@ -211,7 +207,7 @@ export class HandoffClient {
         this.welcomedOn = this.ws;
         this.heartbeatMs = m.heartbeatMs;
         this.graceMs = m.graceMs;
-        this.cancelSilence();
+        this.silence.cancel();
         // Before the first clock.sync, the welcome's serverTime is the estimate (late by one trip).
         if (!Number.isFinite(this.errorMs)) this.offsetMs = this.now() - m.serverTime;
         this.reconnect.welcomed();
@@ -265,7 +261,7 @@ export class HandoffClient {
         this.ws?.close(CloseCode.GOING_AWAY);
         break;
     }
-    for (const w of this.watchers) w();
+    this.watchers.notify();
   }
 
   /** Fencing: a cluster older than the one this device has is ignored. */
@@ -332,25 +328,7 @@ export class HandoffClient {
 
   /** Resolve once `predicate` holds (checked after every message), or reject after `timeoutMs`. */
   waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!predicate()) return;
-        cleanup();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`${this.id}: timed out waiting for ${what}`));
-      }, timeoutMs);
-      const poll = setInterval(check, 20);
-      const cleanup = () => {
-        clearTimeout(timer);
-        clearInterval(poll);
-        this.watchers.delete(check);
-      };
-      this.watchers.add(check);
-    });
+    return this.watchers.waitFor(predicate, timeoutMs, what, this.id);
   }
 
   /** The connection drops without a goodbye; the client reconnects and the sound goes on. */
@@ -382,23 +360,6 @@ export class HandoffClient {
     return this.ws;
   }
 
-  /**
-   * Without a hub, go silent exactly `graceMs` after the last frame heard: the hub gives the role
-   * away then, and pauses the position line at that same moment (so a resume continues where the
-   * sound stopped). A welcome cancels it.
-   */
-  private armSilence(): void {
-    if (this.silence !== null || !Number.isFinite(this.graceMs) || this.lastHeard === 0) return;
-    const fire = () => {
-      if (this.connected) return void (this.silence = null);
-      const left = this.lastHeard + this.graceMs - this.now();
-      if (left > 0) return void (this.silence = setTimeout(fire, left));
-      this.silence = null;
-      this.goSilent();
-    };
-    this.silence = setTimeout(fire, Math.max(0, this.lastHeard + this.graceMs - this.now()));
-  }
-
   /** The hub has given this device's role away: playing on would be double playback. */
   private goSilent(): void {
     if (!this.opts.player.playing) return;
@@ -407,14 +368,8 @@ export class HandoffClient {
     this.opts.player.stop();
   }
 
-  private cancelSilence(): void {
-    if (this.silence !== null) clearTimeout(this.silence);
-    this.silence = null;
-  }
-
   private tick(): void {
-    // The same rule, checked once a second too, for clocks that jump (suspend, tests).
-    if (!this.connected && this.lastHeard > 0 && this.now() - this.lastHeard >= this.graceMs) this.goSilent();
+    this.silence.check();
     if (this.ws?.readyState !== OPEN) return;
     this.affinity.check();
     if (this.now() - Math.max(this.lastHeard, this.openedAt) > 3 * this.heartbeatMs) {
@@ -426,7 +381,7 @@ export class HandoffClient {
   private stopTicker(): void {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
-    this.cancelSilence();
+    this.silence.cancel();
   }
 
   private emit(line: string): void {

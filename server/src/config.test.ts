@@ -27,6 +27,14 @@ describe('configuration', () => {
     expect(message({ REDIS_URL: 'localhost' })).toContain('REDIS_URL="localhost" is not valid: REDIS_URL takes a url such as redis://host:6379');
   });
 
+  test("PUBLIC_URL takes a device URL (ws, wss, http or https with a host) and refuses anything else with a message saying so", () => {
+    expect(parseConfig({ PUBLIC_URL: 'wss://hub-3.example.com/v1/connect' }).PUBLIC_URL).toBe('wss://hub-3.example.com/v1/connect');
+    expect(parseConfig({ PUBLIC_URL: 'http://10.0.0.3:8080/v1/connect' }).PUBLIC_URL).toBe('http://10.0.0.3:8080/v1/connect');
+    for (const bad of ['hub-3.example.com', 'redis://hub-3:6379', 'ftp://hub-3/v1/connect', 'wss://']) {
+      expect(message({ PUBLIC_URL: bad })).toContain(`PUBLIC_URL=${JSON.stringify(bad)} is not valid: PUBLIC_URL takes this node's device URL as devices reach it, a ws://, wss://, http:// or https:// URL with a host`);
+    }
+  });
+
   test('every bad setting is reported at once, and the message points to docs/CONFIG.md', () => {
     const text = message({ PORT: '-1', GRACE_MS: 'soon' });
     expect(text.split('\n')[0]).toBe('invalid configuration:');

@@ -57,7 +57,7 @@ export const ConfigSchema = z.object({
   /** With Redis: how many partitions users hash into; each is owned by one node. Must be the same on every node. */
   PARTITIONS: int(1, 65_536).default(1024),
   /** This node's device URL as devices reach it (wss://hub-3.example.com/v1/connect): welcomes of sessions run here name it, and clients move to it. */
-  PUBLIC_URL: z.url().optional(),
+  PUBLIC_URL: z.string().optional(),
   /** With REDIS_URL: how often the bus checks that its subscriptions still deliver. */
   BUS_PROBE_MS: int(100, 60_000).default(1000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -116,6 +116,13 @@ export const ConfigSchema = z.object({
       message: `TRACE_TAIL_MS=${config.TRACE_TAIL_MS} must be longer than LEASE_TTL_MS=${config.LEASE_TTL_MS}: a dead node's users are taken over within the lease TTL, and the new owner goes on from the trace kept for the tail`,
     });
   }
+  if (config.PUBLIC_URL !== undefined && !isDeviceUrl(config.PUBLIC_URL)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['PUBLIC_URL'],
+      message: `PUBLIC_URL=${JSON.stringify(config.PUBLIC_URL)} is not valid: PUBLIC_URL takes this node's device URL as devices reach it, a ws://, wss://, http:// or https:// URL with a host, e.g. wss://hub-3.example.com/v1/connect`,
+    });
+  }
   if (config.REDIS_URL !== undefined && config.REDIS_CLUSTER_NODES !== undefined) {
     ctx.addIssue({
       code: 'custom',
@@ -124,6 +131,16 @@ export const ConfigSchema = z.object({
     });
   }
 });
+/** A URL a device can open a socket to: ws, wss (or http, https, which WebSocket clients take too), with a host. */
+function isDeviceUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return ['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
 /** Settings that only make sense together. */

@@ -10,7 +10,7 @@ import {
 import type { Principal } from './auth/token.ts';
 import type { Clock } from './clock.ts';
 import { ClockSync } from './clock-sync.ts';
-import { mayHaveCommitted, toHubError } from './errors.ts';
+import { mayHaveCommitted, SESSION_MOVED, toHubError } from './errors.ts';
 import { FrameGuard, type Refusal } from './frame-guard.ts';
 import type { HubSettings } from './hub-settings.ts';
 import type { RateDecision } from './limits/rate-limit.ts';
@@ -220,6 +220,17 @@ export class DeviceConnection implements DeviceLink {
         this.sendMessage(result);
       }, ms),
     );
+  }
+
+  /** Many nodes: the session stopped where it ran without answering: every command still waiting hears now, not at its deadline. */
+  releaseWaiting(): void {
+    for (const [commandId, timer] of [...this.unanswered]) {
+      this.unanswered.delete(commandId);
+      this.hub.clock.clearTimeout(timer);
+      const result: CommandResult = { type: 'command.result', commandId, ok: false, code: 'COMMAND_TIMEOUT', message: SESSION_MOVED };
+      this.session?.traceEvent('command.result', 'COMMAND_TIMEOUT', { ...(this.deviceId ? { deviceId: this.deviceId } : {}), correlationId: commandId, payload: result });
+      this.sendMessage(result);
+    }
   }
 
   /** A command's result on its way out: its deadline is met. */

@@ -38,6 +38,10 @@ import { traceSocket } from './trace/trace-socket.ts';
 
 /** How long a change waits for its replicas (REDIS_MIN_REPLICAS) before the write counts as failed. */
 const REPLICA_WAIT_MS = 2000;
+/** Why a node of many is not ready yet though Redis answers: it does not hold its partitions yet (starting). */
+const notSettled = (mesh: Mesh) => () =>
+  mesh.partitions.settled ? null : 'starting: this node does not hold its partitions yet (they are being handed over, or lapse within LEASE_TTL_MS)';
+
 /** A readiness probe slower than this counts as failing, so /readyz answers within 1 s even when Redis does not. */
 const READY_PROBE_MS = 800;
 
@@ -100,6 +104,8 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
         })
       : null;
   // Traces go to Redis on demand: while watched (on any node), for a tail after, and for a sampled share of users.
+  // Watches are announced to the user's owner, which the Mesh (made below, with the hub) computes.
+  const owners: { of: (userId: string) => string | null } = { of: () => null };
   const streamed =
     target && bus
       ? new StreamedTraceLog(() => clock.now(), traceSettings, (log_) =>
@@ -112,6 +118,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
             writes: { sampleRate: config.TRACE_SAMPLE_RATE, tailMs: config.TRACE_TAIL_MS },
             trace: log_,
             clock,
+            ownerOf: (userId) => owners.of(userId),
           }),
         )
       : null;
@@ -168,6 +175,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
   addHubGauges(metrics, hub);
   if (hub.placement instanceof Mesh) {
     const mesh = hub.placement;
+    owners.of = (userId) => mesh.partitions.ownerOf(userId);
     metrics.gauge('handoff_partitions_held', 'Partitions whose lease this node holds (only with Redis).', () => mesh.partitions.heldCount);
     metrics.gauge('handoff_cluster_members', 'Live hub nodes in the membership, as this node last saw it (only with Redis).', () => mesh.partitions.liveMembers.length);
   }
@@ -210,6 +218,8 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
         hub,
         log,
         probeTimeoutMs: READY_PROBE_MS,
+        // Many nodes: not before this node holds the partitions it owns (else its first commands wait up to a lease TTL).
+        ...(hub.placement instanceof Mesh ? { notYet: notSettled(hub.placement) } : {}),
         probes: [
           { name: 'store', check: () => store.load('#readyz') },
           ...(bus ? [{ name: 'bus', check: () => bus.publish('probe:readyz', '') }] : []),

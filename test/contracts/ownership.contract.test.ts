@@ -62,6 +62,18 @@ describe.each(backends)('Ownership contract: %s', (_name, make) => {
     expect(await backend.node().ownership.holder(p)).toBe(b);
   });
 
+  test('a partition taken after its holder let the lease lapse is reported taken over; a free one (never held, or released) is not', async () => {
+    const [a, b, p, q] = [freshNode('a'), freshNode('b'), freshPartition(), freshPartition()];
+    const free = await tick(a, 300, { acquire: [p, q] });
+    expect(free.takenOver).toEqual([]);
+    const held = Object.fromEntries(free.acquired.map((h) => [h.partition, h]));
+    await tick(a, 300, { release: [held[q]!] });
+    await sleep(400);
+    const after = await tick(b, 5000, { acquire: [p, q] });
+    expect(after.acquired.map((h) => h.partition).sort((x, y) => x - y)).toEqual([p, q]);
+    expect(after.takenOver).toEqual([p]);
+  });
+
   test('fencing tokens rise across partitions too (one counter), so any two of a user can be compared', async () => {
     const a = freshNode('a');
     const [p, q] = [freshPartition(), freshPartition()];

@@ -51,15 +51,18 @@ describe('readiness', () => {
 
   test('on a Redis Cluster (REDIS_CLUSTER_NODES), /readyz is ready once every slot has a master that answers', async () => {
     const cluster = await sharedRedisCluster(inject('redisClusterDir'));
-    await using hub = await startHub(parseConfig({ PORT: '0', HOST: '127.0.0.1', REDIS_CLUSTER_NODES: cluster.seeds, NODE_ID: 'ready-cluster' }), { log: silentLog });
-    await expect.poll(async () => (await get(`${hub.url}/readyz`)).status, { timeout: 10_000 }).toBe(200);
+    await using hub = await startHub(parseConfig({ PORT: '0', HOST: '127.0.0.1', REDIS_CLUSTER_NODES: cluster.seeds, NODE_ID: 'ready-cluster', LEASE_TTL_MS: '1000' }), { log: silentLog });
+    await expect.poll(async () => (await get(`${hub.url}/readyz`)).status, { timeout: 15_000 }).toBe(200);
   });
 
   test('a Redis that stops answering (connections open, nothing comes back) makes /readyz 503 at the probe deadline instead of hanging', async () => {
     await using redis = await startRedis({ aof: false });
     await using proxy = await startTcpProxy(redis.port);
-    await using hub = await startHub(parseConfig({ PORT: '0', HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${proxy.port}`, NODE_ID: 'ready-silent' }), { log: silentLog });
-    expect(await get(`${hub.url}/readyz`)).toEqual({ status: 200, body: { status: 'ready' } });
+    await using hub = await startHub(parseConfig({ PORT: '0', HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${proxy.port}`, NODE_ID: 'ready-silent', LEASE_TTL_MS: '3000' }), { log: silentLog });
+    // Just started, it holds none of its partitions yet: not ready, saying why, until it does.
+    const first = await get(`${hub.url}/readyz`);
+    expect(first).toEqual({ status: 503, body: { status: 'not ready', reason: expect.stringMatching(/^starting: this node does not hold its partitions yet/) as string } });
+    await expect.poll(async () => await get(`${hub.url}/readyz`), { timeout: 10_000, interval: 100 }).toEqual({ status: 200, body: { status: 'ready' } });
     proxy.silenceExisting();
     const answer = await get(`${hub.url}/readyz`);
     expect(answer.status).toBe(503);

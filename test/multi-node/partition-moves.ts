@@ -1,6 +1,6 @@
 import type { SimDevice } from '@handoff/device-sim';
 import { describe, expect, test } from 'vitest';
-import { ownerOf } from '../../server/src/cluster/rendezvous.ts';
+import { ownerOf, ownerTable } from '../../server/src/cluster/rendezvous.ts';
 import { DEFAULT_PARTITIONS } from '../../server/src/cluster/partitions.ts';
 import { synced } from '../helpers/fleet.ts';
 import { hubProcess, type TestCluster } from '../helpers/hub-cluster.ts';
@@ -20,6 +20,15 @@ export interface MovesContext {
 
 const trueNow = () => performance.timeOrigin + performance.now();
 
+type Change = 'acquired' | 'taken-over' | 'released' | 'lost';
+/** A node's handoff_partition_changes_total by change, and its handoff_partitions_held, from its /metrics. */
+async function partitionMetrics(url: string): Promise<Record<Change | 'held', number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  const change = (c: Change) => read(`handoff_partition_changes_total{change="${c}"}`);
+  return { acquired: change('acquired'), 'taken-over': change('taken-over'), released: change('released'), lost: change('lost'), held: read('handoff_partitions_held') };
+}
+
 /** Partitions moving between hub nodes: a node killed, a node joining. Each leaves node-a, b and c running. */
 export function partitionMoves(ctx: () => MovesContext): void {
   describe('partitions moving between hub nodes', () => {
@@ -33,6 +42,14 @@ export function partitionMoves(ctx: () => MovesContext): void {
       expect(await phone.command({ type: 'command.play', deviceId: speaker.id, contextUri: 'demo:album:night-drive' })).toMatchObject({ ok: true });
       await speaker.waitFor(() => speaker.player.playing, 3000, 'playing');
       expect(await holder(user)).toBe('node-c');
+      // Every node holds its whole share (by rendezvous over the three), so the survivors' metrics can be counted exactly.
+      const table = ownerTable(ids, DEFAULT_PARTITIONS);
+      const shares = ids.map((id) => table.filter((o) => o === id).length);
+      const share = shares[2]!;
+      await expect.poll(async () => (await Promise.all(hubs.nodes.map((n) => partitionMetrics(n.url)))).map((m) => m.held), { timeout: 15_000, interval: 100 }).toEqual(shares);
+      const [a, b] = [hubs.nodes[0]!, hubs.nodes[1]!];
+      const before = await Promise.all([a, b].map((n) => partitionMetrics(n.url)));
+      const delta = async (change: Change) => (await Promise.all([a, b].map((n) => partitionMetrics(n.url)))).reduce((sum, m, i) => sum + m[change] - before[i]![change], 0);
 
       const killedAt = Date.now();
       await hubs.nodes[2]!.kill();
@@ -54,10 +71,19 @@ export function partitionMoves(ctx: () => MovesContext): void {
       await converged([phone, speaker]);
       expect(speaker.player.playing).toBe(true);
       process.stdout.write(`\nredis cluster: hub node kill -9 -> its partition owned elsewhere after ${movedMs} ms (lease TTL ${ttlMs} ms)\n`);
+      // handoff_partition_changes_total: the survivors took node-c's share over (its leases lapsed), nothing else changed hands.
+      await expect.poll(() => delta('taken-over'), { timeout: 10_000, interval: 100 }).toBe(share);
+      expect({ acquired: await delta('acquired'), released: await delta('released'), lost: await delta('lost') }).toEqual({ acquired: 0, released: 0, lost: 0 });
 
-      // Back: node-c takes its partitions again from their holders, by handover.
+      // Back: node-c takes its partitions again from their holders, by handover; it says it is ready only once it holds them.
       await hubs.nodes[2]!.start();
+      await expect.poll(async () => (await fetch(`${hubs.nodes[2]!.url}/readyz`)).status, { timeout: 15_000, interval: 50 }).toBe(200);
+      expect((await partitionMetrics(hubs.nodes[2]!.url)).held).toBe(share);
       await expect.poll(() => holder(user), { timeout: 15_000, interval: 100 }).toBe('node-c');
+      // Handed back, not lapsed: the survivors released node-c's share, node-c acquired it free and took nothing over.
+      await expect.poll(async () => (await partitionMetrics(hubs.nodes[2]!.url)).acquired, { timeout: 15_000, interval: 100 }).toBe(share);
+      expect(await delta('released')).toBe(share);
+      expect((await partitionMetrics(hubs.nodes[2]!.url))['taken-over']).toBe(0);
       expect(await phone.command({ type: 'command.volume', deviceId: phone.id, volumePercent: 42 }, 10_000)).toMatchObject({ ok: true });
     });
 

@@ -79,6 +79,12 @@ export function tracesOnDemand(ctx: () => ClusterContext): void {
       const before = await ring(home, watched);
       expect(await redis().exists(`trace:{${watched}}`)).toBe(0);
       const viewerNode = ctx().cluster.nodes.find((n) => n !== home)!;
+      // Every node's watch channel, and the one all nodes shared before, heard from outside.
+      const heard: Array<[string, string]> = [];
+      const sub = redis();
+      const channels = [...ctx().cluster.nodes.map((n) => `trace-watch:{${n.nodeId}}`), 'trace-watch'];
+      sub.on('smessage', (channel: string, message: string) => heard.push([channel, message]));
+      await sub.ssubscribe(...channels);
       await using viewer = openTrace(asHub(viewerNode), await ctx().cluster.token(watched, 'viewer'));
       await viewer.hello;
       // The owner learned of the watch and wrote its ring first: the viewer gets the history...
@@ -90,6 +96,11 @@ export function tracesOnDemand(ctx: () => ClusterContext): void {
       expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
       expect(seqs[0]).toBeLessThanOrEqual(before[0]!.seq);
       expect(await redis().exists(`tracewatch:{${watched}}`)).toBe(1);
+      // The watch was announced to the owner alone, on its own channel: one delivery, however many nodes run.
+      const announced = heard.filter(([, message]) => message === watched).map(([channel]) => channel);
+      sub.disconnect();
+      expect(announced.length).toBeGreaterThan(0);
+      expect(new Set(announced)).toEqual(new Set([`trace-watch:{${home.nodeId}}`]));
     });
 
     test('a trace survives a takeover within the tail: the viewer left, the owner is killed (-9), and a new viewer finds the old events and the new owner numbering on after them', async () => {

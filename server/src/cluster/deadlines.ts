@@ -21,3 +21,6 @@ export function commandDeadlineMs(command: Command, settings: HubSettings): numb
 /** What a caller is told when the session could not be reached at all: nothing was done. */
 export const unreachable = (userId: string, ms: number) =>
   `the session of ${userId} could not be reached within ${ms} ms (its node is gone, or Redis does not answer); nothing was done: send it again`;
+
+/** What a node answers a command another node sent on when it does not run the session (the members changed): ask the owner again. */
+export const NOT_OWNER = 'this node does not run the session any more; nothing was done: ask the owner again';

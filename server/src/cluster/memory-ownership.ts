@@ -14,7 +14,7 @@ export class MemoryOwnership implements Ownership {
     const wasMember = (this.members.get(req.node) ?? 0) > now;
     const othersLive = [...this.members].some(([node, until]) => node !== req.node && until > now);
     if (this.partitions !== null && this.partitions !== req.partitions && othersLive) {
-      return Promise.resolve({ members: [], wasMember, lost: [], acquired: [], nextLapseMs: null, partitionsInUse: this.partitions });
+      return Promise.resolve({ members: [], wasMember, lost: [], acquired: [], takenOver: [], nextLapseMs: null, partitionsInUse: this.partitions });
     }
     this.partitions = req.partitions;
     if (req.leave) this.members.delete(req.node);
@@ -31,15 +31,17 @@ export class MemoryOwnership implements Ownership {
       if (lease?.holder === req.node && lease.token === token) this.leases.delete(partition);
     }
     const acquired: Held[] = [];
+    const takenOver: number[] = [];
     for (const partition of req.acquire) {
       const lease = this.leases.get(partition);
       if (lease && lease.until > now && lease.holder !== req.node) continue;
+      if (lease && lease.holder !== req.node) takenOver.push(partition);
       const token = ++this.fence;
       this.leases.set(partition, { holder: req.node, token, until: now + req.ttlMs });
       acquired.push({ partition, token });
     }
     const others = [...this.members].filter(([node]) => node !== req.node).map(([, until]) => until - now);
-    return Promise.resolve({ members: [...this.members.keys()].sort(), wasMember, lost, acquired, nextLapseMs: others.length ? Math.min(...others) : null });
+    return Promise.resolve({ members: [...this.members.keys()].sort(), wasMember, lost, acquired, takenOver, nextLapseMs: others.length ? Math.min(...others) : null });
   }
 
   holder(partition: number): Promise<string | null> {

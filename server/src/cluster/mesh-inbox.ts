@@ -84,7 +84,7 @@ export class MeshInbox {
       case 'bounce':
         return host.routedFor(item.u).retry(item.items);
       case 'moved':
-        return host.routed(item.u)?.reroute();
+        return host.routed(item.u)?.moved();
       case 'rejoin':
         return host.routed(item.u)?.rejoin();
       case 'cmd':

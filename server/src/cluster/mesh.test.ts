@@ -10,6 +10,7 @@ import { TraceLog } from '../trace/trace-log.ts';
 import { PromMetrics } from '../metrics/prom-metrics.ts';
 import { MemoryOwnership } from './memory-ownership.ts';
 import { Mesh } from './mesh.ts';
+import { NOT_OWNER } from './deadlines.ts';
 import { DEFAULT_PARTITIONS } from './partitions.ts';
 import { ownerOf, partitionOf } from './rendezvous.ts';
 
@@ -19,6 +20,7 @@ function memoryCluster() {
   const ownership = new MemoryOwnership();
   const store = new MemoryStore();
   const hubs: Hub[] = [];
+  const meshes = new Map<string, Mesh>();
   const metrics = new Map<string, PromMetrics>();
   const node = async (nodeId: string) => {
     const m = new PromMetrics();
@@ -30,7 +32,11 @@ function memoryCluster() {
       trace: new TraceLog(() => Date.now()),
       log: silentLog,
       settings: DEFAULT_HUB_SETTINGS,
-      placement: (h) => new Mesh(h, { nodeId, bus: new MemoryBus(broker), ownership, log: silentLog, leaseTtlMs: 300, livenessMs: 50, nodeGoneAfterMs: 150 }),
+      placement: (h) => {
+        const mesh = new Mesh(h, { nodeId, bus: new MemoryBus(broker), ownership, log: silentLog, leaseTtlMs: 300, livenessMs: 50, nodeGoneAfterMs: 150 });
+        meshes.set(nodeId, mesh);
+        return mesh;
+      },
     });
     await hub.placement.start();
     hubs.push(hub);
@@ -49,7 +55,7 @@ function memoryCluster() {
     const text = await metrics.get(nodeId)!.render();
     return Number(new RegExp(`^handoff_commands_crossed_nodes_total\\{via="${via}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
   };
-  return { node, holder, pair, hubs, crossed };
+  return { node, holder, pair, hubs, crossed, store, meshes };
 }
 
 /** A device on `hub` over an in-memory socket, keeping what it is sent. */
@@ -141,5 +147,30 @@ describe('nodes over the memory Bus and Ownership', () => {
     await a.close();
     expect(await speaker.command({ type: 'command.transfer', deviceId: 'speaker', play: false })).toMatchObject({ ok: true });
     expect(await cluster.holder('u3')).toBe(otherId);
+  });
+
+  test('taking the session failing on the way (a newer claim on the user, then gone) is tried again within the deadline: the HTTP command gets its real outcome, not an internal error', async () => {
+    const cluster = memoryCluster();
+    const { owner, other } = await cluster.pair('u5');
+    cleanup.push(() => owner.close(), () => other.close());
+    const shuffle = (commandId: string) => ({ type: 'command.shuffle', commandId, state: true }) as const;
+    // What a user with nothing in the way gets (the same partition's owner, no session open yet).
+    const baseline = await other.command('u5-free', shuffle('free-1'), 'http');
+    // A newer claim (as if another node had restored the user): the owner's claim is refused until it is gone.
+    await cluster.store.load('u5', Number.MAX_SAFE_INTEGER);
+    setTimeout(() => void cluster.store.delete('u5'), 200);
+    for (const [i, hub] of [other, owner].entries()) {
+      const result = await hub.command('u5', shuffle(`claimed-${i}`), 'http');
+      expect({ ok: result.ok, code: result.ok ? undefined : result.code }).toEqual({ ok: baseline.ok, code: baseline.ok ? undefined : baseline.code });
+    }
+  });
+
+  test('a node sent a command for a user whose partition it does not own (the members changed) says so instead of sending it on (no chains of nodes)', async () => {
+    const cluster = memoryCluster();
+    const { other, otherId } = await cluster.pair('u6');
+    cleanup.push(() => Promise.all(cluster.hubs.map((h) => h.close())).then(() => {}));
+    const result = await cluster.meshes.get(otherId)!.command('u6', { type: 'command.shuffle', commandId: 'fwd-1', state: true }, 'http', true);
+    expect(result).toMatchObject({ ok: false, code: 'UNAVAILABLE', message: NOT_OWNER });
+    expect(other.openSession('u6')).toBeNull();
   });
 });

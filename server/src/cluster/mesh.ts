@@ -1,7 +1,6 @@
-import type { Cluster, Command, CommandResult, ErrorCode } from '@handoff/protocol';
+import type { Cluster, Command, CommandResult } from '@handoff/protocol';
 import { everyOn, sleepOn, systemClock, type Clock } from '../clock.ts';
-import { HubError, mayHaveCommitted, SESSION_MOVED, toHubError } from '../errors.ts';
-import type { Hub } from '../hub.ts';
+import { HubError } from '../errors.ts';
 import type { Log } from '../log.ts';
 import { toCluster } from '../session/context.ts';
 import type { Session } from '../session/session.ts';
@@ -10,17 +9,18 @@ import { IncomingEvents } from './incoming-events.ts';
 import type { Held } from './ownership.ts';
 import { DEFAULT_PARTITIONS, Partitions } from './partitions.ts';
 import { Liveness } from './liveness.ts';
-import type { MeshOptions } from './mesh-options.ts';
+import type { MeshHost, MeshOptions } from './mesh-options.ts';
 import { Outbox } from './outbox.ts';
 import type { Placement, TraceWatch } from './placement.ts';
 import { RemoteDevices } from './remote-devices.ts';
 import { RoutedSession, type Route, type RouteHost } from './routed-session.ts';
-import { settleWithin, TimeoutError, withTimeout } from '../with-timeout.ts';
+import { settleWithin, withTimeout } from '../with-timeout.ts';
 import { commandDeadlineMs, READ_DEADLINE_MS, unreachable } from './deadlines.ts';
 import { MeshInbox } from './mesh-inbox.ts';
+import { commandAcross, type CommandHost } from './mesh-command.ts';
 import { inbox, type EventItem, type Item } from './wire.ts';
 
-export type { MeshOptions } from './mesh-options.ts';
+export type { MeshHost, MeshOptions } from './mesh-options.ts';
 
 /** How long a draining node waits for a session's transfer in flight to resolve before handing it over. */
 const HANDOVER_WAIT_MS = 3000;
@@ -60,12 +60,13 @@ export class Mesh implements Placement, RouteHost {
   private readonly timers: Array<() => void> = [];
   readonly clock: Clock;
   private readonly inbox: MeshInbox;
+  private readonly commandHost: CommandHost;
   private draining = false;
   private stopped = false;
   private unsubscribe: (() => Promise<void>) | null = null;
 
   constructor(
-    private readonly hub: Hub,
+    private readonly hub: MeshHost,
     private readonly opts: MeshOptions,
   ) {
     this.nodeId = opts.nodeId;
@@ -100,6 +101,14 @@ export class Mesh implements Placement, RouteHost {
       command: (userId, command, origin) => this.command(userId, command, origin, true),
       ownedSession: (userId) => this.ownedSession(userId),
     });
+    this.commandHost = {
+      clock,
+      calls: this.calls,
+      route: (userId) => this.route(userId),
+      isGone: (node) => this.liveness.isGone(node),
+      commandOn: (session, command, origin, ms) => this.hub.commandOn(session, command, origin, ms),
+      crossed: () => this.hub.metrics.commandCrossedNodes('http'),
+    };
     this.partitions = new Partitions({
       node: opts.nodeId,
       count: opts.partitions ?? DEFAULT_PARTITIONS,
@@ -108,6 +117,7 @@ export class Mesh implements Placement, RouteHost {
       clock,
       log: opts.log,
       host: { handOver: (p) => this.handOverPartition(p), lost: (p) => this.losePartition(p) },
+      changed: (change, count) => this.hub.metrics.partitionsChanged(change, count),
     });
   }
 
@@ -131,52 +141,21 @@ export class Mesh implements Placement, RouteHost {
     return routed;
   }
 
-  /**
-   * Run a command wherever the session runs, within a deadline (deadlines.ts): UNAVAILABLE when
-   * the session could not be reached at all (nothing was done), COMMAND_TIMEOUT when it was sent
-   * and no outcome came back (it may still take effect; the same commandId answers for real).
-   * An owner found gone on the way is left at once, and the command goes to the next owner with
-   * its id, where a change that did commit is answered from the session's results.
-   */
-  async command(userId: string, command: Command, origin: string, forwarded = false): Promise<CommandResult> {
-    const timeoutMs = commandDeadlineMs(command, this.hub.settings);
-    const deadline = this.clock.now() + timeoutMs;
-    let reached = false;
-    let counted = forwarded;
-    const failed = (code: ErrorCode, message: string): CommandResult => ({ type: 'command.result', commandId: command.commandId, ok: false, code, message });
-    try {
-      for (;;) {
-        const left = deadline - this.clock.now();
-        if (left <= 0) break;
-        const route = await withTimeout(this.route(userId), left, undefined, this.clock);
-        if (route.kind === 'local') {
-          const result = await this.hub.commandOn(route.session, command, origin, Math.max(1, deadline - this.clock.now()));
-          reached = true;
-          // The session stopped here while the command waited (lease lost): ask its next owner, same commandId.
-          if (result.ok || result.code !== 'COMMAND_TIMEOUT' || result.message !== SESSION_MOVED) return result;
-          await this.sleep(100);
-          continue;
-        }
-        if (!counted) this.hub.metrics.commandCrossedNodes('http');
-        counted = true;
-        const gone = this.liveness.isGone(route.node);
-        const answer = await this.calls.call(route.node, { t: 'cmd', u: userId, id: '', command, origin }, deadline - this.clock.now());
-        reached ||= !gone;
-        if (answer !== null && answer !== 'undelivered' && answer.t === 'res') return answer.result;
-        if (answer === null) break;
-        await this.sleep(100);
-      }
-    } catch (err) {
-      if (!(err instanceof TimeoutError)) return failed(toHubError(err).code, toHubError(err).message);
-    }
-    return reached ? failed('COMMAND_TIMEOUT', mayHaveCommitted(timeoutMs)) : failed('UNAVAILABLE', unreachable(userId, timeoutMs));
+  /** Run a command wherever the session runs, within its deadline, trying again at the owner found again (mesh-command.ts). */
+  command(userId: string, command: Command, origin: string, forwarded = false): Promise<CommandResult> {
+    return commandAcross(this.commandHost, userId, command, origin, commandDeadlineMs(command, this.hub.settings), forwarded);
   }
 
   async cluster(userId: string): Promise<Cluster> {
     const read = async (): Promise<Cluster> => {
       for (;;) {
-        const route = await this.route(userId);
-        if (route.kind === 'local') return toCluster(route.session.context);
+        // Taking the session failing (a refused claim, the partition lost on the way) is tried again: the deadline ends it.
+        const route = await this.route(userId).catch(() => null);
+        if (route?.kind === 'local') return toCluster(route.session.context);
+        if (!route) {
+          await this.sleep(100);
+          continue;
+        }
         const answer = await this.calls.call(route.node, { t: 'read', u: userId, id: '' }, READ_DEADLINE_MS);
         if (answer !== null && answer !== 'undelivered' && answer.t === 'cluster' && answer.cluster) return answer.cluster;
         await this.sleep(100);

@@ -30,6 +30,8 @@ export interface TickResult {
   lost: number[];
   /** Of `acquire`: partitions taken now, with their new fencing tokens. */
   acquired: Held[];
+  /** Of `acquired`: those another node held until its lease lapsed (taken over, not free). */
+  takenOver: number[];
   /** In how many ms the first other member's membership lapses unless it ticks (null: no other member). */
   nextLapseMs: number | null;
   /** Set when the tick was refused, changing nothing: the PARTITIONS the live members use, unlike this node's. */

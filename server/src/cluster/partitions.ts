@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
+import type { PartitionChange } from '../metrics/metrics.ts';
 import { withTimeout } from '../with-timeout.ts';
 import type { Held, Ownership, TickResult } from './ownership.ts';
 import { ownerTable, partitionOf } from './rendezvous.ts';
@@ -24,6 +25,8 @@ export interface PartitionsOptions {
   host: PartitionsHost;
   /** [0, 1): jitter. @default Math.random */
   random?: () => number;
+  /** `count` partitions changed hands this way in one tick (metrics). */
+  changed?: (change: PartitionChange, count: number) => void;
 }
 
 /** PARTITIONS' default. */
@@ -32,6 +35,8 @@ export const DEFAULT_PARTITIONS = 1024;
 const FAST_TICK_MS = 200;
 /** How long after another member's expected lapse this node looks (clocks and the tick's own time). */
 const LAPSE_MARGIN_MS = 50;
+/** A node that has not settled this many TTLs after its first tick counts as settled anyway (and says so): readiness never waits for good. */
+const SETTLE_LIMIT_TTLS = 4;
 
 /**
  * This node's view of partition ownership: the live members (from its ticks), the owner of every
@@ -64,6 +69,9 @@ export class Partitions {
   private running: Promise<void> | null = null;
   private leavingAll = false;
   private stopped = false;
+  /** When the first tick succeeded (0: not yet), and whether this node has settled since (see `settled`). */
+  private firstTickAt = 0;
+  private settledOnce = false;
   private readonly random: () => number;
 
   constructor(private readonly opts: PartitionsOptions) {
@@ -95,6 +103,22 @@ export class Partitions {
   /** Whether the partition is held here (also while it is being handed over). */
   holds(partition: number): boolean {
     return this.held.has(partition);
+  }
+
+  /**
+   * Whether this node has settled since it started: its first tick done and every partition that
+   * rendezvous gives it held (handed over by the previous holders, or lapsed and taken), so its
+   * users' first commands do not wait for ownership. Once true it stays true (a node dying
+   * elsewhere must not make every survivor unready); after SETTLE_LIMIT_TTLS it is true anyway.
+   */
+  get settled(): boolean {
+    if (this.settledOnce || this.firstTickAt === 0) return this.settledOnce;
+    const late = this.opts.clock.now() - this.firstTickAt > SETTLE_LIMIT_TTLS * this.opts.ttlMs;
+    if (this.wanted().length === 0 || late) {
+      this.settledOnce = true;
+      if (late) this.opts.log.warn({ wanted: this.wanted().length }, 'partitions: not all of this node\'s partitions are held yet; reporting ready anyway');
+    }
+    return this.settledOnce;
   }
 
   get heldCount(): number {
@@ -204,6 +228,12 @@ export class Partitions {
     this.failing = false;
     this.nextLapseAt = result.nextLapseMs === null ? 0 : clock.now() + result.nextLapseMs;
     const first = this.ticks++ === 0;
+    if (first) this.firstTickAt = clock.now();
+    const changed = (change: PartitionChange, count: number) => {
+      if (count > 0) this.opts.changed?.(change, count);
+    };
+    changed('released', release.length);
+    let lost = 0;
     for (const { partition } of release) {
       this.releasing.delete(partition);
       this.leaving.delete(partition);
@@ -211,6 +241,7 @@ export class Partitions {
     }
     for (const p of result.lost) {
       if (!this.held.has(p)) continue;
+      lost++;
       this.held.delete(p);
       this.leaving.delete(p);
       this.opts.host.lost(p);
@@ -219,6 +250,9 @@ export class Partitions {
       this.held.set(partition, token);
       for (const done of this.waiters.get(partition)?.splice(0) ?? []) done();
     }
+    changed('lost', lost);
+    changed('acquired', result.acquired.length - result.takenOver.length);
+    changed('taken-over', result.takenOver.length);
     if (result.acquired.length) this.opts.log.info({ partitions: result.acquired.length, held: this.held.size }, 'partitions: acquired');
     if (!result.wasMember && !this.leavingAll) {
       // First tick, or back after a stall longer than the TTL: take nothing new for a random

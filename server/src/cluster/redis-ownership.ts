@@ -10,7 +10,8 @@ import type { Held, Ownership, TickRequest, TickResult } from './ownership.ts';
  * release pairs, acquire partitions. Expiry is on Redis's clock (TIME), so nodes' clocks do not
  * matter. Fields are read and written in chunks (a few calls per tick however many partitions).
  * Returns {wasMember, members, lost, acquired pairs, ms until the first other member lapses or -1,
- * and, refused because the live members use another PARTITIONS (field `#partitions`), that count}.
+ * the count PARTITIONS in use when refused because the live members use another one (field
+ * `#partitions`) else -1, and the acquired partitions whose lease was another node's and lapsed}.
  */
 const TICK = new RedisScript(`
 local t = redis.call('TIME')
@@ -45,7 +46,7 @@ local inUse = redis.call('HGET', KEYS[1], '#partitions')
 if inUse and inUse ~= ARGV[7] then
   local entries = redis.call('HGETALL', KEYS[1])
   for i = 1, #entries, 2 do
-    if entries[i] ~= node and entries[i] ~= '#partitions' and tonumber(entries[i + 1]) > now then return {wasMember, {}, {}, {}, -1, tonumber(inUse)} end
+    if entries[i] ~= node and entries[i] ~= '#partitions' and tonumber(entries[i + 1]) > now then return {wasMember, {}, {}, {}, -1, tonumber(inUse), {}} end
   end
 end
 redis.call('HSET', KEYS[1], '#partitions', ARGV[7])
@@ -96,7 +97,7 @@ if nRelease > 0 then
 end
 at = at + 2 * nRelease
 
-local acquired = {}
+local acquired, takenOver = {}, {}
 if nAcquire > 0 then
   local fields = {}
   for i = 0, nAcquire - 1 do fields[#fields + 1] = ARGV[at + i] end
@@ -105,6 +106,7 @@ if nAcquire > 0 then
   for i = 1, nAcquire do
     local _, hn, expiry = parse(values[i])
     if not hn or expiry <= now or hn == node then
+      if hn and hn ~= node then takenOver[#takenOver + 1] = tonumber(fields[i]) end
       local token = redis.call('INCR', KEYS[3])
       taken[#taken + 1] = fields[i]
       taken[#taken + 1] = token .. ':' .. node .. ':' .. (now + ttl)
@@ -114,7 +116,7 @@ if nAcquire > 0 then
   end
   if #taken > 0 then hset(KEYS[2], taken) end
 end
-return {wasMember, members, lost, acquired, lapse}
+return {wasMember, members, lost, acquired, lapse, -1, takenOver}
 `);
 
 const HOLDER = new RedisScript(`
@@ -148,10 +150,10 @@ export class RedisOwnership implements Ownership {
   async tick(req: TickRequest): Promise<TickResult> {
     const pairs = (list: Held[]) => list.flatMap(({ partition, token }) => [partition, token]);
     const args = [req.node, req.ttlMs, req.leave ? 1 : 0, req.renew.length, req.release.length, req.acquire.length, req.partitions, ...pairs(req.renew), ...pairs(req.release), ...req.acquire];
-    const [wasMember, members, lost, acquired, lapse, inUse] = (await TICK.run(this.redis, this.keys, args, req.acquire.length > 0 ? this.replication : undefined)) as [number, string[], number[], number[], number, number | undefined];
+    const [wasMember, members, lost, acquired, lapse, inUse, takenOver] = (await TICK.run(this.redis, this.keys, args, req.acquire.length > 0 ? this.replication : undefined)) as [number, string[], number[], number[], number, number, number[]];
     const taken: Held[] = [];
     for (let i = 0; i < acquired.length; i += 2) taken.push({ partition: acquired[i]!, token: acquired[i + 1]! });
-    return { members: [...members].sort(), wasMember: wasMember === 1, lost, acquired: taken, nextLapseMs: lapse < 0 ? null : lapse, ...(inUse !== undefined ? { partitionsInUse: inUse } : {}) };
+    return { members: [...members].sort(), wasMember: wasMember === 1, lost, acquired: taken, takenOver, nextLapseMs: lapse < 0 ? null : lapse, ...(inUse >= 0 ? { partitionsInUse: inUse } : {}) };
   }
 
   async holder(partition: number): Promise<string | null> {

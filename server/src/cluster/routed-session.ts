@@ -157,17 +157,29 @@ export class RoutedSession implements SessionPort {
     this.resolve();
   }
 
-  /** The node this routes to is gone, or said it let go of the session: find the owner again. */
+  /** The node this routes to is gone (what it did not acknowledge goes to the next owner), or the session comes here: find the owner again. */
   reroute(): void {
     if (this.route?.kind === 'local') return;
     this.resolve();
   }
 
-  /** The session ran here and does not any more (lease lost, drained, idle). */
+  /** The session ran here and does not any more (lease lost, drained, idle): commands waiting on it hear now. */
   lostLocal(last: Cluster | null): void {
     if (this.route?.kind !== 'local') return;
     if (last) this.lastCluster = last;
+    this.releaseWaiting();
     this.resolve();
+  }
+
+  /** The owner let go of the session (lost, handed over): commands waiting on it hear now; find the owner again. */
+  moved(): void {
+    if (this.route?.kind === 'local') return;
+    this.releaseWaiting();
+    this.resolve();
+  }
+
+  private releaseWaiting(): void {
+    for (const link of this.byConn.values()) link.releaseWaiting?.();
   }
 
   /** The owner asks for every device connected here to join again. */

@@ -50,6 +50,8 @@ export interface RedisTraceStreamsOptions {
   flushMs?: number;
   /** @default systemClock */
   clock?: Clock;
+  /** The node owning the user's partition (the Mesh's rendezvous): where watches are announced. @default nobody (the watch key alone) */
+  ownerOf?: (userId: string) => string | null;
 }
 
 interface Mirror {
@@ -84,6 +86,7 @@ export class RedisTraceStreams implements TraceStreams {
       log: opts.log,
       settings: this.writeSettings,
       began: (userId) => this.began(userId),
+      ownerOf: (userId) => opts.ownerOf?.(userId) ?? null,
     });
   }
 

@@ -6,8 +6,8 @@ import { redisKeys } from '../store/redis-keys.ts';
 
 /** A watch lapses this long after the watching node's last refresh; it refreshes every third of it. */
 export const WATCH_TTL_MS = 6000;
-/** Where a watching node announces its watches: every node listens (the owner may be any of them, and may change). */
-export const WATCH_CHANNEL = 'trace-watch';
+/** Where a node hears the watches of users it owns: its own sharded channel, so an announcement reaches one node, not every one. */
+export const watchChannel = (nodeId: string) => `trace-watch:{${nodeId}}`;
 
 /** Which users' traces an owner writes to Redis, besides the ones a viewer watches. */
 export interface TraceWriteSettings {
@@ -25,9 +25,10 @@ export const DEFAULT_TRACE_WRITE_SETTINGS: TraceWriteSettings = { sampleRate: 0,
 
 /**
  * Who watches whose trace, cluster-wide. A node with viewers of a user keeps a key
- * `tracewatch:{u}` alive (PX = watch TTL + tail) and announces it on WATCH_CHANNEL every third of
- * the watch TTL; every node notes the announcement, and a node that takes a user over reads the
- * key. The owner writes a user's trace while the watch, or its tail, lasts (`writes`), and for a
+ * `tracewatch:{u}` alive (PX = watch TTL + tail) and announces it every third of the watch TTL
+ * to the user's owner (computed here by rendezvous, `ownerOf`) on that node's own channel, so a
+ * watch costs one delivery per refresh however many nodes run; a node that takes a user over (its
+ * owner changed) reads the key. The owner writes a user's trace while the watch, or its tail, lasts (`writes`), and for a
  * sampled share of users always. Nothing here costs anything per idle user: a user nobody watches
  * has no key, no announcement and no entry in any map.
  */
@@ -49,11 +50,13 @@ export class TraceWatches {
       settings: TraceWriteSettings;
       /** A user's trace started being written (the owner writes what its ring holds). */
       began(userId: string): void;
+      /** The node owning the user's partition now (null while not known: the key alone tells it then). */
+      ownerOf(userId: string): string | null;
     },
   ) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.opts.bus.subscribe(WATCH_CHANNEL, (userId) => this.heard(userId, this.lifeMs));
+    this.unsubscribe = await this.opts.bus.subscribe(watchChannel(this.opts.nodeId), (userId) => this.heard(userId, this.lifeMs));
     const sweep = () => {
       const now = this.opts.clock.now();
       for (const [userId, until] of this.writeUntil) if (until <= now) this.writeUntil.delete(userId);
@@ -125,7 +128,7 @@ export class TraceWatches {
   /**
    * The key (for whoever takes the user over next) and the stream's life (so it outlives the
    * watch by the tail even when the user is quiet) in one round trip on the user's slot, then the
-   * announcement to every node. This node notes it too, at once.
+   * announcement to the owner (none when this node is the owner: it notes it at once anyway).
    */
   private announce(userId: string): void {
     this.heard(userId, this.lifeMs);
@@ -133,7 +136,9 @@ export class TraceWatches {
     pipe.set(redisKeys.traceWatch(userId), this.opts.nodeId, 'PX', this.lifeMs);
     pipe.pexpire(redisKeys.trace(userId), this.lifeMs, 'GT');
     pipe.exec().catch((err: unknown) => this.opts.log.warn({ err, userId }, 'trace: could not mark a watch in Redis'));
-    this.opts.bus.publish(WATCH_CHANNEL, userId).catch((err: unknown) => this.opts.log.warn({ err, userId }, 'trace: could not announce a watch'));
+    const owner = this.opts.ownerOf(userId);
+    if (owner === null || owner === this.opts.nodeId) return;
+    this.opts.bus.publish(watchChannel(owner), userId).catch((err: unknown) => this.opts.log.warn({ err, userId }, 'trace: could not announce a watch'));
   }
 }
 

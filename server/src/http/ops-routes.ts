@@ -14,6 +14,8 @@ export interface OpsDeps {
   metrics: PromMetrics;
   hub: { readonly drainingBecause: string | null };
   probes: ReadinessProbe[];
+  /** Why this hub should not take traffic yet though everything answers (many nodes: it does not hold its partitions yet), or null. */
+  notYet?: () => string | null;
   log: Log;
   /** A probe slower than this counts as unreachable. @default 2000 */
   probeTimeoutMs?: number;
@@ -35,7 +37,7 @@ export function opsRoutes(router: Router, deps: OpsDeps): void {
   });
 
   router.add('GET', '/readyz', async ({ res }) => {
-    const reason = deps.hub.drainingBecause !== null ? `draining: ${deps.hub.drainingBecause}` : await failingProbe(deps.probes, timeoutMs);
+    const reason = deps.hub.drainingBecause !== null ? `draining: ${deps.hub.drainingBecause}` : (deps.notYet?.() ?? (await failingProbe(deps.probes, timeoutMs)));
     const ready = reason === null;
     if (ready !== wasReady) {
       wasReady = ready;

@@ -1,7 +1,12 @@
 import type { ErrorCode } from '@handoff/protocol';
 
-/** How a node's hold on a user's session changed (multi-node with Redis). */
-export type LeaseChange = 'acquired' | 'taken-over' | 'released' | 'lost';
+/**
+ * How this node's hold on a partition changed (many nodes): `acquired` a free one (released by
+ * its holder, or never held), `taken-over` one whose holder (another node) let its lease lapse
+ * (died, stalled or cut off), `released` one handed over, `lost` one another node took while
+ * this node still counted it as held.
+ */
+export type PartitionChange = 'acquired' | 'taken-over' | 'released' | 'lost';
 
 /** Where a request was refused before it reached a session. */
 export type RefusalSource = 'device' | 'http' | 'upgrade' | 'accept';
@@ -33,8 +38,8 @@ export interface Metrics {
   socketClosed(endpoint: string): void;
   /** One Redis round trip took `ms` (for the Redis store, bus and leases to call). */
   redisRtt(ms: number): void;
-  /** This node's lease on a user's session changed (for the cluster code to call). */
-  leaseChanged(change: LeaseChange): void;
+  /** `count` partitions changed hands this way on this node in one ownership tick (for the cluster code to call). */
+  partitionsChanged(change: PartitionChange, count: number): void;
   /**
    * Many nodes: a command was sent on to the node that owns the user's partition (it arrived on
    * another one): `http` from the HTTP API, `device` from a device socket.
@@ -55,7 +60,7 @@ export const noopMetrics: Metrics = {
   socketOpened: () => {},
   socketClosed: () => {},
   redisRtt: () => {},
-  leaseChanged: () => {},
+  partitionsChanged: () => {},
   commandCrossedNodes: () => {},
   viewerFellBehind: () => {},
 };

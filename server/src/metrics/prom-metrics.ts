@@ -1,13 +1,12 @@
 import { CloseCode, ErrorCode } from '@handoff/protocol';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { LeaseChange, Metrics, RefusalSource } from './metrics.ts';
+import type { Metrics, PartitionChange, RefusalSource } from './metrics.ts';
 import { CounterFamily, HistogramFamily, type CounterSeries, type HistogramSeries } from './series.ts';
 
 const LATENCY_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const GAP_S = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1];
 const CLOCK_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25];
 const REDIS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
-const LEASE_CHANGES: LeaseChange[] = ['acquired', 'taken-over', 'released', 'lost'];
 
 /** Process metrics (CPU, memory, event-loop lag, GC): one set per process, however many hubs it runs. */
 let processRegistry: Registry | null = null;
@@ -46,7 +45,7 @@ export class PromMetrics implements Metrics {
   private readonly closes = new Map<number, CounterSeries>();
   private readonly otherClose: CounterSeries;
   private readonly rtt: HistogramSeries;
-  private readonly leases: Record<string, CounterSeries>;
+  private readonly partitionChanges: Record<PartitionChange, CounterSeries>;
   private readonly sockets = new Map<string, number>();
   private readonly behind: CounterSeries;
   private readonly crossed: Record<'http' | 'device', CounterSeries>;
@@ -83,8 +82,12 @@ export class PromMetrics implements Metrics {
     this.otherClose = closes.series({ code: 'OTHER' });
 
     this.rtt = this.histogram('handoff_redis_rtt_seconds', 'Redis round trips (only with Redis).', REDIS_S).series();
-    const leases = this.counter('handoff_lease_changes_total', "Changes of this node's leases on user sessions (only with Redis).");
-    this.leases = Object.fromEntries(LEASE_CHANGES.map((change) => [change, leases.series({ change })]));
+    const partitionChanges = this.counter(
+      'handoff_partition_changes_total',
+      "Partitions this node acquired (free), took over (another node's lease lapsed), released (handed over) or lost (taken while held) (only with Redis).",
+    );
+    const changed = (change: PartitionChange) => partitionChanges.series({ change });
+    this.partitionChanges = { acquired: changed('acquired'), 'taken-over': changed('taken-over'), released: changed('released'), lost: changed('lost') };
 
     const crossed = this.counter('handoff_commands_crossed_nodes_total', "Commands that arrived on this node and were sent on to the node owning the user's partition, by where they came from (http, device). Near 0 once owner affinity has settled.");
     this.crossed = { http: crossed.series({ via: 'http' }), device: crossed.series({ via: 'device' }) };
@@ -170,8 +173,8 @@ export class PromMetrics implements Metrics {
     this.rtt.observe(ms / 1000);
   }
 
-  leaseChanged(change: LeaseChange): void {
-    this.leases[change]?.inc();
+  partitionsChanged(change: PartitionChange, count: number): void {
+    this.partitionChanges[change].inc(count);
   }
 
   private counter(name: string, help: string): CounterFamily {

@@ -24,6 +24,11 @@ export interface TraceExtra {
 export interface LocalLink extends DeviceLink {
   readonly id: string;
   send(text: string, message?: HubMessage): void;
+  /**
+   * Many nodes: the session stopped where it ran (lost, handed over) and will not answer the
+   * commands the device still waits on: answer them now (COMMAND_TIMEOUT, may still take effect).
+   */
+  releaseWaiting?(): void;
 }
 
 /**
