@@ -159,7 +159,10 @@ export type TraceExtraOf<K extends TraceKind, T extends string> = OmitEach<Trace
   deviceId?: string;
   recipients?: string[];
   correlationId?: string;
-  /** Bytes the event holds (for the log's budget), when the recorder knows. */
+  /**
+   * @deprecated Ignored: the trace log counts the text it keeps. (Still accepted so that the
+   * device connection's calls, which pass the frame's length, need no change.)
+   */
   size?: number;
 };
 
