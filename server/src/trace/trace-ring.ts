@@ -58,6 +58,7 @@ export class TraceRing {
   /** The cluster of the newest event that carried one (the recorder's object, diffed against the next by identity). */
   private lastCluster: unknown = undefined;
   private lastRecipients: string[] | undefined = undefined;
+  private lastRest: Record<string, unknown> | undefined = undefined;
   /** The cluster as of the newest evicted event that carried one: what the oldest patch held applies to (the ring's own). */
   private baseCluster: unknown = undefined;
   /** Where the last read stopped: the cluster as of event `seq` (the ring's own copy, advanced by the next read). */
@@ -89,7 +90,9 @@ export class TraceRing {
     let payload = n.payload;
     let bytes = ENTRY_OVERHEAD_BYTES;
     if (cluster !== undefined) {
-      payload = { ...(n.payload as Record<string, unknown>), cluster: undefined };
+      // The message without its cluster; pushes for the same reason share one copy.
+      const rest = { ...(n.payload as Record<string, unknown>), cluster: undefined };
+      payload = this.lastRest && sameFields(this.lastRest, rest) ? this.lastRest : (this.lastRest = rest);
       extra = JSON.stringify(diff(this.lastCluster, cluster));
       this.lastCluster = cluster;
       bytes += extra.length + 64;
@@ -154,7 +157,7 @@ export class TraceRing {
     this.bytes = 0;
     this.seq = seq;
     this.baseline = { ...emptyBaseline(), throughSeq: seq };
-    this.lastCluster = this.baseCluster = this.lastRecipients = undefined;
+    this.lastCluster = this.baseCluster = this.lastRecipients = this.lastRest = undefined;
     this.memo = null;
   }
 
@@ -232,6 +235,16 @@ function view(
     to: states?.to,
     payload,
   } as TraceEvent;
+}
+
+/** Two flat records with the same fields and the same values (by identity). */
+function sameFields(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  let n = 0;
+  for (const key in b) {
+    if (a[key] !== b[key]) return false;
+    n++;
+  }
+  return Object.keys(a).length === n;
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
