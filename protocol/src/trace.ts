@@ -159,6 +159,8 @@ export type TraceExtraOf<K extends TraceKind, T extends string> = OmitEach<Trace
   deviceId?: string;
   recipients?: string[];
   correlationId?: string;
+  /** The payload as the hub sent it (its JSON), when the recorder has it: a listener's text reuses it instead of serializing the payload again. */
+  payloadText?: string;
   /**
    * @deprecated Ignored: the trace log counts the text it keeps. (Still accepted so that the
    * device connection's calls, which pass the frame's length, need no change.)

@@ -302,7 +302,7 @@ export class Session implements SessionPort {
           link.send(text, effect.message);
           recipients.push(deviceId);
         }
-        if (recipients.length) this.traceEvent('message.out', effect.message.type, { recipients, payload: effect.message });
+        if (recipients.length) this.traceEvent('message.out', effect.message.type, { recipients, payload: effect.message, payloadText: text });
         return;
       }
       case 'reply':
@@ -325,7 +325,7 @@ export class Session implements SessionPort {
     if (!link) return;
     const text = JSON.stringify(message);
     link.send(text, message);
-    this.traceOut(deviceId, message);
+    this.traceOut(deviceId, message, text);
   }
 
   private reply(to: ReplyTo, result: CommandResult): void {
@@ -335,12 +335,13 @@ export class Session implements SessionPort {
     else if (to.kind === 'http') this.opts.replyHttp(to.ticket, result);
   }
 
-  private traceOut(deviceId: string, message: HubMessage): void {
+  private traceOut(deviceId: string, message: HubMessage, payloadText: string): void {
     const correlationId =
       'transferId' in message ? message.transferId : 'commandId' in message ? message.commandId : undefined;
     this.traceEvent('message.out', message.type, {
       deviceId,
       payload: message,
+      payloadText,
       ...(correlationId !== undefined ? { correlationId } : {}),
     });
   }

@@ -19,7 +19,8 @@ export const DEFAULT_TRACE_SETTINGS: TraceSettings = {
   maxBytes: 64 * 1024 * 1024,
 };
 
-export type TraceInput = TraceNote;
+/** An event to record; `payloadText`, the payload's JSON when the recorder has it, spares serializing it again for a listener. */
+export type TraceInput = TraceNote & { payloadText?: string | undefined };
 
 /** A live event: its seq and its full redacted JSON text (a `TraceEvent`). */
 type Listener = (seq: number, text: string) => void;
@@ -142,7 +143,7 @@ export class TraceLog {
   /** An event kept, with its full text when someone wanted it (`wantsText` or a listener). */
   protected kept(_userId: string, _seq: number, _text: string): void {}
 
-  private keep(ring: Ring, seq: number, ts: number, note: TraceNote): void {
+  private keep(ring: Ring, seq: number, ts: number, note: TraceInput): void {
     const userId = ring.events.userId;
     const wanted = this.wantsText(userId);
     const { bytes, text } = ring.events.store(seq, ts, note, wanted || ring.listeners.size > 0);
