@@ -51,7 +51,7 @@ export class TraceLog {
   record(userId: string, input: TraceInput): number {
     const ring = this.ring(userId);
     const seq = ring.events.seq + 1;
-    this.keep(ring, seq, this.now(), input);
+    this.keep(ring, seq, this.now(), input, this.wantsText(userId));
     return seq;
   }
 
@@ -83,7 +83,8 @@ export class TraceLog {
     if (event.seq <= ring.events.seq) return;
     this.continueAfter(event.userId, event.seq - 1);
     const { seq, ts, userId: _, ...note } = event;
-    this.keep(ring, seq, ts, note);
+    // Already in the stream it came from: only this node's listeners get it.
+    this.keep(ring, seq, ts, note, false);
   }
 
   /** Events of a user with seq > sinceSeq, oldest first; at most `limit` of them. */
@@ -143,9 +144,8 @@ export class TraceLog {
   /** An event kept, with its full text when someone wanted it (`wantsText` or a listener). */
   protected kept(_userId: string, _seq: number, _text: string): void {}
 
-  private keep(ring: Ring, seq: number, ts: number, note: TraceInput): void {
+  private keep(ring: Ring, seq: number, ts: number, note: TraceInput, wanted: boolean): void {
     const userId = ring.events.userId;
-    const wanted = this.wantsText(userId);
     const { bytes, text } = ring.events.store(seq, ts, note, wanted || ring.listeners.size > 0);
     this.bytes += bytes;
     this.trim(ring, ts);
