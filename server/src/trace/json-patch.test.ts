@@ -32,5 +32,7 @@ describe('json-patch', () => {
     const ops = diff(prev, next);
     expect(apply(structuredClone(prev), ops)).toEqual({ a: 1, b: [1], c: [1] });
     expect(ops).toContainEqual([['d']]);
+    // A key an object also inherits is still the value's own.
+    expect(apply({ valueOf: false, toString: 1 }, diff({ valueOf: false, toString: 1 }, {}))).toEqual({});
   });
 });

@@ -39,12 +39,16 @@ function walk(prev: unknown, next: unknown, path: Path, ops: Op[]): void {
   const p = prev as Record<string, unknown>;
   const n = next as Record<string, unknown>;
   for (const key in n) {
+    const was = own(p, key);
     path.push(key);
-    child(p[key], n[key], p[key] !== undefined, path, ops);
+    child(was, n[key], was !== undefined, path, ops);
     path.pop();
   }
-  for (const key in p) if (p[key] !== undefined && n[key] === undefined) ops.push([[...path, key]]);
+  for (const key in p) if (p[key] !== undefined && own(n, key) === undefined) ops.push([[...path, key]]);
 }
+
+/** A field of the value itself (never one it inherits, such as `valueOf`). */
+const own = (o: Record<string, unknown>, key: string): unknown => (Object.hasOwn(o, key) ? o[key] : undefined);
 
 function child(prev: unknown, next: unknown, had: boolean, path: Path, ops: Op[]): void {
   if (prev === next) return;

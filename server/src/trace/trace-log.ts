@@ -22,8 +22,11 @@ export const DEFAULT_TRACE_SETTINGS: TraceSettings = {
 /** An event to record; `payloadText`, the payload's JSON when the recorder has it, spares serializing it again for a listener. */
 export type TraceInput = TraceNote & { payloadText?: string | undefined };
 
-/** A live event: its seq and its full redacted JSON text (a `TraceEvent`). */
-type Listener = (seq: number, text: string) => void;
+/**
+ * A live event: its seq, its full redacted JSON text (a `TraceEvent`), and the event itself (the
+ * recorder's objects, not redacted: for the hub's own use, never to be sent or kept).
+ */
+type Listener = (seq: number, text: string, event: TraceEvent) => void;
 
 interface Ring {
   events: TraceRing;
@@ -146,14 +149,14 @@ export class TraceLog {
 
   private keep(ring: Ring, seq: number, ts: number, note: TraceInput, wanted: boolean): void {
     const userId = ring.events.userId;
-    const { bytes, text } = ring.events.store(seq, ts, note, wanted || ring.listeners.size > 0);
+    const { bytes, live } = ring.events.store(seq, ts, note, wanted || ring.listeners.size > 0);
     this.bytes += bytes;
     this.trim(ring, ts);
-    if (text === null) return;
-    if (wanted) this.kept(userId, seq, text);
+    if (live === null) return;
+    if (wanted) this.kept(userId, seq, live.text);
     for (const listener of ring.listeners) {
       try {
-        listener(seq, text);
+        listener(seq, live.text, live.event);
       } catch {
         // A broken listener must never break the session that produced the event.
         ring.listeners.delete(listener);

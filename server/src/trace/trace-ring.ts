@@ -83,7 +83,12 @@ export class TraceRing {
    * Keep event `seq` (the next one, `this.seq + 1`); returns the bytes it holds by the ring's
    * estimate and, when `withText`, its full redacted JSON text (for a live viewer or a stream).
    */
-  store(seq: number, ts: number, note: TraceNote & { payloadText?: string | undefined }, withText: boolean): { bytes: number; text: string | null } {
+  store(
+    seq: number,
+    ts: number,
+    note: TraceNote & { payloadText?: string | undefined },
+    withText: boolean,
+  ): { bytes: number; live: { text: string; event: TraceEvent } | null } {
     const n = note as NoteFields;
     const cluster = n.kind === 'message.out' && isObject(n.payload) && isObject(n.payload.cluster) ? n.payload.cluster : undefined;
     let extra: string | States | undefined;
@@ -116,12 +121,13 @@ export class TraceRing {
     this.payloads.push(payload);
     this.extras.push(extra);
     this.bytes += bytes;
-    if (!withText) return { bytes, text: null };
+    if (!withText) return { bytes, live: null };
     // The payload goes last; when the recorder has its JSON (a push's frame), that text is reused.
     const sent = note.payloadText;
     const event = view(seq, ts, this.userId, n.kind, n.type, devices, n.correlationId, n.parentSeq, extra, sent === undefined ? n.payload : undefined);
     const text = JSON.stringify(event);
-    return { bytes, text: redactJson(sent === undefined ? text : `${text.slice(0, -1)},"payload":${sent}}`) };
+    (event as { payload?: unknown }).payload = n.payload;
+    return { bytes, live: { text: redactJson(sent === undefined ? text : `${text.slice(0, -1)},"payload":${sent}}`), event } };
   }
 
   /** Drop the oldest event, folding it into the baseline; returns the bytes it held. */
