@@ -1,5 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parseConfig, silentLog, startHub } from '@handoff/server';
 
 /**
@@ -19,11 +21,11 @@ const lag = monitorEventLoopDelay({ resolution: 1 });
 lag.enable();
 // On `watch <user>`: from then on, the server time at which each of that user's device commands
 // was handled (its `message.in`) and its result written (`message.out` of `command.result`), by
-// commandId, from the trace, in this process (a listener is one call per event; nothing is
-// serialized). On `stamps`: every pair since, as one JSON line `{ stamps: { id: [in, out] } }`.
+// commandId, from the trace, in this process (a listener is one call per event). On `stamps`:
+// every pair since, as one JSON line `{ stamps: { id: [in, out] } }`.
 const stamps = new Map<string, [number, number]>();
 const watch = (userId: string) =>
-  running.hub.trace.subscribe(userId, (e) => {
+  running.hub.trace.subscribe(userId, (_seq, _text, e) => {
     if (e.correlationId === undefined) return;
     if (e.kind === 'message.in' && e.type.startsWith('command.')) stamps.set(e.correlationId, [e.ts, NaN]);
     else if (e.kind === 'message.out' && e.type === 'command.result') {
@@ -31,12 +33,19 @@ const watch = (userId: string) =>
       if (s && Number.isNaN(s[1])) s[1] = e.ts;
     }
   });
+// On `heap`: the live heap after a full collection (what the hub holds, without V8's slack), as one JSON line.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 createInterface({ input: process.stdin }).on('line', (line) => {
   const [cmd, arg] = line.trim().split(' ');
   if (cmd === 'watch' && arg) watch(arg);
   if (cmd === 'stamps') {
     process.stdout.write(`${JSON.stringify({ stamps: Object.fromEntries(stamps) })}\n`);
     stamps.clear();
+  }
+  if (cmd === 'heap') {
+    gc();
+    process.stdout.write(`${JSON.stringify({ heapUsed: process.memoryUsage().heapUsed })}\n`);
   }
   if (cmd !== 'lag') return;
   process.stdout.write(`${JSON.stringify({ lagP99Ms: lag.percentile(99) / 1e6, lagMaxMs: lag.max / 1e6 })}\n`);

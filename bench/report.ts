@@ -117,6 +117,7 @@ export function report(r: Results): string {
           ['  devices per hub CPU-second (a hub with its core)', c.connectsPerHubCpuSec, '>= 2000', verdict(atLeast(c.connectsPerHubCpuSec, 2000))],
           ['hub RSS per connection, rings filled (KB)', c.hubRssPerConnKB, '<= 12', verdict(atMost(c.hubRssPerConnKB, 12))],
           ['  just connected (KB)', c.hubRssPerConnKBConnected, '', ''],
+          ['  live heap, rings filled, after a full GC (KB)', c.hubHeapPerConnKB, '', ''],
           ...(Object.keys(c.lost).length ? [['  connections the hubs closed', JSON.stringify(c.lost), '', '']] : []),
           ['fleet transfers/s', c.transfersPerSec, '', ''],
           ['fleet transfer p99, hub path (ms)', c.transferP99Ms, '< 50', verdict(atMost(c.transferP99Ms, 50))],

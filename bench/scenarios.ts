@@ -207,6 +207,8 @@ export interface ConnectionsResult {
   hubRssPerConnKB: number;
   /** The same right after the fleet connected, over the devices connected then. */
   hubRssPerConnKBConnected: number;
+  /** The hubs' live heap growth from idle (after a full GC), read with `hubRssPerConnKB`: what the hub holds per connection, without V8's slack. */
+  hubHeapPerConnKB: number;
   /** Devices connected when the connect phase ended (all, unless the connect deadline passed first). */
   connectedAtStart: number;
   transfersPerSec: number;
@@ -260,7 +262,15 @@ export async function connectionsScenario(
   const hubs = await Promise.all(Array.from({ length: hubCount }, () => startHubProcess(opts, { HEARTBEAT_MS: '15000' })));
   progress(`  ${hubCount} hub process(es) configured for a load test: ${Object.entries(HUB_ENV).map(([k, v]) => `${k}=${v}`).join(' ')} HEARTBEAT_MS=15000`);
   await new Promise((r) => setTimeout(r, 500));
+  const heaps = () =>
+    Promise.all(
+      hubs.map((h) => {
+        h.proc.child.stdin!.write('heap\n');
+        return h.proc.next<{ heapUsed: number }>(60_000).then((m) => m.heapUsed);
+      }),
+    );
   const idle = hubs.map((h) => h.proc.rssBytes());
+  const idleHeap = await heaps();
   const cli = fileURLToPath(new URL('../device-sim/src/cli.ts', import.meta.url));
   const fleet = start(
     cli,
@@ -310,6 +320,7 @@ export async function connectionsScenario(
     said('transfers', phase(t1, t2));
     await new Promise((r) => setTimeout(r, 1000));
     const grown = hubs.reduce((sum, h, i) => sum + (h.proc.rssBytes() - idle[i]!), 0);
+    const heapGrown = (await heaps()).reduce((sum, used, i) => sum + (used - idleHeap[i]!), 0);
     const s = await fleet.next<{
       held: number;
       processes: number;
@@ -325,6 +336,7 @@ export async function connectionsScenario(
       hubProcesses: hubCount,
       hubRssPerConnKB: grown / Math.max(1, held) / 1024,
       hubRssPerConnKBConnected: grownConnected / Math.max(1, connected.held) / 1024,
+      hubHeapPerConnKB: round2(heapGrown / Math.max(1, held) / 1024),
       connectedAtStart: connected.held,
       transfersPerSec: s.transfers.perSec,
       transferP50Ms: s.transfers.p50Ms,

@@ -159,7 +159,12 @@ export type TraceExtraOf<K extends TraceKind, T extends string> = OmitEach<Trace
   deviceId?: string;
   recipients?: string[];
   correlationId?: string;
-  /** Bytes the event holds (for the log's budget), when the recorder knows. */
+  /** The payload as the hub sent it (its JSON), when the recorder has it: a listener's text reuses it instead of serializing the payload again. */
+  payloadText?: string;
+  /**
+   * @deprecated Ignored: the trace log counts the text it keeps. (Still accepted so that the
+   * device connection's calls, which pass the frame's length, need no change.)
+   */
   size?: number;
 };
 

@@ -59,6 +59,7 @@ describe('npm run bench (smoke)', () => {
           hubProcesses: 1,
           hubRssPerConnKB: expect.any(Number),
           hubRssPerConnKBConnected: expect.any(Number),
+          hubHeapPerConnKB: expect.any(Number),
           connectsPerHubCpuSec: expect.any(Number),
           lost: expect.any(Object),
           transfersPerSec: expect.any(Number),

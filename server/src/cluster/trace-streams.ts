@@ -4,7 +4,7 @@ import { sleepOn, systemClock, type Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
 import { closeRedis, duplicateRedis, type RedisClient } from '../store/redis-connect.ts';
 import { redisKeys } from '../store/redis-keys.ts';
-import { TraceLog, type TraceInput, type TraceSettings } from '../trace/trace-log.ts';
+import { TraceLog, type TraceSettings } from '../trace/trace-log.ts';
 import type { TraceWatch } from './placement.ts';
 import { DEFAULT_TRACE_WRITE_SETTINGS, TraceWatches, WATCH_TTL_MS, type TraceWriteSettings } from './trace-watches.ts';
 
@@ -17,8 +17,10 @@ import { DEFAULT_TRACE_WRITE_SETTINGS, TraceWatches, WATCH_TTL_MS, type TraceWri
 export interface TraceStreams {
   /** Listen for watches announced by other nodes. */
   start(): Promise<void>;
-  /** An event recorded here (by the owner): stored soon, in a batch, if the user's trace is written now. */
-  append(event: TraceEvent): void;
+  /** Whether the user's trace is written now (an event recorded for the user should be appended). */
+  writes(userId: string): boolean;
+  /** An event recorded here (by the owner), as its text: stored soon, in a batch. */
+  append(userId: string, seq: number, text: string): void;
   /** This node took the user over: the last seq stored for the user (0 when none), and whether anyone watches. */
   adopt(userId: string): Promise<number>;
   /** This node no longer owns the user: store what is pending. */
@@ -54,6 +56,13 @@ export interface RedisTraceStreamsOptions {
   ownerOf?: (userId: string) => string | null;
 }
 
+/** An event on its way to the user's stream. */
+interface Pending {
+  userId: string;
+  seq: number;
+  text: string;
+}
+
 interface Mirror {
   watchers: number;
   stopped: boolean;
@@ -63,7 +72,7 @@ interface Mirror {
 }
 
 export class RedisTraceStreams implements TraceStreams {
-  private pending: TraceEvent[] = [];
+  private pending: Pending[] = [];
   private timer: unknown = null;
   private writing: Promise<void> = Promise.resolve();
   private readonly mirrors = new Map<string, Mirror>();
@@ -94,9 +103,12 @@ export class RedisTraceStreams implements TraceStreams {
     return this.watches.start();
   }
 
-  append(event: TraceEvent): void {
-    if (!this.watches.writes(event.userId)) return;
-    this.queue(event);
+  writes(userId: string): boolean {
+    return this.watches.writes(userId);
+  }
+
+  append(userId: string, seq: number, text: string): void {
+    this.queue({ userId, seq, text });
   }
 
   async adopt(userId: string): Promise<number> {
@@ -114,7 +126,7 @@ export class RedisTraceStreams implements TraceStreams {
       ring.restart(userId);
       for (let i = entries.length - 1; i >= 0; i--) {
         const json = entries[i]![1][1];
-        if (json) ring.ingest(JSON.parse(json) as TraceEvent, json.length);
+        if (json) ring.ingest(JSON.parse(json) as TraceEvent);
       }
     }
     this.stored.set(userId, last);
@@ -131,10 +143,11 @@ export class RedisTraceStreams implements TraceStreams {
   /** A user's trace begins being written: if its session runs here, what the ring holds and the stream does not goes first. */
   private began(userId: string): void {
     if (!this.owned.has(userId)) return;
-    for (const event of this.opts.trace.read(userId, this.stored.get(userId) ?? 0)) this.queue(event);
+    const { fromSeq, texts } = this.opts.trace.readTexts(userId, this.stored.get(userId) ?? 0);
+    texts.forEach((text, i) => this.queue({ userId, seq: fromSeq + i, text }));
   }
 
-  private queue(event: TraceEvent): void {
+  private queue(event: Pending): void {
     this.pending.push(event);
     this.timer ??= this.clock.setTimeout(() => void this.flush(), this.opts.flushMs ?? 20);
   }
@@ -194,10 +207,10 @@ export class RedisTraceStreams implements TraceStreams {
    * pipeline may only touch keys of one slot group. (On one Redis the pipelines of one turn still
    * go out together, by auto-pipelining.)
    */
-  private async write(batch: TraceEvent[]): Promise<void> {
+  private async write(batch: Pending[]): Promise<void> {
     const { maxEventsPerUser, maxAgeMs } = this.opts.settings;
     const watchedLifeMs = this.writeSettings.tailMs + WATCH_TTL_MS;
-    const byUser = new Map<string, TraceEvent[]>();
+    const byUser = new Map<string, Pending[]>();
     for (const event of batch) {
       let list = byUser.get(event.userId);
       if (!list) byUser.set(event.userId, (list = []));
@@ -206,7 +219,7 @@ export class RedisTraceStreams implements TraceStreams {
     const writes = [...byUser].map(async ([userId, events]) => {
       const key = redisKeys.trace(userId);
       const pipe = this.opts.redis.pipeline();
-      for (const event of events) pipe.xadd(key, 'MAXLEN', '~', maxEventsPerUser, `${event.seq}-0`, 'e', JSON.stringify(event));
+      for (const event of events) pipe.xadd(key, 'MAXLEN', '~', maxEventsPerUser, `${event.seq}-0`, 'e', event.text);
       // A sampled user's stream is kept as long as the trace; a watched one's for its tail.
       pipe.pexpire(key, this.watches.sampled(userId) ? maxAgeMs : watchedLifeMs);
       // An entry refused as older than the stream's last (a stale owner) is dropped on purpose.
@@ -226,7 +239,7 @@ export class RedisTraceStreams implements TraceStreams {
     const ingest = (entries: Array<[string, string[]]>) => {
       for (const [id, fields] of entries) {
         const json = fields[1];
-        if (json) ring.ingest(JSON.parse(json) as TraceEvent, json.length);
+        if (json) ring.ingest(JSON.parse(json) as TraceEvent);
         last = Math.max(last, seqOf(id));
       }
     };
@@ -257,10 +270,12 @@ export class StreamedTraceLog extends TraceLog {
     this.streams = streams(this);
   }
 
-  override record(userId: string, input: TraceInput): TraceEvent {
-    const event = super.record(userId, input);
-    this.streams.append(event);
-    return event;
+  protected override wantsText(userId: string): boolean {
+    return this.streams.writes(userId);
+  }
+
+  protected override kept(userId: string, seq: number, text: string): void {
+    this.streams.append(userId, seq, text);
   }
 }
 

@@ -224,7 +224,7 @@ export class Session implements SessionPort {
       ...(correlationId !== undefined ? { correlationId } : {}),
       ...(parentSeq !== undefined ? { parentSeq } : {}),
     } as TraceInput;
-    return this.opts.trace.record(this.userId, input).seq;
+    return this.opts.trace.record(this.userId, input);
   }
 
   /** Many nodes: a record another node made with a typed `traceEvent` call, sent here as data. */
@@ -302,7 +302,7 @@ export class Session implements SessionPort {
           link.send(text, effect.message);
           recipients.push(deviceId);
         }
-        if (recipients.length) this.traceEvent('message.out', effect.message.type, { recipients, payload: effect.message, size: text.length });
+        if (recipients.length) this.traceEvent('message.out', effect.message.type, { recipients, payload: effect.message, payloadText: text });
         return;
       }
       case 'reply':
@@ -325,7 +325,7 @@ export class Session implements SessionPort {
     if (!link) return;
     const text = JSON.stringify(message);
     link.send(text, message);
-    this.traceOut(deviceId, message, text.length);
+    this.traceOut(deviceId, message, text);
   }
 
   private reply(to: ReplyTo, result: CommandResult): void {
@@ -335,13 +335,13 @@ export class Session implements SessionPort {
     else if (to.kind === 'http') this.opts.replyHttp(to.ticket, result);
   }
 
-  private traceOut(deviceId: string, message: HubMessage, size: number): void {
+  private traceOut(deviceId: string, message: HubMessage, payloadText: string): void {
     const correlationId =
       'transferId' in message ? message.transferId : 'commandId' in message ? message.commandId : undefined;
     this.traceEvent('message.out', message.type, {
       deviceId,
       payload: message,
-      size,
+      payloadText,
       ...(correlationId !== undefined ? { correlationId } : {}),
     });
   }

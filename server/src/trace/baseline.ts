@@ -50,8 +50,13 @@ export function foldBaseline(b: TraceBaseline, e: TraceEvent): void {
       }
       return;
     case 'message.out': {
-      if (!d) return;
       const m = e.payload;
+      // A push names its recipients instead of one device: each of them was told the cluster.
+      if (!d && e.recipients && m.type === 'cluster.update') {
+        for (const id of e.recipients) applyCluster(b, m.cluster, device(b, id));
+        return;
+      }
+      if (!d) return;
       if (m.type === 'hub.welcome' || m.type === 'cluster.update') {
         if (m.type === 'hub.welcome') d.heartbeatMs = m.heartbeatMs;
         applyCluster(b, m.cluster, d);

@@ -1,6 +1,7 @@
 /**
  * Secrets never leave the hub in a trace. Recording keeps the message objects as they are (cheap
- * when nobody watches); whatever serializes events for a reader passes the text through here:
+ * when nobody watches); whatever serializes events for a reader passes the text through here (the
+ * trace log once per event, not once per viewer):
  * values of secret-looking keys and anything shaped like a JWT become `[redacted]`.
  */
 const SECRET_KEY =

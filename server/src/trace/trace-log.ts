@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { TraceBaseline, TraceEvent, TraceNote } from '@handoff/protocol';
-import { emptyBaseline, foldBaseline } from './baseline.ts';
+import { emptyBaseline } from './baseline.ts';
+import { redactJson } from './redact.ts';
+import { TraceRing } from './trace-ring.ts';
 
 export interface TraceSettings {
   /** Events kept per user. @default 5000 */
   maxEventsPerUser: number;
   /** Events older than this are dropped. @default 3_600_000 (one hour) */
   maxAgeMs: number;
-  /** Bytes (estimated) kept across all users. @default 64 MiB */
+  /** Bytes kept across all users, as the rings estimate them (`trace-ring.ts`). @default 64 MiB */
   maxBytes: number;
 }
 
@@ -17,24 +19,25 @@ export const DEFAULT_TRACE_SETTINGS: TraceSettings = {
   maxBytes: 64 * 1024 * 1024,
 };
 
-export type TraceInput = TraceNote & { size?: number };
+/** An event to record; `payloadText`, the payload's JSON when the recorder has it, spares serializing it again for a listener. */
+export type TraceInput = TraceNote & { payloadText?: string | undefined };
 
-type Listener = (event: TraceEvent) => void;
+/**
+ * A live event: its seq, its full redacted JSON text (a `TraceEvent`), and the event itself (the
+ * recorder's objects, not redacted: for the hub's own use, never to be sent or kept).
+ */
+type Listener = (seq: number, text: string, event: TraceEvent) => void;
 
 interface Ring {
-  events: TraceEvent[];
-  sizes: number[];
-  head: number;
-  bytes: number;
-  seq: number;
-  /** What the evicted events said: the state right before the oldest event held. */
-  baseline: TraceBaseline;
+  events: TraceRing;
   listeners: Set<Listener>;
 }
 
 /**
- * Every user's recent trace events, in a bounded ring per user under a global byte budget.
- * Recording is a push onto an array; nothing is serialized unless someone reads.
+ * Every user's recent trace events, in a bounded ring per user under a global byte budget. An
+ * event is kept in a few slots, a cluster as what changed since the previous one
+ * (`trace-ring.ts`); its redacted JSON text is made once, when someone listens (a live viewer, a
+ * stream), or when someone reads.
  */
 export class TraceLog {
   private readonly rings = new Map<string, Ring>();
@@ -47,24 +50,12 @@ export class TraceLog {
     readonly bootId: string = randomUUID(),
   ) {}
 
-  record(userId: string, input: TraceInput): TraceEvent {
+  /** Keep an event for the user; returns its seq. */
+  record(userId: string, input: TraceInput): number {
     const ring = this.ring(userId);
-    const { size = 200, ...rest } = input;
-    const event: TraceEvent = { seq: ++ring.seq, ts: this.now(), userId, ...rest };
-    ring.events.push(event);
-    ring.sizes.push(size);
-    ring.bytes += size;
-    this.bytes += size;
-    this.trim(ring, event.ts);
-    for (const listener of ring.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A broken listener must never break the session that produced the event.
-        ring.listeners.delete(listener);
-      }
-    }
-    return event;
+    const seq = ring.events.seq + 1;
+    this.keep(ring, seq, this.now(), input, this.wantsText(userId));
+    return seq;
   }
 
   /**
@@ -73,14 +64,9 @@ export class TraceLog {
    */
   continueAfter(userId: string, seq: number): void {
     const ring = this.ring(userId);
-    if (seq <= ring.seq) return;
-    this.bytes -= ring.bytes;
-    ring.events = [];
-    ring.sizes = [];
-    ring.head = 0;
-    ring.bytes = 0;
-    ring.seq = seq;
-    ring.baseline = { ...emptyBaseline(), throughSeq: seq };
+    if (seq <= ring.events.seq) return;
+    this.bytes -= ring.events.bytes;
+    ring.events.clear(seq);
   }
 
   /**
@@ -90,33 +76,18 @@ export class TraceLog {
   restart(userId: string): void {
     const ring = this.rings.get(userId);
     if (!ring) return;
-    this.bytes -= ring.bytes;
-    ring.events = [];
-    ring.sizes = [];
-    ring.head = 0;
-    ring.bytes = 0;
-    ring.seq = 0;
-    ring.baseline = emptyBaseline();
+    this.bytes -= ring.events.bytes;
+    ring.events.clear(0);
   }
 
   /** Many nodes: an event another node recorded, kept with its seq and time (one already held is skipped). */
-  ingest(event: TraceEvent, size = 200): void {
+  ingest(event: TraceEvent): void {
     const ring = this.ring(event.userId);
-    if (event.seq <= ring.seq) return;
+    if (event.seq <= ring.events.seq) return;
     this.continueAfter(event.userId, event.seq - 1);
-    ring.seq = event.seq;
-    ring.events.push(event);
-    ring.sizes.push(size);
-    ring.bytes += size;
-    this.bytes += size;
-    this.trim(ring, this.now());
-    for (const listener of ring.listeners) {
-      try {
-        listener(event);
-      } catch {
-        ring.listeners.delete(listener);
-      }
-    }
+    const { seq, ts, userId: _, ...note } = event;
+    // Already in the stream it came from: only this node's listeners get it.
+    this.keep(ring, seq, ts, note, false);
   }
 
   /** Events of a user with seq > sinceSeq, oldest first; at most `limit` of them. */
@@ -124,16 +95,21 @@ export class TraceLog {
     const ring = this.rings.get(userId);
     if (!ring) return [];
     this.trim(ring, this.now());
-    const oldest = ring.events[ring.head];
-    if (!oldest) return [];
-    // Seqs in a ring are consecutive, so the first wanted event is found by arithmetic.
-    const start = ring.head + Math.max(0, sinceSeq + 1 - oldest.seq);
-    return ring.events.slice(start, Math.min(ring.events.length, start + limit));
+    return ring.events.read(sinceSeq, limit, (event) => JSON.parse(JSON.stringify(event)) as TraceEvent);
+  }
+
+  /** The same as `read`, as each event's redacted JSON text (what a viewer is sent), and the first one's seq. */
+  readTexts(userId: string, sinceSeq = 0, limit = Infinity): { fromSeq: number; texts: string[] } {
+    const ring = this.rings.get(userId);
+    if (!ring) return { fromSeq: sinceSeq + 1, texts: [] };
+    this.trim(ring, this.now());
+    const fromSeq = Math.max(sinceSeq + 1, ring.events.firstSeq);
+    return { fromSeq, texts: ring.events.read(sinceSeq, limit, (event) => redactJson(JSON.stringify(event))) };
   }
 
   /** The sequence number of the user's latest event (0 when none). */
   lastSeq(userId: string): number {
-    return this.rings.get(userId)?.seq ?? 0;
+    return this.rings.get(userId)?.events.seq ?? 0;
   }
 
   /** The oldest seq still held for the user (lastSeq + 1 when none is). */
@@ -141,7 +117,7 @@ export class TraceLog {
     const ring = this.rings.get(userId);
     if (!ring) return 1;
     this.trim(ring, this.now());
-    return ring.events[ring.head]?.seq ?? ring.seq + 1;
+    return ring.events.firstSeq;
   }
 
   /** The state of every device right before the oldest event still held (see `foldBaseline`). */
@@ -149,9 +125,10 @@ export class TraceLog {
     const ring = this.rings.get(userId);
     if (!ring) return emptyBaseline();
     this.trim(ring, this.now());
-    return structuredClone(ring.baseline);
+    return structuredClone(ring.events.baseline);
   }
 
+  /** Live events of the user, as they are recorded, with their text. */
   subscribe(userId: string, listener: Listener): () => void {
     const ring = this.ring(userId);
     ring.listeners.add(listener);
@@ -162,34 +139,49 @@ export class TraceLog {
     return (this.rings.get(userId)?.listeners.size ?? 0) > 0;
   }
 
+  /** Whether an event of the user is wanted as text besides its listeners (a subclass that sends it on). */
+  protected wantsText(_userId: string): boolean {
+    return false;
+  }
+
+  /** An event kept, with its full text when someone wanted it (`wantsText` or a listener). */
+  protected kept(_userId: string, _seq: number, _text: string): void {}
+
+  private keep(ring: Ring, seq: number, ts: number, note: TraceInput, wanted: boolean): void {
+    const userId = ring.events.userId;
+    const { bytes, live } = ring.events.store(seq, ts, note, wanted || ring.listeners.size > 0);
+    this.bytes += bytes;
+    this.trim(ring, ts);
+    if (live === null) return;
+    if (wanted) this.kept(userId, seq, live.text);
+    for (const listener of ring.listeners) {
+      try {
+        listener(seq, live.text, live.event);
+      } catch {
+        // A broken listener must never break the session that produced the event.
+        ring.listeners.delete(listener);
+      }
+    }
+  }
+
   private ring(userId: string): Ring {
     let ring = this.rings.get(userId);
     if (!ring) {
-      ring = { events: [], sizes: [], head: 0, bytes: 0, seq: 0, baseline: emptyBaseline(), listeners: new Set() };
+      ring = { events: new TraceRing(userId), listeners: new Set() };
       this.rings.set(userId, ring);
     }
     return ring;
   }
 
   private trim(ring: Ring, now: number): void {
+    const events = ring.events;
     const share = this.settings.maxBytes / Math.max(1, this.rings.size);
-    while (ring.head < ring.events.length) {
-      const oldest = ring.events[ring.head]!;
-      const tooMany = ring.events.length - ring.head > this.settings.maxEventsPerUser;
-      const tooOld = now - oldest.ts > this.settings.maxAgeMs;
-      const overBudget = this.bytes > this.settings.maxBytes && ring.bytes > share;
+    while (events.size > 0) {
+      const tooMany = events.size > this.settings.maxEventsPerUser;
+      const tooOld = now - events.oldestTs! > this.settings.maxAgeMs;
+      const overBudget = this.bytes > this.settings.maxBytes && events.bytes > share;
       if (!tooMany && !tooOld && !overBudget) break;
-      const size = ring.sizes[ring.head]!;
-      foldBaseline(ring.baseline, oldest);
-      ring.bytes -= size;
-      this.bytes -= size;
-      ring.head++;
-    }
-    // Compact now and then so the arrays do not grow without bound.
-    if (ring.head > 1024 && ring.head > ring.events.length / 2) {
-      ring.events = ring.events.slice(ring.head);
-      ring.sizes = ring.sizes.slice(ring.head);
-      ring.head = 0;
+      this.bytes -= events.evict();
     }
   }
 }

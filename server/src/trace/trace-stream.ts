@@ -1,4 +1,4 @@
-import { TRACE_FORMAT_VERSION, type Cluster, type TraceEvent, type ViewerMessage } from '@handoff/protocol';
+import { TRACE_FORMAT_VERSION, type Cluster, type ViewerMessage } from '@handoff/protocol';
 import type { Clock } from '../clock.ts';
 import type { HubSocket } from '../socket.ts';
 import { redactJson } from './redact.ts';
@@ -48,7 +48,9 @@ export interface TurnShare {
  */
 export class TraceStream {
   private cursor: number;
-  private pending: TraceEvent[] = [];
+  /** Live events since the last flush, as their text (redacted when stored), and the last one's seq. */
+  private pending: string[] = [];
+  private pendingSeq = 0;
   private unsubscribe: (() => void) | null = null;
   private timer: unknown = null;
   private slow = false;
@@ -119,9 +121,9 @@ export class TraceStream {
         });
         this.cursor = first - 1;
       }
-      const events = this.trace.read(this.userId, this.cursor, this.settings.maxBatch);
-      if (events.length > 0) this.sendEvents(events);
-      if (events.length < this.settings.maxBatch) return this.goLive();
+      const { fromSeq, texts } = this.trace.readTexts(this.userId, this.cursor, this.settings.maxBatch);
+      if (texts.length > 0) this.sendEvents(texts, fromSeq + texts.length - 1);
+      if (texts.length < this.settings.maxBatch) return this.goLive();
     }
     if (!this.stopped) this.schedule(this.catchUp, 0);
   };
@@ -130,12 +132,13 @@ export class TraceStream {
   private goLive(): void {
     if (this.stopped) return;
     this.slow = false;
-    this.unsubscribe = this.trace.subscribe(this.userId, (event) => this.onEvent(event));
+    this.unsubscribe = this.trace.subscribe(this.userId, (seq, text) => this.onEvent(seq, text));
   }
 
-  private onEvent(event: TraceEvent): void {
-    if (event.seq <= this.cursor) return;
-    this.pending.push(event);
+  private onEvent(seq: number, text: string): void {
+    if (seq <= this.cursor) return;
+    this.pending.push(text);
+    this.pendingSeq = seq;
     if (this.pending.length >= this.settings.maxPending) return this.fallBehind();
     if (this.timer === null) this.schedule(this.flush, this.settings.flushMs);
   }
@@ -144,9 +147,14 @@ export class TraceStream {
     this.timer = null;
     if (this.stopped || this.pending.length === 0) return;
     if (this.socket.bufferedAmount > this.settings.highWaterBytes) return this.fallBehind();
-    const events = this.pending;
+    const texts = this.pending;
+    const last = this.pendingSeq;
     this.pending = [];
-    for (let i = 0; i < events.length; i += this.settings.maxBatch) this.sendEvents(events.slice(i, i + this.settings.maxBatch));
+    const { maxBatch } = this.settings;
+    for (let i = 0; i < texts.length; i += maxBatch) {
+      const batch = texts.slice(i, i + maxBatch);
+      this.sendEvents(batch, last - texts.length + i + batch.length);
+    }
   };
 
   /** Too slow: hold nothing, listen to nothing, and read the ring again once the socket drains. */
@@ -160,14 +168,19 @@ export class TraceStream {
     this.schedule(this.catchUp, this.settings.pollMs);
   }
 
-  private sendEvents(events: TraceEvent[]): void {
-    this.send({ type: 'trace.events', events });
-    this.cursor = events[events.length - 1]!.seq;
+  /** A `trace.events` frame of consecutive events ending at `lastSeq`, from their texts (the ring redacted them). */
+  private sendEvents(texts: string[], lastSeq: number): void {
+    this.write(`{"type":"trace.events","events":[${texts.join(',')}]}`);
+    this.cursor = lastSeq;
   }
 
   private send(message: ViewerMessage): void {
+    this.write(redactJson(JSON.stringify(message)));
+  }
+
+  private write(text: string): void {
     try {
-      this.socket.send(redactJson(JSON.stringify(message)));
+      this.socket.send(text);
     } catch {
       // The socket is gone (its close event stops us too); a viewer never takes the hub down.
       this.stop();
