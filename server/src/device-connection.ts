@@ -61,7 +61,7 @@ export class DeviceConnection implements DeviceLink {
     this.userId = principal.userId;
     this.lastHeardAt = hub.clock.now();
     this.lagAtHeard = hub.loopLagMs();
-    this.deviceClock = new DeviceClock(hub.clock, (text) => this.send(text), hub.settings.clockMaxDriftPpm);
+    this.deviceClock = new DeviceClock(hub.clock, { sendPing: (text) => this.send(text), synced: (sync) => this.synced(sync) }, hub.settings.clockMaxDriftPpm);
     this.deadlines = new CommandDeadlines(hub.clock, (commandId, ms) => this.timedOut(commandId, ms));
     this.frames = new FrameRate(hub.settings.frameBurst, hub.settings.framesPerSec, this.lastHeardAt);
     this.deferred = new DeferredFrames(
@@ -141,7 +141,7 @@ export class DeviceConnection implements DeviceLink {
     const cause = { parentSeq: seq, ...correlation(message) };
     switch (message.type) {
       case 'clock.pong':
-        return this.pong(message.t0, message.t1, message.t2);
+        return this.deviceClock.pong(message.t0, message.t1, message.t2);
       case 'transfer.ready':
       case 'transfer.started':
       case 'transfer.failed':
@@ -240,10 +240,9 @@ export class DeviceConnection implements DeviceLink {
     this.deviceClock.ping();
   }
 
-  private pong(t0: number, t1: number, t2: number): void {
-    const sync = this.deviceClock.pong(t0, t1, t2);
-    if (!sync || !this.session) return;
-    this.session.traceEvent('clock', 'estimate', { deviceId: this.deviceId!, payload: sync });
+  private synced(sync: Extract<HubMessage, { type: 'clock.sync' }>): void {
+    if (!this.session || !this.deviceId) return;
+    this.session.traceEvent('clock', 'estimate', { deviceId: this.deviceId, payload: sync });
     this.hub.metrics.clockEstimate(sync.errorMs);
     this.sendMessage(sync);
   }
@@ -259,8 +258,12 @@ export class DeviceConnection implements DeviceLink {
       return this.close(CloseCode.RATE_LIMITED, 'too slow: output buffer full');
     }
     this.deadlines.sent(text);
+    // (From another node a message comes as text alone, its type first.)
+    const type = message?.type ?? (text.startsWith('{"type":"transfer.') ? text.slice(9, text.indexOf('"', 9)) : undefined);
+    // A switch time, or a position line to prepare at, is read with the clock estimate: the newest first.
+    if (type === 'transfer.switch' || type === 'transfer.prepare') this.deviceClock.beforeSwitch();
     this.socket.send(text);
-    if (message?.type === 'transfer.prepare') this.deviceClock.burst(4);
+    if (type === 'transfer.prepare') this.deviceClock.burst(4);
   }
 
   sendMessage(message: HubMessage): void {
