@@ -220,6 +220,7 @@ export class Hub implements ConnectionHost {
       userId,
       clock: this.clock,
       machine: this.machine,
+      settings: this.settings.session,
       trace: this.trace,
       replyHttp: (ticket, result) => {
         this.httpWaiters.get(ticket)?.answer(result);

@@ -5,8 +5,9 @@ import type { TraceInput, TraceLog } from '../trace/trace-log.ts';
 import { initialContext, type Effect, type ReplyTo, type SessionContext, type Step } from './context.ts';
 import type { DeviceLink } from './device-link.ts';
 import type { MachineEvent, SessionEvent } from './events.ts';
-import { plainStep, runsPlain } from './plain-command.ts';
+import { joinRunsPlain, plainJoin, plainStep, runsPlain } from './plain-command.ts';
 import type { SessionMachine } from './session-machine.ts';
+import type { SessionSettings } from './settings.ts';
 import { stateName, stateValue, type SessionStateName } from './session-state.ts';
 import type { Cause, SessionPort, TraceExtra } from './session-port.ts';
 
@@ -24,6 +25,8 @@ export interface SessionOptions {
    * createSessionMachine: one costs about 25 KB of heap, a quarter of a household's connections).
    */
   machine: SessionMachine;
+  /** The settings the chart was built with (the joins it leaves to the reducers need them). */
+  settings: SessionSettings;
   trace: TraceLog;
   /** Answer an HTTP command. */
   replyHttp(ticket: string, result: CommandResult): void;
@@ -145,7 +148,10 @@ export class Session implements SessionPort {
     this.cause = cause;
     this.opts.observer?.input(event);
     const stamped = this.stamp(event);
-    if (stamped.type === 'command' && runsPlain(this.state, this.context, stamped)) return this.sendPlain(stamped);
+    if (stamped.type === 'command' && runsPlain(this.state, this.context, stamped)) return this.sendPlain(stamped, (ctx) => plainStep(ctx, stamped));
+    if (stamped.type === 'device.join' && joinRunsPlain(this.state, this.context, stamped)) {
+      return this.sendPlain(stamped, (ctx) => plainJoin(ctx, stamped, this.opts.settings));
+    }
     if (this.ahead) {
       this.actor.stop();
       this.actor = this.start(this.ahead);
@@ -181,14 +187,15 @@ export class Session implements SessionPort {
   }
 
   /**
-   * A command the chart would only `apply`: the reducers' step without the interpreter (about a
-   * third of a command's CPU), with what the actor path does around it, in the same order.
+   * A command the chart would only `apply`, or a join it would only run the reducer for: the
+   * reducers' step without the interpreter (about a third of a command's CPU), with what the actor
+   * path does around it, in the same order.
    */
-  private sendPlain(event: Extract<MachineEvent, { type: 'command' }>): void {
+  private sendPlain(event: MachineEvent, reduce: (ctx: SessionContext) => Step): void {
     const before = this.ahead ?? this.actor.getSnapshot();
     let step: Step;
     try {
-      step = plainStep(before.context, event);
+      step = reduce(before.context);
     } catch (err) {
       this.opts.onError(err);
       this.traceEvent('error', 'session.recovered', { payload: { event: event.type } });
