@@ -39,6 +39,8 @@ export interface ShardResult {
   devices: number;
   held: number;
   connectMs: number;
+  /** Each connect of the connect phase, from its socket to its welcome (retries included). */
+  connectTimesMs: number[];
   sent: number;
   ok: number;
   failed: number;
@@ -102,7 +104,7 @@ export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
     users.push({ id, devices, active: -1, busy: false });
   }
   const all = users.flatMap((u) => u.devices);
-  const r: ShardResult = { devices: all.length, held: 0, connectMs: 0, sent: 0, ok: 0, failed: 0, errors: {}, hubMs: [], totalMs: [], reconnects: 0, lost, connectFailed: 0 };
+  const r: ShardResult = { devices: all.length, held: 0, connectMs: 0, connectTimesMs: [], sent: 0, ok: 0, failed: 0, errors: {}, hubMs: [], totalMs: [], reconnects: 0, lost, connectFailed: 0 };
   const report = () =>
     io.emit({ type: 'progress', connected: all.filter((d) => d.connected).length, devices: all.length, ok: r.ok, failed: r.failed, reconnects: r.reconnects, connectFailed: r.connectFailed });
   const ticker = setInterval(report, 1000);
@@ -115,7 +117,9 @@ export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
     Array.from({ length: Math.min(o.connectConcurrency, all.length) }, async () => {
       while (next < all.length && performance.now() < stopAt) {
         const device = all[next++]!;
+        const began = performance.now();
         await connectWithRetry(device);
+        if (device.connected) r.connectTimesMs.push(performance.now() - began);
       }
     }),
   );
