@@ -155,16 +155,32 @@ export class ClockSync {
     return this.hi - this.lo;
   }
 
-  /** The rate (within +-maxRate) at which the bounds leave the most room: width is concave in the rate, so a golden-section search finds it. */
+  /**
+   * The rate (within +-maxRate) at which the bounds leave the most room: width is concave in the
+   * rate, so a golden-section search finds it (each step keeps one of its two points for the next).
+   */
   private widest(used: number): { rate: number; width: number } {
     const g = (Math.sqrt(5) - 1) / 2;
     let a = -this.maxRate;
     let b = this.maxRate;
+    let c = b - g * (b - a);
+    let d = a + g * (b - a);
+    let wc = this.width(used, c);
+    let wd = this.width(used, d);
     for (let i = 0; i < 40; i++) {
-      const c = b - g * (b - a);
-      const d = a + g * (b - a);
-      if (this.width(used, c) < this.width(used, d)) a = c;
-      else b = d;
+      if (wc < wd) {
+        a = c;
+        c = d;
+        wc = wd;
+        d = a + g * (b - a);
+        wd = this.width(used, d);
+      } else {
+        b = d;
+        d = c;
+        wd = wc;
+        c = b - g * (b - a);
+        wc = this.width(used, c);
+      }
     }
     const rate = (a + b) / 2;
     return { rate, width: this.width(used, rate) };
