@@ -8,6 +8,7 @@ import type { MachineEvent, SessionEvent } from './events.ts';
 import { joinRunsPlain, plainJoin, plainStep, runsPlain } from './plain-command.ts';
 import type { SessionMachine } from './session-machine.ts';
 import type { SessionSettings } from './settings.ts';
+import { TurnPush } from './turn-push.ts';
 import { stateName, stateValue, type SessionStateName } from './session-state.ts';
 import type { Cause, SessionPort, TraceExtra } from './session-port.ts';
 
@@ -46,6 +47,11 @@ export interface SessionOptions {
   restored?: { value: unknown; context: SessionContext };
   /** Watches what the session does, for metrics and logs (see SessionObserver). */
   observer?: SessionObserver;
+  /**
+   * Run a function once the current turn of the event loop has done its I/O (`setImmediate`):
+   * the pushes of one turn then reach each device as one (turn-push.ts). @default every push goes at once
+   */
+  endOfTurn?: (fn: () => void) => void;
 }
 
 /**
@@ -87,9 +93,12 @@ export class Session implements SessionPort {
   private held: Effect[] | null = null;
   /** Durable: every write so far and the effects waiting on it, in order. */
   private written: Promise<void> = Promise.resolve();
+  /** The cluster push held to the end of the turn. */
+  private readonly pushes: TurnPush;
 
   constructor(private readonly opts: SessionOptions) {
     this.userId = opts.userId;
+    this.pushes = new TurnPush(opts.endOfTurn, (message, to, cause) => this.sendPush(message, to, cause));
     this.machine = opts.machine;
     const nonce = Math.random().toString(36).slice(2, 8);
     this.actor = this.start(opts.restored ?? { value: 'idle', context: initialContext(opts.userId, nonce) });
@@ -240,6 +249,7 @@ export class Session implements SessionPort {
   }
 
   stop(): void {
+    this.pushes.flush();
     this.stopped = true;
     for (const t of this.timers.values()) if (!t.fired) this.opts.clock.clearTimeout(t.handle);
     this.timers.clear();
@@ -301,16 +311,9 @@ export class Session implements SessionPort {
       case 'send':
         return this.deliver(effect.deviceId, effect.message);
       case 'push': {
-        // Encoded once for every recipient, and traced once, naming them.
-        const text = JSON.stringify(effect.message);
-        const recipients: string[] = [];
-        for (const [deviceId, link] of this.links) {
-          if (effect.exclude?.includes(deviceId)) continue;
-          link.send(text, effect.message);
-          recipients.push(deviceId);
-        }
-        if (recipients.length) this.traceEvent('message.out', effect.message.type, { recipients, payload: effect.message, payloadText: text });
-        return;
+        const recipients = new Set<string>();
+        for (const deviceId of this.links.keys()) if (!effect.exclude?.includes(deviceId)) recipients.add(deviceId);
+        return this.pushes.push(effect.message, recipients, this.cause);
       }
       case 'reply':
         return this.reply(effect.to, effect.result);
@@ -327,15 +330,34 @@ export class Session implements SessionPort {
     }
   }
 
+  /** A push as it goes out (turn-push.ts): encoded once for every recipient, and traced once, naming them. */
+  private sendPush(message: HubMessage, to: ReadonlySet<string>, cause: Cause): void {
+    const text = JSON.stringify(message);
+    const recipients: string[] = [];
+    for (const deviceId of to) {
+      const link = this.links.get(deviceId);
+      if (!link) continue;
+      link.send(text, message);
+      recipients.push(deviceId);
+    }
+    if (recipients.length === 0) return;
+    const outer = this.cause;
+    this.cause = cause;
+    this.traceEvent('message.out', message.type, { recipients, payload: message, payloadText: text });
+    this.cause = outer;
+  }
+
   private deliver(deviceId: string, message: HubMessage): void {
     const link = this.links.get(deviceId);
     if (!link) return;
+    this.pushes.before(deviceId);
     const text = JSON.stringify(message);
     link.send(text, message);
     this.traceOut(deviceId, message, text);
   }
 
   private reply(to: ReplyTo, result: CommandResult): void {
+    if (to.kind === 'device') this.pushes.before(to.deviceId);
     this.traceEvent('command.result', result.ok ? 'ok' : result.code, { correlationId: result.commandId, payload: result });
     this.opts.observer?.replied(result);
     if (to.kind === 'device') this.deliver(to.deviceId, result);
