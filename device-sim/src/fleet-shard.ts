@@ -1,6 +1,6 @@
 import type { DeviceKind } from '@handoff/protocol';
 import { LeanDevice } from './lean-device.ts';
-import { signDeviceToken } from './sign-token.ts';
+import { deviceTokenSigner } from './sign-token.ts';
 
 export interface ShardOptions {
   /** Device socket URLs; user u connects to hubs[u % hubs.length]. */
@@ -84,9 +84,10 @@ export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
     lost[key] = (lost[key] ?? 0) + 1;
     setTimeout(() => void connectWithRetry(device), 100 + Math.random() * 900);
   }
+  const sign = deviceTokenSigner(o.secret);
   for (let u = o.shard; u < o.users; u += o.shards) {
     const id = `${o.userPrefix}${u}`;
-    const url = `${o.hubs[u % o.hubs.length]}?access_token=${await signDeviceToken(o.secret, id)}`;
+    const url = `${o.hubs[u % o.hubs.length]}?access_token=${await sign(id)}`;
     const devices = Array.from(
       { length: o.devicesPerUser },
       (_, d) =>
