@@ -306,7 +306,8 @@ export async function connectionsScenario(
       String(FLEET_CONNECT_CONCURRENCY),
       '--json',
     ],
-    { core: CORES.load, stderr: 'inherit' },
+    // Profiling: the fleet and its workers (which inherit the flags) too, into DIR/fleet.
+    { core: CORES.load, stderr: 'inherit', ...(opts.cpuProfDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}/fleet`] } : {}) },
   );
   const sample = () => ({ at: performance.now(), hubs: hubs.reduce((sum, h) => sum + cpuSeconds(h.proc.pid), 0), fleet: treeCpuSeconds(fleet.pid) });
   const phase = (from: ReturnType<typeof sample>, to: ReturnType<typeof sample>): PhaseCpu => ({
