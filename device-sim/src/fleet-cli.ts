@@ -117,6 +117,8 @@ function options(argv: string[]) {
 export async function fleet(argv: string[]): Promise<void> {
   const { opts, perProcess, holdMs, json, worker } = options(argv);
   if (worker) return runWorker(opts);
+  // Stopped from outside (the bench, once it has the summary): exit, so a --cpu-prof profile is written.
+  process.once('SIGTERM', () => process.exit(143));
   const devices = opts.users * opts.devicesPerUser;
   const processes = Math.max(1, Math.ceil(devices / perProcess));
   const shards = processes === 1 ? [inProcess(opts)] : Array.from({ length: processes }, (_, i) => spawnWorker(process.argv[1]!, argv, i, processes));
