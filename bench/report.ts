@@ -115,6 +115,7 @@ export function report(r: Results): string {
           ['fleet connect time (s)', c.connectS, c.held >= 100_000 ? '<= 120' : '', c.held >= 100_000 ? verdict(atMost(c.connectS, 120)) : ''],
           ['connect storm: devices/s per hub process', c.connectsPerSecPerHub, '>= 2000', verdict(atLeast(c.connectsPerSecPerHub, 2000))],
           ['  devices per hub CPU-second (a hub with its core)', c.connectsPerHubCpuSec, '>= 2000', verdict(atLeast(c.connectsPerHubCpuSec, 2000))],
+          ['  one connect, socket to welcome, p50 / p99 (ms)', `${fmt(c.connectLatencyP50Ms)} / ${fmt(c.connectLatencyP99Ms)} (${c.connectConcurrency} at a time per fleet process)`, '', ''],
           ['hub RSS per connection, rings filled (KB)', c.hubRssPerConnKB, '<= 12', verdict(atMost(c.hubRssPerConnKB, 12))],
           ['  just connected (KB)', c.hubRssPerConnKBConnected, '', ''],
           ['  live heap, rings filled, after a full GC (KB)', c.hubHeapPerConnKB, '', ''],

@@ -32,7 +32,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--connections N] [-
   --connect-deadline S   the fleet opens no new connections after S s and goes on with those held (default 300)
   --only a,b         run only these scenarios: echo, fanout, hub, viewers, snapcast, handoff, groups, connections, abuse
 ${ABUSE_USAGE}
-  --cpu-prof DIR     write a CPU profile of every hub process into DIR
+  --cpu-prof DIR     write a CPU profile of every hub process into DIR (and of the fleet into DIR/fleet)
   --hub-env K=V,...  settings for every hub process (e.g. USER_FRAMES_PER_TURN=16), to compare one against its default
   --json             print the results object as the last stdout line`;
 

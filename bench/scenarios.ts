@@ -224,6 +224,10 @@ export interface ConnectionsResult {
    * per second with a core to itself, whichever side set the pace of this run.
    */
   connectsPerHubCpuSec: number;
+  /** Sockets each fleet process had opening at once, and one connect's time from socket to welcome. */
+  connectConcurrency: number;
+  connectLatencyP50Ms: number;
+  connectLatencyP99Ms: number;
   /** Connections the hubs closed during the run, by close code and reason (the fleet connected each again). */
   lost: Record<string, number>;
   errors: Record<string, number>;
@@ -238,6 +242,9 @@ export interface ConnectionsResult {
 }
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
+
+/** Connections each fleet process opens at once (each until its welcome). */
+const FLEET_CONNECT_CONCURRENCY = 256;
 
 export interface PhaseCpu {
   wallS: number;
@@ -294,9 +301,13 @@ export async function connectionsScenario(
       '1500',
       '--connect-deadline',
       String(o.connectDeadlineS),
+      // Enough sockets opening at once that the fleet never waits on a connect's round trip.
+      '--connect-concurrency',
+      String(FLEET_CONNECT_CONCURRENCY),
       '--json',
     ],
-    { core: CORES.load, stderr: 'inherit' },
+    // Profiling: the fleet and its workers (which inherit the flags) too, into DIR/fleet.
+    { core: CORES.load, stderr: 'inherit', ...(opts.cpuProfDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}/fleet`] } : {}) },
   );
   const sample = () => ({ at: performance.now(), hubs: hubs.reduce((sum, h) => sum + cpuSeconds(h.proc.pid), 0), fleet: treeCpuSeconds(fleet.pid) });
   const phase = (from: ReturnType<typeof sample>, to: ReturnType<typeof sample>): PhaseCpu => ({
@@ -325,6 +336,8 @@ export async function connectionsScenario(
       held: number;
       processes: number;
       connectS: number;
+      connectConcurrency: number;
+      connectLatency: { p50Ms: number; p99Ms: number };
       transfers: { perSec: number; p50Ms: number; p99Ms: number; totalP99Ms: number };
       errors: Record<string, number>;
       lost?: Record<string, number>;
@@ -346,6 +359,9 @@ export async function connectionsScenario(
       connectS: s.connectS,
       connectsPerSecPerHub: round2(connected.held / hubCount / Math.max(0.001, s.connectS)),
       connectsPerHubCpuSec: round2(connected.held / Math.max(0.001, t1.hubs - t0.hubs)),
+      connectConcurrency: s.connectConcurrency,
+      connectLatencyP50Ms: s.connectLatency.p50Ms,
+      connectLatencyP99Ms: s.connectLatency.p99Ms,
       lost: s.lost ?? {},
       errors: s.errors,
       failures: s.failures ?? [],

@@ -32,6 +32,7 @@ for (let u = 0; u < users; u++) {
     userId,
     clock,
     machine,
+    settings: DEFAULT_SESSION_SETTINGS,
     trace,
     replyHttp: () => {},
     persist: () => {},

@@ -14,6 +14,7 @@ const USAGE = `usage: npm run sim -- fleet --hub URL[,URL...] --users N --device
   --per-process N       devices per process; more spawn workers      (default 18000)
   --hold-ms H           keep the fleet connected this long after the transfers (default 0)
   --connect-deadline S  open no new connections after S seconds; go on with those held (default 0: none)
+  --connect-concurrency C  connections each process opens at once, each until its welcome (default 64)
   --json                the summary as JSON on the last stdout line
 Users are spread over the hubs (user u on hub u mod count). Past --per-process devices the fleet
 runs in several processes, each from its own loopback source address (127.0.0.2, .3, ...), since
@@ -25,6 +26,9 @@ export interface FleetSummary {
   held: number;
   processes: number;
   connectS: number;
+  /** Connections each process opened at once, and how long one took from its socket to its welcome. */
+  connectConcurrency: number;
+  connectLatency: { p50Ms: number; p99Ms: number };
   transfers: {
     sent: number;
     ok: number;
@@ -61,6 +65,7 @@ function options(argv: string[]) {
       'per-process': { type: 'string', default: '18000' },
       'hold-ms': { type: 'string', default: '0' },
       'connect-deadline': { type: 'string', default: '0' },
+      'connect-concurrency': { type: 'string', default: '64' },
       'user-prefix': { type: 'string', default: 'fleet-' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
@@ -97,7 +102,7 @@ function options(argv: string[]) {
     dropRate: num('drop-rate', 0, 1),
     loadDelayMs: num('load-ms', 0),
     userPrefix: values['user-prefix'],
-    connectConcurrency: 64,
+    connectConcurrency: num('connect-concurrency', 1, 10_000),
     connectDeadlineS: num('connect-deadline', 0),
     ...(values['local-address'] ? { localAddress: values['local-address'] } : {}),
   };
@@ -112,6 +117,8 @@ function options(argv: string[]) {
 export async function fleet(argv: string[]): Promise<void> {
   const { opts, perProcess, holdMs, json, worker } = options(argv);
   if (worker) return runWorker(opts);
+  // Stopped from outside (the bench, once it has the summary): exit, so a --cpu-prof profile is written.
+  process.once('SIGTERM', () => process.exit(143));
   const devices = opts.users * opts.devicesPerUser;
   const processes = Math.max(1, Math.ceil(devices / perProcess));
   const shards = processes === 1 ? [inProcess(opts)] : Array.from({ length: processes }, (_, i) => spawnWorker(process.argv[1]!, argv, i, processes));
@@ -166,6 +173,7 @@ export async function fleet(argv: string[]): Promise<void> {
 function summarize(results: ShardResult[], o: ShardOptions, processes: number, connectS: number, transferS: number, failures: string[]): FleetSummary {
   const hub = results.flatMap((r) => r.hubMs);
   const total = results.flatMap((r) => r.totalMs);
+  const connects = results.flatMap((r) => r.connectTimesMs);
   const add = (k: 'sent' | 'ok' | 'failed' | 'held' | 'reconnects' | 'connectFailed') => results.reduce((a, r) => a + r[k], 0);
   const errors: Record<string, number> = {};
   for (const r of results) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
@@ -180,6 +188,8 @@ function summarize(results: ShardResult[], o: ShardOptions, processes: number, c
     held: add('held'),
     processes,
     connectS: ms(connectS),
+    connectConcurrency: o.connectConcurrency,
+    connectLatency: { p50Ms: ms(percentile(connects, 50)), p99Ms: ms(percentile(connects, 99)) },
     transfers: {
       sent: add('sent'),
       ok: add('ok'),
@@ -201,7 +211,7 @@ function summarize(results: ShardResult[], o: ShardOptions, processes: number, c
 function describe(s: FleetSummary): string {
   const t = s.transfers;
   return [
-    `fleet: ${s.held}/${s.devices} devices of ${s.users} users held in ${s.processes} process(es), connected in ${s.connectS} s`,
+    `fleet: ${s.held}/${s.devices} devices of ${s.users} users held in ${s.processes} process(es), connected in ${s.connectS} s (${s.connectConcurrency} at a time per process; socket to welcome p50 ${s.connectLatency.p50Ms} ms p99 ${s.connectLatency.p99Ms} ms)`,
     `transfers: ${t.ok} ok, ${t.failed} failed (${t.perSec}/s); hub path p50 ${t.p50Ms} ms p99 ${t.p99Ms} ms; with the scheduled switch lead p50 ${t.totalP50Ms} ms p99 ${t.totalP99Ms} ms`,
     ...(Object.keys(s.errors).length ? [`errors: ${JSON.stringify(s.errors)}`] : []),
     ...(s.reconnects ? [`reconnects (fault injection): ${s.reconnects}`] : []),

@@ -1,6 +1,6 @@
 import type { DeviceKind } from '@handoff/protocol';
 import { LeanDevice } from './lean-device.ts';
-import { signDeviceToken } from './sign-token.ts';
+import { deviceTokenSigner } from './sign-token.ts';
 
 export interface ShardOptions {
   /** Device socket URLs; user u connects to hubs[u % hubs.length]. */
@@ -39,6 +39,8 @@ export interface ShardResult {
   devices: number;
   held: number;
   connectMs: number;
+  /** Each connect of the connect phase, from its socket to its welcome (retries included). */
+  connectTimesMs: number[];
   sent: number;
   ok: number;
   failed: number;
@@ -82,9 +84,10 @@ export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
     lost[key] = (lost[key] ?? 0) + 1;
     setTimeout(() => void connectWithRetry(device), 100 + Math.random() * 900);
   }
+  const sign = deviceTokenSigner(o.secret);
   for (let u = o.shard; u < o.users; u += o.shards) {
     const id = `${o.userPrefix}${u}`;
-    const url = `${o.hubs[u % o.hubs.length]}?access_token=${await signDeviceToken(o.secret, id)}`;
+    const url = `${o.hubs[u % o.hubs.length]}?access_token=${await sign(id)}`;
     const devices = Array.from(
       { length: o.devicesPerUser },
       (_, d) =>
@@ -102,7 +105,7 @@ export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
     users.push({ id, devices, active: -1, busy: false });
   }
   const all = users.flatMap((u) => u.devices);
-  const r: ShardResult = { devices: all.length, held: 0, connectMs: 0, sent: 0, ok: 0, failed: 0, errors: {}, hubMs: [], totalMs: [], reconnects: 0, lost, connectFailed: 0 };
+  const r: ShardResult = { devices: all.length, held: 0, connectMs: 0, connectTimesMs: [], sent: 0, ok: 0, failed: 0, errors: {}, hubMs: [], totalMs: [], reconnects: 0, lost, connectFailed: 0 };
   const report = () =>
     io.emit({ type: 'progress', connected: all.filter((d) => d.connected).length, devices: all.length, ok: r.ok, failed: r.failed, reconnects: r.reconnects, connectFailed: r.connectFailed });
   const ticker = setInterval(report, 1000);
@@ -115,7 +118,9 @@ export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
     Array.from({ length: Math.min(o.connectConcurrency, all.length) }, async () => {
       while (next < all.length && performance.now() < stopAt) {
         const device = all[next++]!;
+        const began = performance.now();
         await connectWithRetry(device);
+        if (device.connected) r.connectTimesMs.push(performance.now() - began);
       }
     }),
   );

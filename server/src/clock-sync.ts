@@ -38,6 +38,9 @@ export class ClockSync {
   private count = 0;
   private next = 0;
   private current: ClockEstimate | null = null;
+  /** What `carry` found last. */
+  private hi = Infinity;
+  private lo = -Infinity;
   /** The fastest drift considered, as ms per ms. */
   private readonly maxRate: number;
   /**
@@ -124,33 +127,60 @@ export class ClockSync {
 
   /** The newest `used` exchanges' bounds, carried to the newest one's time along `rate` (ms per ms). */
   private bounds(used: number, rate: number): { hi: number; lo: number } {
-    const now = this.at(0).t;
+    this.carry(used, rate);
+    return { hi: this.hi, lo: this.lo };
+  }
+
+  /**
+   * `bounds` into `hi` and `lo`, reading the samples in place: the searches below call it about
+   * 160 times per pong, so it allocates nothing.
+   */
+  private carry(used: number, rate: number): void {
+    const samples = this.samples;
+    const newest = (this.next - 1 + this.keep) % this.keep;
+    const now = samples[3 * newest]!;
     let hi = Infinity;
     let lo = -Infinity;
-    for (let k = 0; k < used; k++) {
-      const s = this.at(k);
-      const age = now - s.t;
-      hi = Math.min(hi, s.upper + rate * age);
-      lo = Math.max(lo, s.lower + rate * age);
+    for (let k = 0, i = newest; k < used; k++, i = i === 0 ? this.keep - 1 : i - 1) {
+      const age = now - samples[3 * i]!;
+      hi = Math.min(hi, samples[3 * i + 1]! + rate * age);
+      lo = Math.max(lo, samples[3 * i + 2]! + rate * age);
     }
-    return { hi, lo };
+    this.hi = hi;
+    this.lo = lo;
   }
 
   private width(used: number, rate: number): number {
-    const { hi, lo } = this.bounds(used, rate);
-    return hi - lo;
+    this.carry(used, rate);
+    return this.hi - this.lo;
   }
 
-  /** The rate (within +-maxRate) at which the bounds leave the most room: width is concave in the rate, so a golden-section search finds it. */
+  /**
+   * The rate (within +-maxRate) at which the bounds leave the most room: width is concave in the
+   * rate, so a golden-section search finds it (each step keeps one of its two points for the next).
+   */
   private widest(used: number): { rate: number; width: number } {
     const g = (Math.sqrt(5) - 1) / 2;
     let a = -this.maxRate;
     let b = this.maxRate;
+    let c = b - g * (b - a);
+    let d = a + g * (b - a);
+    let wc = this.width(used, c);
+    let wd = this.width(used, d);
     for (let i = 0; i < 40; i++) {
-      const c = b - g * (b - a);
-      const d = a + g * (b - a);
-      if (this.width(used, c) < this.width(used, d)) a = c;
-      else b = d;
+      if (wc < wd) {
+        a = c;
+        c = d;
+        wc = wd;
+        d = a + g * (b - a);
+        wd = this.width(used, d);
+      } else {
+        b = d;
+        d = c;
+        wd = wc;
+        c = b - g * (b - a);
+        wc = this.width(used, c);
+      }
     }
     const rate = (a + b) / 2;
     return { rate, width: this.width(used, rate) };

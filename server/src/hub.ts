@@ -3,8 +3,10 @@ import type { Principal } from './auth/token.ts';
 import type { Clock } from './clock.ts';
 import type { Placement, SessionOwner, TraceWatch } from './cluster/placement.ts';
 import { commandDeadlineMs } from './cluster/deadlines.ts';
-import { DeviceConnection, type ConnectionHost } from './device-connection.ts';
+import type { ConnectionHost } from './connection-host.ts';
+import { DeviceConnection } from './device-connection.ts';
 import { LocalPlacement } from './local-placement.ts';
+import { LoopLag } from './loop-lag.ts';
 import { HubError, mayHaveCommitted, SESSION_MOVED } from './errors.ts';
 import { HeartbeatWheel } from './heartbeat-wheel.ts';
 import type { HubSettings } from './hub-settings.ts';
@@ -54,12 +56,17 @@ export class Hub implements ConnectionHost {
   private drainReason: string | null = null;
   private readonly sessions = new Map<string, Session>();
   private readonly opening = new Map<string, Promise<Session>>();
-  private readonly connections = new Set<DeviceConnection>();
+  /** Device connections by id. */
+  private readonly connections = new Map<string, DeviceConnection>();
+  /** Numbers the connection ids. */
+  private connSeq = 0;
   private readonly perAddress = new Map<string, number>();
   private readonly commandLimiter: RateLimiter;
   /** HTTP commands waiting for their session's answer, by ticket (with the user, so a dropped session releases its own). */
   private readonly httpWaiters = new Map<string, { userId: string; answer: (result: CommandResult) => void }>();
   private readonly heartbeats: HeartbeatWheel<DeviceConnection>;
+  /** How far behind this hub's event loop has run: not counted as any device's silence. */
+  private readonly lag: LoopLag;
   /** The session chart, one for every session here: what differs per session arrives in its events. */
   private readonly machine: SessionMachine;
   private tickets = 0;
@@ -74,15 +81,17 @@ export class Hub implements ConnectionHost {
     this.commandLimiter = new RateLimiter({ ratePerSec: this.settings.commandsPerSec, burst: this.settings.commandBurst }, () => this.clock.now());
     this.machine = createSessionMachine(this.settings.session);
     this.turns = new TurnBudget(this.settings.framesPerUserPerTurn);
-    this.heartbeats = new HeartbeatWheel(this.settings.heartbeatMs, (conn) => this.heartbeat(conn));
+    this.lag = new LoopLag(this.clock);
+    this.heartbeats = new HeartbeatWheel(this.clock, this.settings.heartbeatMs, (conn) => this.heartbeat(conn));
     this.manyNodes = opts.placement !== undefined;
     this.placement = opts.placement?.(this) ?? new LocalPlacement(this);
   }
 
   /** A device socket opened with a verified token, from `address`. */
   connectDevice(socket: HubSocket, principal: Principal, address = '?'): DeviceConnection {
-    const conn = new DeviceConnection(this, socket, principal, address);
-    this.connections.add(conn);
+    const id = `c${(++this.connSeq).toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+    const conn = new DeviceConnection(this, socket, principal, id, address);
+    this.connections.set(id, conn);
     this.heartbeats.add(conn);
     const open = (this.perAddress.get(address) ?? 0) + 1;
     this.perAddress.set(address, open);
@@ -95,6 +104,10 @@ export class Hub implements ConnectionHost {
   /** Many nodes: a device's command gets the deadline of a command across nodes; one node needs none. */
   commandDeadlineMs(command: Command): number | null {
     return this.manyNodes ? commandDeadlineMs(command, this.settings) : null;
+  }
+
+  loopLagMs(): number {
+    return this.lag.totalMs();
   }
 
   /** Whether the user may run one more command now (all of their devices share the budget). */
@@ -113,13 +126,13 @@ export class Hub implements ConnectionHost {
   /** Device sockets past their hello. Counted when asked (scrapes), not kept up on the hot path. */
   get deviceCount(): number {
     let n = 0;
-    for (const conn of this.connections) if (conn.deviceId) n++;
+    for (const conn of this.connections.values()) if (conn.deviceId) n++;
     return n;
   }
 
   /** The user's device connections on this hub (for operators). */
   connectionsOf(userId: string): DeviceConnection[] {
-    return [...this.connections].filter((conn) => conn.userId === userId);
+    return [...this.connections.values()].filter((conn) => conn.userId === userId);
   }
 
   /** The user's session if it is open on this hub, without opening one. */
@@ -146,8 +159,10 @@ export class Hub implements ConnectionHost {
     return this.drainReason;
   }
 
-  forget(conn: DeviceConnection): void {
-    if (!this.connections.delete(conn)) return;
+  forget(connId: string): void {
+    const conn = this.connections.get(connId);
+    if (!conn) return;
+    this.connections.delete(connId);
     this.heartbeats.delete(conn);
     const open = (this.perAddress.get(conn.address) ?? 1) - 1;
     if (open > 0) this.perAddress.set(conn.address, open);
@@ -205,6 +220,8 @@ export class Hub implements ConnectionHost {
       userId,
       clock: this.clock,
       machine: this.machine,
+      settings: this.settings.session,
+      endOfTurn: (fn) => setImmediate(fn),
       trace: this.trace,
       replyHttp: (ticket, result) => {
         this.httpWaiters.get(ticket)?.answer(result);
@@ -294,9 +311,13 @@ export class Hub implements ConnectionHost {
     return this.placement.watchTrace(userId);
   }
 
-  /** Once per heartbeat for every socket (spread over the period): a clock ping, or a disconnect when silent too long. */
+  /**
+   * Once per heartbeat for every socket (spread over the period): a clock ping, or a disconnect
+   * when silent too long. Silence is counted in the hub's own time (`silentForMs`): while the hub
+   * is behind, a device's answers wait unread and its pings go out late, which is not its silence.
+   */
   private heartbeat(conn: DeviceConnection): void {
-    if (this.clock.now() - conn.lastHeardAt > this.settings.heartbeatMs * this.settings.missedHeartbeats) {
+    if (conn.silentForMs() > this.settings.heartbeatMs * this.settings.missedHeartbeats) {
       conn.close(CloseCode.HEARTBEAT_TIMEOUT, 'no heartbeat');
     } else if (conn.deviceId) conn.ping();
   }
@@ -306,7 +327,8 @@ export class Hub implements ConnectionHost {
     // Many nodes: hand every session here to another node first (devices keep playing meanwhile).
     await this.placement.drain();
     this.heartbeats.stop();
-    for (const conn of [...this.connections]) {
+    this.lag.stop();
+    for (const conn of [...this.connections.values()]) {
       conn.sendMessage({ type: 'hub.reconnect', reason: 'hub shutting down' });
       conn.close(CloseCode.GOING_AWAY, 'hub shutting down');
     }

@@ -61,6 +61,8 @@ describe('npm run bench (smoke)', () => {
           hubRssPerConnKBConnected: expect.any(Number),
           hubHeapPerConnKB: expect.any(Number),
           connectsPerHubCpuSec: expect.any(Number),
+          connectLatencyP50Ms: expect.any(Number),
+          connectLatencyP99Ms: expect.any(Number),
           lost: expect.any(Object),
           transfersPerSec: expect.any(Number),
           transferP99Ms: expect.any(Number),

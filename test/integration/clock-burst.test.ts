@@ -4,17 +4,18 @@ import WebSocket from 'ws';
 import { devToken } from '@handoff/device-sim';
 import { startTestHub } from '../helpers/start-hub.ts';
 
-/** A device on a raw socket that answers every clock ping after `delayMs`; counts the pings. */
-async function pingCounter(hubWsUrl: string, id: string, delayMs: number) {
+/** A device on a raw socket that answers the n-th clock ping after `delayMs(n)`; counts the pings and the estimates it is told. */
+async function pingCounter(hubWsUrl: string, id: string, delayMs: (n: number) => number) {
   const token = await devToken(hubWsUrl, 'alice', 'device');
   const ws = new WebSocket(`${hubWsUrl}?access_token=${token}`, { perMessageDeflate: false });
-  const counter = { pings: 0, ws };
+  const counter = { pings: 0, syncs: 0, ws };
   ws.on('message', (data) => {
     const m = JSON.parse((data as Buffer).toString()) as HubMessage;
+    if (m.type === 'clock.sync') counter.syncs++;
     if (m.type !== 'clock.ping') return;
-    counter.pings++;
+    const delay = delayMs(counter.pings++);
     const answer = () => ws.send(JSON.stringify({ type: 'clock.pong', pingId: m.pingId, t0: m.t0, t1: Date.now(), t2: Date.now() }));
-    if (delayMs > 0) setTimeout(answer, delayMs);
+    if (delay > 0) setTimeout(answer, delay);
     else answer();
   });
   await new Promise((r) => ws.once('open', r));
@@ -24,16 +25,23 @@ async function pingCounter(hubWsUrl: string, id: string, delayMs: number) {
 }
 
 describe('clock sync after the hello', () => {
-  test('a device whose clock is pinned within 1 ms after a few pings is spared the rest of the burst; a slower one gets all 16', async () => {
+  test('a device whose clock is pinned within 1 ms after a few pings is spared the rest of the burst; one whose trips keep getting faster gets nearly all 16; each is told its estimate once the burst is over, not after every pong', async () => {
     await using hub = await startTestHub({ HEARTBEAT_MS: '60000' });
-    const near = await pingCounter(hub.wsUrl, 'near', 0);
-    const far = await pingCounter(hub.wsUrl, 'far', 8); // a round trip of 8 ms or more: error bound >= 4 ms
-    await new Promise((r) => setTimeout(r, 900));
+    const near = await pingCounter(hub.wsUrl, 'near', () => 0);
+    const steady = await pingCounter(hub.wsUrl, 'steady', () => 8); // a round trip of 8 ms or more: error bound >= 4 ms
+    const narrowing = await pingCounter(hub.wsUrl, 'narrowing', (n) => 80 * 0.8 ** n); // each trip a fifth faster than the last
+    await new Promise((r) => setTimeout(r, 1200));
     // (The first heartbeat ping may fall in this window too: its slot comes up any time in the period.)
-    expect(far.pings).toBeGreaterThanOrEqual(16);
     expect(near.pings).toBeGreaterThanOrEqual(4);
     expect(near.pings).toBeLessThanOrEqual(9);
-    near.ws.close();
-    far.ws.close();
+    expect(steady.pings).toBeGreaterThanOrEqual(4);
+    expect(narrowing.pings).toBeGreaterThanOrEqual(10);
+    // Told the estimate at the end of the burst, not after every exchange.
+    for (const d of [near, steady, narrowing]) {
+      expect(d.syncs).toBeGreaterThanOrEqual(1);
+      expect(d.syncs).toBeLessThan(d.pings);
+    }
+    expect(narrowing.syncs).toBeLessThanOrEqual(2);
+    for (const d of [near, steady, narrowing]) d.ws.close();
   });
 });

@@ -34,4 +34,15 @@ describe('HubTokens', () => {
     const flipped = `${head}.${body}.${sig.slice(0, -2)}${sig.at(-2) === 'A' ? 'B' : 'A'}${sig.at(-1)}`;
     await expect(tokens.verify(flipped)).rejects.toThrow('bad token signature');
   });
+
+  test('devices presenting one token at the same moment all get its user; all presenting a forged one at once are refused, and so is the next', async () => {
+    const tokens = new HubTokens(SECRET, () => Date.now());
+    const token = await signToken(SECRET, { userId: 'bob', role: 'device' }, 60);
+    const principals = await Promise.all(Array.from({ length: 4 }, () => tokens.verify(token)));
+    expect(principals).toEqual(Array.from({ length: 4 }, () => ({ userId: 'bob', role: 'device' })));
+    const forged = await signToken('another-secret-0123456789', { userId: 'bob', role: 'admin' }, 60);
+    const outcomes = await Promise.allSettled(Array.from({ length: 4 }, () => tokens.verify(forged)));
+    expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
+    await expect(tokens.verify(forged)).rejects.toThrow('bad token signature');
+  });
 });

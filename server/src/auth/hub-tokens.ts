@@ -15,12 +15,15 @@ const VERIFIED_MAX = 10_000;
  * jose checks HMACs through WebCrypto, which costs a few times what a synchronous HMAC did; since
  * a user's devices share one token and reconnect with it, a verified token is remembered (by its
  * exact text, so a changed byte is a different token) until it expires, up to VERIFIED_MAX of
- * them, the oldest forgotten first.
+ * them, the oldest forgotten first. A token being checked is checked once: the devices of a
+ * household connecting at the same moment (a connect storm, a hub restart) wait for that check
+ * instead of each starting its own.
  */
 export class HubTokens {
   readonly #key: Promise<CryptoKey>;
   readonly #now: () => number;
   readonly #verified = new Map<string, { principal: Principal; expMs: number }>();
+  readonly #checking = new Map<string, Promise<Principal>>();
 
   constructor(secret: string, now: () => number) {
     this.#key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
@@ -29,11 +32,20 @@ export class HubTokens {
     this.#now = now;
   }
 
-  async verify(token: string): Promise<Principal> {
+  verify(token: string): Promise<Principal> {
     const now = this.#now();
     const known = this.#verified.get(token);
-    if (known && known.expMs > now) return known.principal;
+    if (known && known.expMs > now) return Promise.resolve(known.principal);
     if (known) this.#verified.delete(token);
+    let checking = this.#checking.get(token);
+    if (!checking) {
+      checking = this.#check(token, now).finally(() => this.#checking.delete(token));
+      this.#checking.set(token, checking);
+    }
+    return checking;
+  }
+
+  async #check(token: string, now: number): Promise<Principal> {
     let payload: unknown;
     try {
       ({ payload } = await jwtVerify(token, await this.#key, {

@@ -16,6 +16,7 @@ function durableSession() {
     userId: 'alice',
     clock,
     machine: createSessionMachine(DEFAULT_SESSION_SETTINGS),
+    settings: DEFAULT_SESSION_SETTINGS,
     trace: new TraceLog(() => clock.now()),
     replyHttp: () => {},
     persist: () => {

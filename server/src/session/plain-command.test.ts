@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { initialContext, type Effect } from './context.ts';
 import type { MachineEvent } from './events.ts';
-import { plainStep, runsPlain } from './plain-command.ts';
+import { joinRunsPlain, plainJoin, plainStep, runsPlain } from './plain-command.ts';
 import { createSessionMachine } from './session-machine.ts';
 import { stateName } from './session-state.ts';
 import { DEFAULT_SESSION_SETTINGS as settings } from './settings.ts';
@@ -104,5 +104,40 @@ describe('commands on the plain path', () => {
     expect(at(playing, command({ type: 'command.seek', positionMs: 5 }, T0))).toBe(true);
     expect(at(preparing, command({ type: 'command.seek', positionMs: 5 }, T0))).toBe(false);
     expect(at(preparing, command({ type: 'command.shuffle', state: true }, T0))).toBe(true);
+  });
+});
+
+type JoinEvent = Extract<MachineEvent, { type: 'device.join' }>;
+const joinOf = (id: string, now: number, extra: Partial<JoinEvent> = {}): JoinEvent => ({
+  type: 'device.join',
+  device: { id, name: id, kind: 'speaker', capabilities: CAPS },
+  resume: undefined,
+  connId: `c-${id}-2`,
+  heartbeatMs: 5000,
+  now,
+  ...extra,
+});
+
+describe('joins on the plain path', () => {
+  test('wherever a join runs plain, the chart gives the same state, context and effects as the join reducer alone', () => {
+    let plain = 0;
+    const joins = [
+      joinOf('car', T0 + 11_000),
+      joinOf('speaker', T0 + 11_000),
+      joinOf('tv', T0 + 11_000, { device: { id: 'tv', name: 'kitchen tv', kind: 'tv', capabilities: CAPS } }),
+      joinOf('car', T0 + 11_000, { resume: { revision: 500, playing: false, playback: { contextUri: null, track: null, position: { positionMs: 0, atServerTime: T0, rate: 0 }, shuffle: false, repeat: 'off', upNext: [] } } }),
+    ];
+    for (const [name, snapshot] of Object.entries(snapshots())) {
+      for (const j of joins) {
+        if (!joinRunsPlain(stateName(snapshot.value), snapshot.context, j)) continue;
+        plain++;
+        const [next, effects] = step(snapshot, j);
+        const alone = plainJoin(snapshot.context, j, settings);
+        expect({ name, device: j.device.id, value: next.value }).toEqual({ name, device: j.device.id, value: snapshot.value });
+        expect(alone.ctx).toEqual(next.context);
+        expect(alone.effects).toEqual(effects);
+      }
+    }
+    expect(plain).toBe(16);
   });
 });

@@ -1,11 +1,14 @@
 import { applyCommand, movesPlayback } from './commands.ts';
 import type { SessionContext, Step } from './context.ts';
 import type { MachineEvent } from './events.ts';
-import { joiners } from './group-transfer.ts';
+import { joiners, silentRejoin } from './group-transfer.ts';
+import { join } from './presence.ts';
 import type { SessionStateName } from './session-state.ts';
+import type { SessionSettings } from './settings.ts';
 import { transferIntent } from './transfer.ts';
 
 type CommandEvent = Extract<MachineEvent, { type: 'command' }>;
+type JoinEvent = Extract<MachineEvent, { type: 'device.join' }>;
 
 /**
  * Whether the chart would take its plain `apply` branch for this command: one that cannot start,
@@ -34,4 +37,18 @@ function isRetry(ctx: SessionContext, commandId: string): boolean {
 export function plainStep(ctx: SessionContext, event: CommandEvent): Step {
   const { command, replyTo, origin } = event;
   return applyCommand(ctx, command, { commandId: command.commandId, replyTo }, origin, event.now);
+}
+
+/**
+ * Whether the chart would only run the join reducer for this join (its handler at the root): in
+ * every state but `idle` facing a silent member of the playing group coming back, which starts a
+ * transfer (group-transfer.ts). At a connect storm joins are most of the work.
+ */
+export function joinRunsPlain(state: SessionStateName, ctx: SessionContext, event: JoinEvent): boolean {
+  return !(state === 'idle' && silentRejoin(ctx, event) !== null);
+}
+
+/** The step the chart's root `device.join` handler computes, without the interpreter. */
+export function plainJoin(ctx: SessionContext, event: JoinEvent, settings: SessionSettings): Step {
+  return join(ctx, event, event.now, settings);
 }

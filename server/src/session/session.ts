@@ -5,8 +5,10 @@ import type { TraceInput, TraceLog } from '../trace/trace-log.ts';
 import { initialContext, type Effect, type ReplyTo, type SessionContext, type Step } from './context.ts';
 import type { DeviceLink } from './device-link.ts';
 import type { MachineEvent, SessionEvent } from './events.ts';
-import { plainStep, runsPlain } from './plain-command.ts';
+import { joinRunsPlain, plainJoin, plainStep, runsPlain } from './plain-command.ts';
 import type { SessionMachine } from './session-machine.ts';
+import type { SessionSettings } from './settings.ts';
+import { TurnPush } from './turn-push.ts';
 import { stateName, stateValue, type SessionStateName } from './session-state.ts';
 import type { Cause, SessionPort, TraceExtra } from './session-port.ts';
 
@@ -24,6 +26,8 @@ export interface SessionOptions {
    * createSessionMachine: one costs about 25 KB of heap, a quarter of a household's connections).
    */
   machine: SessionMachine;
+  /** The settings the chart was built with (the joins it leaves to the reducers need them). */
+  settings: SessionSettings;
   trace: TraceLog;
   /** Answer an HTTP command. */
   replyHttp(ticket: string, result: CommandResult): void;
@@ -43,6 +47,11 @@ export interface SessionOptions {
   restored?: { value: unknown; context: SessionContext };
   /** Watches what the session does, for metrics and logs (see SessionObserver). */
   observer?: SessionObserver;
+  /**
+   * Run a function once the current turn of the event loop has done its I/O (`setImmediate`):
+   * the pushes of one turn then reach each device as one (turn-push.ts). @default every push goes at once
+   */
+  endOfTurn?: (fn: () => void) => void;
 }
 
 /**
@@ -84,9 +93,12 @@ export class Session implements SessionPort {
   private held: Effect[] | null = null;
   /** Durable: every write so far and the effects waiting on it, in order. */
   private written: Promise<void> = Promise.resolve();
+  /** The cluster push held to the end of the turn. */
+  private readonly pushes: TurnPush;
 
   constructor(private readonly opts: SessionOptions) {
     this.userId = opts.userId;
+    this.pushes = new TurnPush(opts.endOfTurn, (message, to, cause) => this.sendPush(message, to, cause));
     this.machine = opts.machine;
     const nonce = Math.random().toString(36).slice(2, 8);
     this.actor = this.start(opts.restored ?? { value: 'idle', context: initialContext(opts.userId, nonce) });
@@ -145,7 +157,10 @@ export class Session implements SessionPort {
     this.cause = cause;
     this.opts.observer?.input(event);
     const stamped = this.stamp(event);
-    if (stamped.type === 'command' && runsPlain(this.state, this.context, stamped)) return this.sendPlain(stamped);
+    if (stamped.type === 'command' && runsPlain(this.state, this.context, stamped)) return this.sendPlain(stamped, (ctx) => plainStep(ctx, stamped));
+    if (stamped.type === 'device.join' && joinRunsPlain(this.state, this.context, stamped)) {
+      return this.sendPlain(stamped, (ctx) => plainJoin(ctx, stamped, this.opts.settings));
+    }
     if (this.ahead) {
       this.actor.stop();
       this.actor = this.start(this.ahead);
@@ -181,14 +196,15 @@ export class Session implements SessionPort {
   }
 
   /**
-   * A command the chart would only `apply`: the reducers' step without the interpreter (about a
-   * third of a command's CPU), with what the actor path does around it, in the same order.
+   * A command the chart would only `apply`, or a join it would only run the reducer for: the
+   * reducers' step without the interpreter (about a third of a command's CPU), with what the actor
+   * path does around it, in the same order.
    */
-  private sendPlain(event: Extract<MachineEvent, { type: 'command' }>): void {
+  private sendPlain(event: MachineEvent, reduce: (ctx: SessionContext) => Step): void {
     const before = this.ahead ?? this.actor.getSnapshot();
     let step: Step;
     try {
-      step = plainStep(before.context, event);
+      step = reduce(before.context);
     } catch (err) {
       this.opts.onError(err);
       this.traceEvent('error', 'session.recovered', { payload: { event: event.type } });
@@ -233,6 +249,7 @@ export class Session implements SessionPort {
   }
 
   stop(): void {
+    this.pushes.flush();
     this.stopped = true;
     for (const t of this.timers.values()) if (!t.fired) this.opts.clock.clearTimeout(t.handle);
     this.timers.clear();
@@ -294,16 +311,9 @@ export class Session implements SessionPort {
       case 'send':
         return this.deliver(effect.deviceId, effect.message);
       case 'push': {
-        // Encoded once for every recipient, and traced once, naming them.
-        const text = JSON.stringify(effect.message);
-        const recipients: string[] = [];
-        for (const [deviceId, link] of this.links) {
-          if (effect.exclude?.includes(deviceId)) continue;
-          link.send(text, effect.message);
-          recipients.push(deviceId);
-        }
-        if (recipients.length) this.traceEvent('message.out', effect.message.type, { recipients, payload: effect.message, payloadText: text });
-        return;
+        const recipients = new Set<string>();
+        for (const deviceId of this.links.keys()) if (!effect.exclude?.includes(deviceId)) recipients.add(deviceId);
+        return this.pushes.push(effect.message, recipients, this.cause);
       }
       case 'reply':
         return this.reply(effect.to, effect.result);
@@ -320,15 +330,34 @@ export class Session implements SessionPort {
     }
   }
 
+  /** A push as it goes out (turn-push.ts): encoded once for every recipient, and traced once, naming them. */
+  private sendPush(message: HubMessage, to: ReadonlySet<string>, cause: Cause): void {
+    const text = JSON.stringify(message);
+    const recipients: string[] = [];
+    for (const deviceId of to) {
+      const link = this.links.get(deviceId);
+      if (!link) continue;
+      link.send(text, message);
+      recipients.push(deviceId);
+    }
+    if (recipients.length === 0) return;
+    const outer = this.cause;
+    this.cause = cause;
+    this.traceEvent('message.out', message.type, { recipients, payload: message, payloadText: text });
+    this.cause = outer;
+  }
+
   private deliver(deviceId: string, message: HubMessage): void {
     const link = this.links.get(deviceId);
     if (!link) return;
+    this.pushes.before(deviceId);
     const text = JSON.stringify(message);
     link.send(text, message);
     this.traceOut(deviceId, message, text);
   }
 
   private reply(to: ReplyTo, result: CommandResult): void {
+    if (to.kind === 'device') this.pushes.before(to.deviceId);
     this.traceEvent('command.result', result.ok ? 'ok' : result.code, { correlationId: result.commandId, payload: result });
     this.opts.observer?.replied(result);
     if (to.kind === 'device') this.deliver(to.deviceId, result);

@@ -66,6 +66,7 @@ export class SessionHarness {
       userId: 'alice',
       clock: this.clock,
       machine: this.machine,
+      settings: this.settings,
       trace: this.trace,
       replyHttp: (ticket, result) => this.http.set(ticket, result),
       persist: (p) => this.persisted.push(p),

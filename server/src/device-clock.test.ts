@@ -1,0 +1,90 @@
+import { describe, expect, test } from 'vitest';
+import { SimulatedClock } from 'xstate';
+import { DeviceClock } from './device-clock.ts';
+
+/**
+ * A device clock 500 ms ahead of the hub's on a simulated link: the n-th ping takes `outMs(n)`
+ * there and as long back. The clock is stepped 1 ms at a time.
+ */
+function link(outMs: (n: number) => number) {
+  const clock = new SimulatedClock();
+  clock.set(1_000_000);
+  const pings: number[] = [];
+  const syncs: Array<{ at: number; pings: number; errorMs: number }> = [];
+  const device: DeviceClock = new DeviceClock(
+    clock,
+    {
+      sendPing: (text) => {
+        const { t0 } = JSON.parse(text) as { t0: number };
+        const out = outMs(pings.length);
+        pings.push(t0);
+        const t1 = t0 + out + 500;
+        clock.setTimeout(() => device.pong(t0, t1, t1), 2 * out);
+      },
+      synced: (sync) => void syncs.push({ at: clock.now(), pings: pings.length, errorMs: sync.errorMs }),
+    },
+    200,
+  );
+  const run = (ms: number) => {
+    for (let t = 0; t < ms; t++) clock.increment(1);
+  };
+  return { device, pings, syncs, run };
+}
+
+describe('the clock burst after a hello', () => {
+  test('a steady link, whose exchanges stop tightening the bound, is spared the rest of the burst', () => {
+    const l = link(() => 4);
+    l.device.burst(16);
+    l.run(1000);
+    expect(l.pings.length).toBeGreaterThanOrEqual(4);
+    expect(l.pings.length).toBeLessThanOrEqual(5);
+  });
+
+  test('a link whose trips keep getting faster gets the whole burst', () => {
+    const l = link((n) => 40 * 0.8 ** n);
+    l.device.burst(16);
+    l.run(1000);
+    expect(l.pings.length).toBe(16);
+  });
+
+  test('a link within 1 ms is spared the rest after 4 exchanges', () => {
+    const l = link(() => 0.2);
+    l.device.burst(16);
+    l.run(1000);
+    expect(l.pings.length).toBe(4);
+  });
+
+  test('the device is told its estimate once, when the burst is over, not after every exchange', () => {
+    const l = link((n) => 40 * 0.8 ** n);
+    l.device.burst(16);
+    l.run(1000);
+    expect(l.syncs).toHaveLength(1);
+    expect(l.syncs[0]!.pings).toBe(16);
+  });
+
+  test('a switch on its way during a burst takes the newest estimate first', () => {
+    const l = link((n) => 40 * 0.8 ** n);
+    l.device.burst(16);
+    l.run(200);
+    expect(l.syncs).toHaveLength(0);
+    l.device.beforeSwitch();
+    expect(l.syncs).toHaveLength(1);
+    l.run(1000);
+    // What came after (the rest of the burst) is told at its end.
+    expect(l.syncs).toHaveLength(2);
+    expect(l.syncs[1]!.errorMs).toBeLessThan(l.syncs[0]!.errorMs);
+  });
+
+  test('a burst of 4 before a transfer makes its few exchanges even on a link that stopped tightening long ago', () => {
+    const l = link(() => 4);
+    l.device.burst(16);
+    l.run(1000);
+    const told = l.syncs.length;
+    const before = l.pings.length;
+    l.device.burst(4);
+    l.run(1000);
+    // A fresh burst on a flat link still makes its few exchanges: the lead before a switch wants recent round trips.
+    expect(l.pings.length - before).toBeGreaterThanOrEqual(3);
+    expect(l.syncs.length).toBeGreaterThanOrEqual(told);
+  });
+});

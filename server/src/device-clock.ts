@@ -1,0 +1,126 @@
+import type { HubMessage } from '@handoff/protocol';
+import type { Clock } from './clock.ts';
+import { ClockSync } from './clock-sync.ts';
+
+type ClockSyncMessage = Extract<HubMessage, { type: 'clock.sync' }>;
+
+/** What a device's clock needs of its connection. */
+export interface ClockLink {
+  /** Write a ping. */
+  sendPing(text: string): void;
+  /** Tell the device (and the trace) the estimate that moved. */
+  synced(sync: ClockSyncMessage): void;
+}
+
+/** Pings of a burst, 25 ms apart. */
+const BURST_GAP_MS = 25;
+/** A burst stops once this many exchanges in a row left the bound no tighter. */
+const FLAT_EXCHANGES = 3;
+
+/**
+ * A device's clock as the hub sees it: the pings (a burst right after the hello, a few more before
+ * a switch time is given, one per heartbeat), the pongs that feed the estimate (`clock-sync.ts`),
+ * what the device is told of it, and the lead a switch needs on this link. Timers run on the
+ * injected clock.
+ *
+ * A burst ends early once more exchanges cannot help: the bound is within 1 ms (a LAN, loopback),
+ * or the last few exchanges left it no tighter (a steady link: only a trip faster than every one
+ * before tightens it, and on a link without jitter there is none). While a burst runs the device
+ * is told the estimate once, at its end, not after every exchange; a switch or prepare on its way
+ * to the device takes the newest estimate with it first (`beforeSwitch`). At a connect storm of
+ * thousands of devices the burst is most of the frames on both ends.
+ */
+export class DeviceClock {
+  readonly sync: ClockSync;
+  private pingId = 0;
+  /** Pings the current burst may still send, and the timer of its next one. */
+  private burstLeft = 0;
+  private burstTimer: unknown = null;
+  /** The estimate not told yet (held while a burst runs). */
+  private untold: ClockSyncMessage | null = null;
+  /** Exchanges so far; the tightest bound seen and the exchange that reached it; the exchanges when the burst began. */
+  private exchanges = 0;
+  private tightestMs = Infinity;
+  private tightenedAt = 0;
+  private burstFrom = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly link: ClockLink,
+    maxDriftPpm: number,
+  ) {
+    this.sync = new ClockSync(32, maxDriftPpm);
+  }
+
+  /** Up to `count` pings, 25 ms apart (a burst under way is extended, not doubled). */
+  burst(count: number): void {
+    this.burstLeft = Math.max(this.burstLeft, count);
+    if (this.burstTimer !== null) return;
+    this.burstFrom = this.exchanges;
+    this.burstPing();
+  }
+
+  private burstPing(): void {
+    this.burstTimer = null;
+    const e = this.sync.estimate();
+    const flat = this.exchanges - Math.max(this.tightenedAt, this.burstFrom);
+    const enough = e !== null && e.samples >= 4 && (e.errorMs <= 1 || flat >= FLAT_EXCHANGES);
+    if (this.burstLeft <= 0 || enough) {
+      this.burstLeft = 0;
+      return this.tell();
+    }
+    this.burstLeft--;
+    this.ping();
+    this.burstTimer = this.clock.setTimeout(() => this.burstPing(), BURST_GAP_MS);
+  }
+
+  ping(): void {
+    this.link.sendPing(`{"type":"clock.ping","pingId":${++this.pingId},"t0":${this.clock.now()}}`);
+  }
+
+  /** A pong: the exchange goes into the estimate; the device is told when it moved by half a ms or more (offset or bound). */
+  pong(t0: number, t1: number, t2: number): void {
+    const t3 = this.clock.now();
+    if (t0 > t3 || t3 - t0 > 60_000) return;
+    const before = this.sync.estimate();
+    const estimate = this.sync.add(t0, t1, t2, t3);
+    if (!estimate) return;
+    this.exchanges++;
+    // Tighter by a tenth (at least a quarter ms) than the tightest before.
+    if (this.tightestMs - estimate.errorMs > Math.max(0.25, 0.1 * (this.tightestMs === Infinity ? 0 : this.tightestMs))) {
+      this.tightestMs = estimate.errorMs;
+      this.tightenedAt = this.exchanges;
+    }
+    if (before && Math.abs(before.offsetMs - estimate.offsetMs) < 0.5 && Math.abs(before.errorMs - estimate.errorMs) < 0.5) return;
+    this.untold = { type: 'clock.sync', offsetMs: estimate.offsetMs, errorMs: estimate.errorMs, rttMs: estimate.rttMs };
+    if (this.burstTimer === null) this.tell();
+  }
+
+  /** A switch time (or a prepare) is about to reach the device: the estimate held back by a burst goes first. */
+  beforeSwitch(): void {
+    this.tell();
+  }
+
+  private tell(): void {
+    const sync = this.untold;
+    if (!sync) return;
+    this.untold = null;
+    this.link.synced(sync);
+  }
+
+  /**
+   * How far ahead to schedule a switch for this device: twice its worst recent round trip, plus
+   * its clock error bound, plus a margin for a busy event loop.
+   */
+  leadMs(): number {
+    const e = this.sync.estimate();
+    return e ? 2 * e.recentMaxRttMs + 2 * e.errorMs + 40 : 0;
+  }
+
+  stop(): void {
+    if (this.burstTimer !== null) this.clock.clearTimeout(this.burstTimer);
+    this.burstTimer = null;
+    this.burstLeft = 0;
+    this.untold = null;
+  }
+}
