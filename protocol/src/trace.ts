@@ -161,11 +161,6 @@ export type TraceExtraOf<K extends TraceKind, T extends string> = OmitEach<Trace
   correlationId?: string;
   /** The payload as the hub sent it (its JSON), when the recorder has it: a listener's text reuses it instead of serializing the payload again. */
   payloadText?: string;
-  /**
-   * @deprecated Ignored: the trace log counts the text it keeps. (Still accepted so that the
-   * device connection's calls, which pass the frame's length, need no change.)
-   */
-  size?: number;
 };
 
 /** A trace body as the session machine returns it in a `trace` effect: its type is called `name`. */

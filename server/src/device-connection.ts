@@ -130,12 +130,11 @@ export class DeviceConnection implements DeviceLink {
       return this.error(code, message, ref, commandId);
     }
     const message = parsed.data;
-    if (message.type === 'device.hello') return this.hello(message, text.length);
+    if (message.type === 'device.hello') return this.hello(message);
     if (!this.session || !this.deviceId) return this.error('NOT_READY', 'send device.hello first', message.type);
     const seq = message.type === 'clock.pong' ? 0 : this.session.traceEvent('message.in', message.type, {
       deviceId: this.deviceId,
       payload: message,
-      size: text.length,
       ...correlation(message),
     });
     const cause = { parentSeq: seq, ...correlation(message) };
@@ -187,7 +186,7 @@ export class DeviceConnection implements DeviceLink {
     this.sendMessage(result);
   }
 
-  private hello(message: Extract<DeviceMessage, { type: 'device.hello' }>, size: number): void {
+  private hello(message: Extract<DeviceMessage, { type: 'device.hello' }>): void {
     if (this.deviceId) return this.error('BAD_REQUEST', 'device.hello was already sent', message.type);
     if (message.protocolVersion < PROTOCOL_VERSION) return this.close(CloseCode.CLIENT_TOO_OLD, `protocol ${message.protocolVersion} is older than ${PROTOCOL_VERSION}`);
     if (message.protocolVersion > PROTOCOL_VERSION) return this.close(CloseCode.SERVER_TOO_OLD, `protocol ${message.protocolVersion} is newer than ${PROTOCOL_VERSION}`);
@@ -204,7 +203,7 @@ export class DeviceConnection implements DeviceLink {
         this.deviceId = device.id;
         this.session = session;
         session.traceEvent('connection', 'opened', { deviceId: device.id, payload: { connId: this.id } });
-        const seq = session.traceEvent('message.in', message.type, { deviceId: device.id, payload: message, size });
+        const seq = session.traceEvent('message.in', message.type, { deviceId: device.id, payload: message });
         attachDevice(session, this, { type: 'device.join', device, resume: message.resume, connId: this.id, heartbeatMs: this.hub.settings.heartbeatMs }, { parentSeq: seq });
         this.helloPending = false;
         // A burst of pings so the estimate is good before any transfer: the bounds of 16 exchanges

@@ -9,6 +9,7 @@ import { joinRunsPlain, plainJoin, plainStep, runsPlain } from './plain-command.
 import type { SessionMachine } from './session-machine.ts';
 import type { SessionSettings } from './settings.ts';
 import { TurnPush } from './turn-push.ts';
+import { DeadlineTimers } from './deadline-timers.ts';
 import { stateName, stateValue, type SessionStateName } from './session-state.ts';
 import type { Cause, SessionPort, TraceExtra } from './session-port.ts';
 
@@ -64,12 +65,6 @@ export interface SessionObserver {
   traced(effect: Extract<Effect, { type: 'trace' }>): void;
 }
 
-interface ArmedTimer {
-  at: number;
-  handle: unknown;
-  fired: boolean;
-}
-
 
 /**
  * Hosts one user's session actor: feeds it events, carries out the effects it emits (sends,
@@ -86,7 +81,7 @@ export class Session implements SessionPort {
    */
   private ahead: { value: unknown; context: SessionContext } | null = null;
   private readonly links = new Map<string, DeviceLink>();
-  private readonly timers = new Map<string, ArmedTimer>();
+  private readonly timers: DeadlineTimers;
   private cause: Cause = {};
   private stopped = false;
   /** Durable: the effects of the transition running now, held until it is stored. */
@@ -99,6 +94,14 @@ export class Session implements SessionPort {
   constructor(private readonly opts: SessionOptions) {
     this.userId = opts.userId;
     this.pushes = new TurnPush(opts.endOfTurn, (message, to, cause) => this.sendPush(message, to, cause));
+    this.timers = new DeadlineTimers(opts.clock, {
+      armed: (id, at, inMs) => this.traceEvent('timer.armed', id, { payload: { at, inMs } }),
+      cancelled: (id, at) => this.traceEvent('timer.cancelled', id, { payload: { at } }),
+      fired: (id, event) => {
+        const seq = this.traceEvent('timer.fired', id, { payload: event });
+        this.send(event, { parentSeq: seq, ...correlationOf(event) });
+      },
+    });
     this.machine = opts.machine;
     const nonce = Math.random().toString(36).slice(2, 8);
     this.actor = this.start(opts.restored ?? { value: 'idle', context: initialContext(opts.userId, nonce) });
@@ -251,7 +254,6 @@ export class Session implements SessionPort {
   stop(): void {
     this.pushes.flush();
     this.stopped = true;
-    for (const t of this.timers.values()) if (!t.fired) this.opts.clock.clearTimeout(t.handle);
     this.timers.clear();
     this.actor.stop();
   }
@@ -375,30 +377,9 @@ export class Session implements SessionPort {
     });
   }
 
-  /** Arm a real timer for every deadline in the context, and cancel the ones that left it. */
+  /** Keep the real timers in line with the deadlines in the context. */
   private syncTimers(): void {
-    const deadlines = this.context.deadlines;
-    for (const [id, timer] of this.timers) {
-      const wanted = deadlines[id];
-      if (wanted && wanted.at === timer.at) continue;
-      if (!timer.fired) {
-        this.opts.clock.clearTimeout(timer.handle);
-        this.traceEvent('timer.cancelled', id, { payload: { at: timer.at } });
-      }
-      this.timers.delete(id);
-    }
-    const now = this.opts.clock.now();
-    for (const [id, deadline] of Object.entries(deadlines)) {
-      if (this.timers.has(id)) continue;
-      const armed: ArmedTimer = { at: deadline.at, fired: false, handle: undefined };
-      armed.handle = this.opts.clock.setTimeout(() => {
-        armed.fired = true;
-        const seq = this.traceEvent('timer.fired', id, { payload: deadline.event });
-        this.send(deadline.event, { parentSeq: seq, ...correlationOf(deadline.event) });
-      }, Math.max(0, deadline.at - now));
-      this.timers.set(id, armed);
-      this.traceEvent('timer.armed', id, { payload: { at: deadline.at, inMs: Math.round(deadline.at - now) } });
-    }
+    this.timers.sync(this.context.deadlines);
   }
 }
 
