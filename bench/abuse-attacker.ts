@@ -43,5 +43,5 @@ const attack: Attack =
 process.stdout.write(`${JSON.stringify({ started: true })}\n`);
 for await (const line of createInterface({ input: process.stdin })) if (line.trim() === 'stop') break;
 const report = await attack.stop();
-process.stdout.write(`${JSON.stringify(report)}\n`);
-process.exit(0);
+// Exit once the pipe took the whole line: process.exit() right after a write cuts a long one short.
+process.stdout.write(`${JSON.stringify(report)}\n`, () => process.exit(0));

@@ -76,5 +76,5 @@ for await (const line of createInterface({ input: process.stdin })) {
 stopped = true;
 await loop;
 for (const d of devices) d.close();
-process.stdout.write(`${JSON.stringify({ phases: Object.fromEntries(buckets) })}\n`);
-process.exit(0);
+// Exit once the pipe took the whole line: process.exit() right after a write cuts a long one short.
+process.stdout.write(`${JSON.stringify({ phases: Object.fromEntries(buckets) })}\n`, () => process.exit(0));

@@ -25,7 +25,6 @@ const run = (count: number, offset: number) => {
     const seq = h.session.traceEvent('message.in', parsed.data.type, {
       deviceId: 'd0',
       payload: parsed.data,
-      size: text.length,
       correlationId: parsed.data.commandId,
     });
     h.session.send(
