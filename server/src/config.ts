@@ -76,6 +76,8 @@ export const ConfigSchema = z.object({
   DEVICE_FRAME_BURST: int(1, 1_000_000).default(200),
   USER_COMMAND_RATE: int(1, 1_000_000).default(20),
   USER_COMMAND_BURST: int(1, 1_000_000).default(60),
+  /** Commands a device socket may have refused RATE_LIMITED in one flood (no refusal-free second between) before it is closed 4029. */
+  COMMAND_REFUSALS_PER_FLOOD: int(1, 1_000_000).default(DEFAULT_HUB_SETTINGS.commandRefusalsPerFlood),
   MAX_CONNECTIONS_PER_ADDRESS: int(1, 10_000_000).default(512),
   /** New sockets per second (and burst) from one client address, and for one user; over them the upgrade gets HTTP 429. */
   UPGRADE_RATE_PER_ADDRESS: int(1, 1_000_000).default(DEFAULT_UPGRADE_LIMITS.perAddress.ratePerSec),

@@ -16,6 +16,7 @@ import { correlation, invalidMessage, reportEvent } from './device-messages.ts';
 import { mayHaveCommitted, SESSION_MOVED, toHubError } from './errors.ts';
 import { FrameGuard, type Refusal } from './frame-guard.ts';
 import { DeferredFrames } from './limits/deferred-frames.ts';
+import { FloodCount } from './limits/flood-count.ts';
 import { FrameRate, type FrameVerdict } from './limits/frame-rate.ts';
 import { attachDevice } from './session/attach-device.ts';
 import type { SessionPort } from './session/session-port.ts';
@@ -44,6 +45,8 @@ export class DeviceConnection implements DeviceLink {
   private readonly helloTimer: unknown;
 
   private readonly frames: FrameRate;
+  /** Commands of this socket refused over its user's rate in the current flood. */
+  private readonly refusedCommands: FloodCount;
   private readonly guard: FrameGuard;
   /** Frames waiting for a later turn: this user had used up the current one (limits/turn-budget.ts). */
   private readonly deferred: DeferredFrames;
@@ -64,6 +67,7 @@ export class DeviceConnection implements DeviceLink {
     this.deviceClock = new DeviceClock(hub.clock, { sendPing: (text) => this.send(text), synced: (sync) => this.synced(sync) }, hub.settings.clockMaxDriftPpm);
     this.deadlines = new CommandDeadlines(hub.clock, (commandId, ms) => this.timedOut(commandId, ms));
     this.frames = new FrameRate(hub.settings.frameBurst, hub.settings.framesPerSec, this.lastHeardAt);
+    this.refusedCommands = new FloodCount(hub.settings.commandRefusalsPerFlood);
     this.deferred = new DeferredFrames(
       hub.turns,
       this.userId,
@@ -152,6 +156,9 @@ export class DeviceConnection implements DeviceLink {
       default: {
         const allowed = this.hub.allowCommand(this.userId);
         if (!allowed.ok) {
+          // A socket that goes on sending commands its user has no budget for is flooding: closed,
+          // not answered one refusal at a time (each costs a parse, a trace and a reply).
+          if (this.refusedCommands.refused(this.hub.clock.now()) === 'over') return this.close(CloseCode.RATE_LIMITED, 'flooding: commands over the rate', true);
           const seconds = Math.ceil(allowed.retryAfterMs / 1000);
           const refusal = { type: 'command.result', commandId: message.commandId, ok: false, code: 'RATE_LIMITED', message: `too many commands: retry in ${seconds} s` } as const;
           this.session.traceEvent('command.result', 'RATE_LIMITED', { deviceId: this.deviceId, correlationId: message.commandId, payload: refusal });

@@ -42,7 +42,15 @@ async function flooder() {
       conn.receive(frame(i), false);
     }
   };
-  return { clock, hub, m, send, rate: DEFAULT_HUB_SETTINGS.framesPerSec, burst: DEFAULT_HUB_SETTINGS.frameBurst };
+  /** The same, a turn of the event loop after each frame: every frame is handled, none waits for its user's next turn. */
+  const sendTurns = async (n: number, everyMs: number, frame: (i: number) => string) => {
+    for (let i = 0; i < n && m.s.closed === null; i++) {
+      clock.increment(everyMs);
+      conn.receive(frame(i), false);
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  return { clock, hub, m, send, sendTurns, rate: DEFAULT_HUB_SETTINGS.framesPerSec, burst: DEFAULT_HUB_SETTINGS.frameBurst };
 }
 
 describe('the frame flood close (4029)', () => {
@@ -81,6 +89,38 @@ describe('the frame flood close (4029)', () => {
     }
     expect(m.s.closed).toBeNull();
     expect(rateLimited(m.s.sent)).toBe(5);
+    await hub.close();
+  });
+});
+
+describe('the command flood close (4029)', () => {
+  const volume = (i: number) => `{"type":"command.volume","commandId":"v${i}","volumePercent":${i % 100}}`;
+  const refusedCommands = (sent: Array<Record<string, unknown>>) => sent.filter((m) => m.type === 'command.result' && m.code === 'RATE_LIMITED').length;
+
+  test("a socket that goes on sending commands over its user's budget is answered RATE_LIMITED each time, then closed with 4029 after COMMAND_REFUSALS_PER_FLOOD refusals", async () => {
+    const { hub, m, sendTurns, rate } = await flooder();
+    const { commandsPerSec, commandBurst, commandRefusalsPerFlood } = DEFAULT_HUB_SETTINGS;
+    // Twice the user's command rate, under the socket's frame rate: no frame is dropped, every
+    // refusal is a command's. The burst lasts commandBurst / commandsPerSec seconds, then one in two is refused.
+    expect(2 * commandsPerSec).toBeLessThan(rate);
+    await sendTurns(10 * (commandBurst + 4 * commandRefusalsPerFlood), 1000 / (2 * commandsPerSec), volume);
+    expect(m.s.closed).toBe(CloseCode.RATE_LIMITED);
+    expect(refusedCommands(m.s.sent)).toBe(commandRefusalsPerFlood);
+    expect(rateLimited(m.s.sent), 'no frame dropped').toBe(0);
+    await hub.close();
+  });
+
+  test('bursts of commands over the budget with a quiet second between are refused, and the socket stays open', async () => {
+    const { clock, hub, m, sendTurns } = await flooder();
+    const { commandsPerSec, commandBurst, commandRefusalsPerFlood } = DEFAULT_HUB_SETTINGS;
+    let i = 0;
+    for (let round = 0; round < 5; round++) {
+      // A whole burst and as many more as one flood may have refused, at once; then the budget refills.
+      await sendTurns(commandBurst + commandRefusalsPerFlood, 0, () => volume(i++));
+      clock.increment((commandBurst / commandsPerSec) * 1000);
+    }
+    expect(m.s.closed).toBeNull();
+    expect(refusedCommands(m.s.sent)).toBe(5 * commandRefusalsPerFlood);
     await hub.close();
   });
 });

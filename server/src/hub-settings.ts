@@ -26,6 +26,12 @@ export interface HubSettings {
   /** Commands one user may send per second (all devices together), and in a burst. @default 20 / 60 */
   commandsPerSec: number;
   commandBurst: number;
+  /**
+   * Commands a device socket may have refused `RATE_LIMITED` in one flood (until a second passes
+   * without a refusal); one more closes it with 4029. Each refusal is answered, so a client that
+   * heeds the first one's retry time never gets here. @default 20
+   */
+  commandRefusalsPerFlood: number;
   /** Open device sockets allowed from one source address. @default 512 */
   maxConnectionsPerAddress: number;
   /** Frames of one user handled per turn of the event loop; the rest wait for the next turn. @default 64 */
@@ -46,6 +52,7 @@ export const DEFAULT_HUB_SETTINGS: HubSettings = {
   frameBurst: 200,
   commandsPerSec: 20,
   commandBurst: 60,
+  commandRefusalsPerFlood: 20,
   maxConnectionsPerAddress: 512,
   framesPerUserPerTurn: 64,
   frameGuard: { maxInvalidFrames: 20, windowMs: 10_000, closeCode: CloseCode.INVALID_FRAMES, maxFrameBytes: 16 * 1024 },

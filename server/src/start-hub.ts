@@ -153,6 +153,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
       frameBurst: config.DEVICE_FRAME_BURST,
       commandsPerSec: config.USER_COMMAND_RATE,
       commandBurst: config.USER_COMMAND_BURST,
+      commandRefusalsPerFlood: config.COMMAND_REFUSALS_PER_FLOOD,
       maxConnectionsPerAddress: config.MAX_CONNECTIONS_PER_ADDRESS,
       framesPerUserPerTurn: config.USER_FRAMES_PER_TURN,
       frameGuard: {

@@ -1,7 +1,5 @@
+import { FloodCount } from './flood-count.ts';
 import { TokenBucket } from './token-bucket.ts';
-
-/** A second without a dropped frame ends a flood. */
-const FLOOD_QUIET_MS = 1000;
 
 /** What to do with one frame: take it, drop it, drop it and say so (the first drop of a flood), or close the socket. */
 export type FrameVerdict = 'take' | 'drop' | 'drop-first' | 'close';
@@ -16,23 +14,16 @@ export type FrameVerdict = 'take' | 'drop' | 'drop-first' | 'close';
  */
 export class FrameRate {
   private readonly bucket: TokenBucket;
-  /** Frames dropped since the last second without a drop, and when the last was. */
-  private dropped = 0;
-  private lastDropAt = -Infinity;
+  private readonly dropped: FloodCount;
 
-  constructor(
-    private readonly burst: number,
-    ratePerSec: number,
-    now: number,
-  ) {
+  constructor(burst: number, ratePerSec: number, now: number) {
     this.bucket = new TokenBucket(ratePerSec, burst, now);
+    this.dropped = new FloodCount(burst);
   }
 
   take(now: number): FrameVerdict {
     if (this.bucket.take(now)) return 'take';
-    if (now - this.lastDropAt >= FLOOD_QUIET_MS) this.dropped = 0;
-    this.lastDropAt = now;
-    if (++this.dropped > this.burst) return 'close';
-    return this.dropped === 1 ? 'drop-first' : 'drop';
+    const step = this.dropped.refused(now);
+    return step === 'over' ? 'close' : step === 'first' ? 'drop-first' : 'drop';
   }
 }
