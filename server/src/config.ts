@@ -86,6 +86,8 @@ export const ConfigSchema = z.object({
   UPGRADE_BURST_PER_USER: int(1, 1_000_000).default(DEFAULT_UPGRADE_LIMITS.perUser.burst),
   /** Over-limit connections from one address still answered 429 (at once, then one a second); the rest are reset at TCP accept. */
   UPGRADE_ANSWERED_REFUSALS: int(1, 1_000_000).default(DEFAULT_UPGRADE_LIMITS.answeredRefusals),
+  /** How long the rest are held, unread, before the reset; 0: reset at once. */
+  UPGRADE_REFUSAL_HOLD_MS: int(0, 60_000).default(DEFAULT_UPGRADE_LIMITS.refusalHoldMs),
   /** New sockets a user forfeits each time one of theirs is cut off for abuse (4008, 4029); 0: none. */
   UPGRADE_ABUSE_PENALTY: int(0, 1_000_000).default(DEFAULT_UPGRADE_LIMITS.abusePenalty),
   /** Balancers whose X-Forwarded-For names the client: comma-separated addresses and CIDR ranges. Empty: the header is ignored. */

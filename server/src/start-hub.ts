@@ -201,6 +201,7 @@ export async function startHub(config: Config, deps: { log?: Log; clock?: Clock;
         perAddress: { ratePerSec: config.UPGRADE_RATE_PER_ADDRESS, burst: config.UPGRADE_BURST_PER_ADDRESS },
         perUser: { ratePerSec: config.UPGRADE_RATE_PER_USER, burst: config.UPGRADE_BURST_PER_USER },
         answeredRefusals: config.UPGRADE_ANSWERED_REFUSALS,
+        refusalHoldMs: config.UPGRADE_REFUSAL_HOLD_MS,
         abusePenalty: config.UPGRADE_ABUSE_PENALTY,
       },
       clock,

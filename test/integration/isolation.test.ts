@@ -147,8 +147,9 @@ describe('connection-rate limits at the upgrade', () => {
     closeAll([...storm, neighbour]);
   });
 
-  test('past its answered refusals, a storming address is reset at TCP accept without a byte of HTTP; another address still upgrades', async () => {
-    await using hub = await startTestHub({ UPGRADE_RATE_PER_ADDRESS: '1', UPGRADE_BURST_PER_ADDRESS: '2', UPGRADE_ANSWERED_REFUSALS: '3' });
+  test('past its answered refusals, a storming address is held at TCP accept, unread, then reset without a byte of HTTP; another address still upgrades', async () => {
+    // A short hold: each of the storm's attempts below waits for its reset.
+    await using hub = await startTestHub({ UPGRADE_RATE_PER_ADDRESS: '1', UPGRADE_BURST_PER_ADDRESS: '2', UPGRADE_ANSWERED_REFUSALS: '3', UPGRADE_REFUSAL_HOLD_MS: '100' });
     const token = await tokenFor(hub, 'mallory');
     const storm: Array<{ outcome: number | 'reset'; retryAfter?: string }> = [];
     for (let i = 0; i < 12; i++) storm.push(await rawUpgrade(hub, token, { localAddress: '127.0.0.2' }));

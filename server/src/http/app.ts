@@ -99,14 +99,17 @@ export function createApp(opts: AppOptions): Server {
     },
     ...(opts.sockets ?? []),
   ];
-  // An address storming the upgrade past its answered refusals is reset at TCP accept, before
-  // the HTTP parser reads a byte (UpgradeLimits.accept). Ahead of Node's own listener, so a reset
-  // socket never even gets a parser (that listener skips the reading a destroyed socket cannot do).
+  // An address storming the upgrade past its answered refusals is refused at TCP accept, before
+  // the HTTP parser reads a byte (UpgradeLimits.accept): held unread for a while, then reset.
+  // Every connection starts paused (net.Server's `pauseOnConnect`, which http.createServer does
+  // not take as an option) and is let go here, ahead of Node's own listener: a socket it paused
+  // is never read by the parser that listener gives it, one it resumed is read as ever.
+  Object.assign(server, { pauseOnConnect: true });
   server.prependListener('connection', (socket: Socket) => {
     const address = opts.clientAddress.ofPeer(socket.remoteAddress);
-    if (address === null || opts.upgradeLimits.accept(address)) return;
+    if (address === null || opts.upgradeLimits.accept(address)) return void socket.resume();
     hub.metrics.refused('accept', 'RATE_LIMITED');
-    socket.resetAndDestroy();
+    if (!opts.upgradeLimits.held.hold(address, socket)) socket.resetAndDestroy();
   });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: opts.maxPayloadBytes, clientTracking: false });
   server.on('upgrade', (req, socket: Duplex, head) => {

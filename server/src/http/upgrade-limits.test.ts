@@ -5,7 +5,7 @@ import { UpgradeLimits } from './upgrade-limits.ts';
 function limits() {
   const clock = new SimulatedClock();
   clock.set(1_000_000);
-  const settings = { perAddress: { ratePerSec: 1, burst: 2 }, perUser: { ratePerSec: 1, burst: 2 }, answeredRefusals: 3, abusePenalty: 2 };
+  const settings = { perAddress: { ratePerSec: 1, burst: 2 }, perUser: { ratePerSec: 1, burst: 2 }, answeredRefusals: 3, abusePenalty: 2, refusalHoldMs: 0 };
   return { clock, limits: new UpgradeLimits(settings, clock) };
 }
 

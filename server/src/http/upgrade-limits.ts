@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../clock.ts';
 import { RateLimiter, type RateDecision, type RateLimitSettings } from '../limits/rate-limit.ts';
+import { HeldRefusals } from './held-refusals.ts';
 
 /** How fast new sockets may be opened. Every value can be set from config. */
 export interface UpgradeLimitSettings {
@@ -15,6 +16,12 @@ export interface UpgradeLimitSettings {
    */
   answeredRefusals: number;
   /**
+   * How long a connection refused at TCP accept is held, unread, before its reset (held-refusals.ts):
+   * a client that waits for each attempt then storms at its parallelism per hold, not as fast as
+   * accept and reset go round. 0: reset at once. @default 1000
+   */
+  refusalHoldMs: number;
+  /**
    * New sockets a user forfeits each time the hub cuts one of theirs off for abuse (4008, 4029):
    * a client that floods or sends garbage, then reconnects at once, reconnects at a fraction of
    * the per-user rate. 0: no penalty. @default 10
@@ -26,6 +33,7 @@ export const DEFAULT_UPGRADE_LIMITS: UpgradeLimitSettings = {
   perAddress: { ratePerSec: 20, burst: 100 },
   perUser: { ratePerSec: 10, burst: 60 },
   answeredRefusals: 5,
+  refusalHoldMs: 1000,
   abusePenalty: 10,
 };
 
@@ -45,6 +53,8 @@ export class UpgradeLimits {
   private readonly accepted: RateLimiter;
   private readonly answers: RateLimiter;
   private readonly abusePenalty: number;
+  /** Connections refused at accept, held before their reset. */
+  readonly held: HeldRefusals;
 
   constructor(settings: UpgradeLimitSettings, clock: Clock) {
     const now = () => clock.now();
@@ -53,6 +63,7 @@ export class UpgradeLimits {
     this.abusePenalty = settings.abusePenalty;
     this.accepted = new RateLimiter(settings.perAddress, now);
     this.answers = new RateLimiter({ ratePerSec: ANSWERS_PER_SEC, burst: settings.answeredRefusals }, now);
+    this.held = new HeldRefusals(settings.refusalHoldMs, clock);
   }
 
   /**
@@ -62,8 +73,9 @@ export class UpgradeLimits {
    * accepted before the first upgrade spent the last token through. Over that rate, the address's
    * first `answeredRefusals` connections, then one a second, are still read: their upgrades are
    * answered 429 with `Retry-After`, so a client that backs off learns when to come back. The rest
-   * are reset unread: a client that ignores `Retry-After` then costs the hub an accept and a reset,
-   * no HTTP parsing and no answer. Only for an address that is the peer itself: behind a trusted
+   * are not read: held for `refusalHoldMs`, then reset (`held`). A client that ignores `Retry-After`
+   * then costs the hub an accept and a reset, no HTTP parsing and no answer, and one that waits
+   * for an answer waits a while for it. Only for an address that is the peer itself: behind a trusted
    * proxy the client's address is in a header, not known until the request is parsed.
    */
   accept(address: string): boolean {
