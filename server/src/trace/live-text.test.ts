@@ -12,6 +12,8 @@ const payload = fc.oneof(
   fc.jsonValue(),
   fc.record({ type: fc.constant('device.hello'), token: text, nested: fc.record({ apiKey: text, name: text }) }),
   fc.record({ deviceId: text, note: text, password: fc.string() }),
+  // Keys that look like secrets, or nearly: the redaction must find exactly the ones it would in the whole text.
+  fc.dictionary(fc.constantFrom('x_token', 'TOKEN', 'api_key', 'apikey', 'refreshToken', 'Authorization', 'tokens', 'keys', 'monkey', 'a"token', 'tok\\en', 'name'), fc.oneof(text, fc.integer(), fc.jsonValue())),
 );
 
 describe('liveText', () => {
