@@ -45,10 +45,23 @@ export function liveText(f: LiveFields): string {
   if (f.parentSeq !== undefined) head += `,"parentSeq":${jsonNumber(f.parentSeq)}`;
   if (f.from !== undefined) head += `,"from":${jsonString(f.from)}`;
   if (f.to !== undefined) head += `,"to":${jsonString(f.to)}`;
-  head = redactTokens(head);
+  // A token lies within one field: look in the fields themselves, not in the text just joined
+  // (searching that would first copy it flat).
+  if (mayHoldToken(f)) head = redactTokens(head);
   const payload = f.payloadText ?? (f.payload === undefined ? undefined : JSON.stringify(f.payload));
   return payload === undefined ? `${head}}` : `${head},"payload":${redactJson(payload)}}`;
 }
+
+/** A JWT starts `eyJ`; its `yJ` cannot come from JSON's escapes (an escape such as `\udfde` may end in `e`), so a field without it gives no token in the text. */
+const TOKEN_START = 'yJ';
+const mayHoldToken = (f: LiveFields): boolean =>
+  f.userText.includes(TOKEN_START) ||
+  f.type.includes(TOKEN_START) ||
+  (f.deviceId?.includes(TOKEN_START) ?? false) ||
+  (f.recipientsText?.includes(TOKEN_START) ?? false) ||
+  (f.correlationId?.includes(TOKEN_START) ?? false) ||
+  (f.from?.includes(TOKEN_START) ?? false) ||
+  (f.to?.includes(TOKEN_START) ?? false);
 
 /** A list of strings as JSON. */
 export function jsonStrings(list: readonly string[]): string {
