@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { setFlagsFromString } from 'node:v8';
+import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseConfig, silentLog, startHub } from '@handoff/server';
 
@@ -43,6 +43,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     process.stdout.write(`${JSON.stringify({ stamps: Object.fromEntries(stamps) })}\n`);
     stamps.clear();
   }
+  // On `snapshot <file>`: a heap snapshot written there (for a heap profiler: what the hub holds, by constructor).
+  if (cmd === 'snapshot' && arg) process.stdout.write(`${JSON.stringify({ snapshot: writeHeapSnapshot(arg) })}\n`);
   if (cmd === 'heap') {
     gc();
     process.stdout.write(`${JSON.stringify({ heapUsed: process.memoryUsage().heapUsed })}\n`);

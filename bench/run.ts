@@ -33,6 +33,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--connections N] [-
   --only a,b         run only these scenarios: echo, fanout, hub, viewers, snapcast, handoff, groups, connections, abuse
 ${ABUSE_USAGE}
   --cpu-prof DIR     write a CPU profile of every hub process into DIR (and of the fleet into DIR/fleet)
+  --heap-snapshot DIR   connections: a heap snapshot of every hub into DIR, taken after the transfers (rings filled)
   --hub-env K=V,...  settings for every hub process (e.g. USER_FRAMES_PER_TURN=16), to compare one against its default
   --json             print the results object as the last stdout line`;
 
@@ -49,6 +50,7 @@ const { values } = parseArgs({
     ...ABUSE_OPTIONS,
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'heap-snapshot': { type: 'string' },
     'hub-env': { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
@@ -117,7 +119,12 @@ const hubEnv = Object.fromEntries(
     .filter((kv) => kv.includes('='))
     .map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1).trim()]),
 );
-const opts: ServerOptions = { ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}), ...(Object.keys(hubEnv).length > 0 ? { hubEnv } : {}) };
+if (values['heap-snapshot']) mkdirSync(values['heap-snapshot'], { recursive: true });
+const opts: ServerOptions = {
+  ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}),
+  ...(values['heap-snapshot'] ? { heapSnapshotDir: resolve(values['heap-snapshot']) } : {}),
+  ...(Object.keys(hubEnv).length > 0 ? { hubEnv } : {}),
+};
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

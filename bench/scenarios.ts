@@ -42,6 +42,8 @@ export interface ServerOptions {
   hubEnv?: Record<string, string>;
   /** Directory for --cpu-prof profiles of hub processes, when profiling. */
   cpuProfDir?: string;
+  /** Directory for heap snapshots of the fleet's hubs, taken with the rings filled (connections scenario). */
+  heapSnapshotDir?: string;
 }
 
 /** Run one load process (pinned to the load core) and return its result line. */
@@ -276,6 +278,14 @@ export async function connectionsScenario(
         return h.proc.next<{ heapUsed: number }>(60_000).then((m) => m.heapUsed);
       }),
     );
+  // What each hub holds, for a heap profiler; the fleet waits meanwhile (the hub's loop stops while it writes).
+  const snapshots = (dir: string) =>
+    Promise.all(
+      hubs.map((h, i) => {
+        h.proc.child.stdin!.write(`snapshot ${dir}/hub-${i}.heapsnapshot\n`);
+        return h.proc.next<{ snapshot: string }>(300_000).then((m) => progress(`  heap snapshot: ${m.snapshot}`));
+      }),
+    );
   const idle = hubs.map((h) => h.proc.rssBytes());
   const idleHeap = await heaps();
   const cli = fileURLToPath(new URL('../device-sim/src/cli.ts', import.meta.url));
@@ -332,6 +342,7 @@ export async function connectionsScenario(
     await new Promise((r) => setTimeout(r, 1000));
     const grown = hubs.reduce((sum, h, i) => sum + (h.proc.rssBytes() - idle[i]!), 0);
     const heapGrown = (await heaps()).reduce((sum, used, i) => sum + (used - idleHeap[i]!), 0);
+    if (opts.heapSnapshotDir) await snapshots(opts.heapSnapshotDir);
     const s = await fleet.next<{
       held: number;
       processes: number;

@@ -11,7 +11,7 @@ import type { Principal } from './auth/token.ts';
 import type { ClockSync } from './clock-sync.ts';
 import type { ConnectionHost } from './connection-host.ts';
 import { CommandDeadlines } from './command-deadlines.ts';
-import { DeviceClock } from './device-clock.ts';
+import { DeviceClock, type ClockLink } from './device-clock.ts';
 import { correlation, invalidMessage, reportEvent } from './device-messages.ts';
 import { mayHaveCommitted, SESSION_MOVED, toHubError } from './errors.ts';
 import { FrameGuard, type Refusal } from './frame-guard.ts';
@@ -27,7 +27,7 @@ import type { HubSocket } from './socket.ts';
  * One device socket: parses every frame once, answers bad ones with an error code, keeps the
  * device's clock estimate and liveness, and turns valid messages into session events.
  */
-export class DeviceConnection implements DeviceLink {
+export class DeviceConnection implements DeviceLink, ClockLink {
   readonly userId: string;
   deviceId: string | null = null;
   session: SessionPort | null = null;
@@ -36,13 +36,15 @@ export class DeviceConnection implements DeviceLink {
   private lagAtHeard: number;
   private readonly deviceClock: DeviceClock;
   private helloPending = false;
-  private readonly backlog: string[] = [];
+  /** The one frame held while the session opens. */
+  private backlog: string | null = null;
   private closed = false;
   /** Why the hub closed the socket, for the trace; null when the device closed it. */
   private closedBy: { code: number; reason: string } | null = null;
   /** Silent past 1.5 heartbeats (traced once, and again when heard from). */
   private silentSince: number | null = null;
-  private readonly helloTimer: unknown;
+  /** Until the hello is answered (then dropped: a connection holds nothing it no longer needs). */
+  private helloTimer: unknown;
 
   private readonly frames: FrameRate;
   /** Commands of this socket refused over its user's rate in the current flood. */
@@ -50,8 +52,8 @@ export class DeviceConnection implements DeviceLink {
   private readonly guard: FrameGuard;
   /** Frames waiting for a later turn: this user had used up the current one (limits/turn-budget.ts). */
   private readonly deferred: DeferredFrames;
-  /** Commands sent on with a deadline and not answered yet (many nodes). */
-  private readonly deadlines: CommandDeadlines;
+  /** Commands sent on with a deadline and not answered yet (many nodes; made for the first one: one node arms none). */
+  private deadlines: CommandDeadlines | null = null;
 
   /** `id`: the connection's id, unique in its hub (the hub numbers them). */
   constructor(
@@ -64,8 +66,8 @@ export class DeviceConnection implements DeviceLink {
     this.userId = principal.userId;
     this.lastHeardAt = hub.clock.now();
     this.lagAtHeard = hub.loopLagMs();
-    this.deviceClock = new DeviceClock(hub.clock, { sendPing: (text) => this.send(text), synced: (sync) => this.synced(sync) }, hub.settings.clockMaxDriftPpm);
-    this.deadlines = new CommandDeadlines(hub.clock, (commandId, ms) => this.timedOut(commandId, ms));
+    // The connection is its clock's link: no closures of its own per connection.
+    this.deviceClock = new DeviceClock(hub.clock, this, hub.settings.clockMaxDriftPpm);
     this.frames = new FrameRate(hub.settings.frameBurst, hub.settings.framesPerSec, this.lastHeardAt);
     this.refusedCommands = new FloodCount(hub.settings.commandRefusalsPerFlood);
     this.deferred = new DeferredFrames(
@@ -114,8 +116,8 @@ export class DeviceConnection implements DeviceLink {
     const text = typeof data === 'string' ? data : data.toString('utf8');
     if (this.helloPending) {
       // One frame is held while the session opens; a client has no reason to send more before the welcome.
-      if (this.backlog.length >= 1) return this.error('NOT_READY', 'wait for hub.welcome: one frame is held before it, no more');
-      this.backlog.push(text);
+      if (this.backlog !== null) return this.error('NOT_READY', 'wait for hub.welcome: one frame is held before it, no more');
+      this.backlog = text;
       return;
     }
     this.handle(text);
@@ -174,7 +176,7 @@ export class DeviceConnection implements DeviceLink {
   /** Many nodes: arm the command's deadline before it goes on (command-deadlines.ts). */
   private answerBy(command: Command): void {
     const ms = this.hub.commandDeadlineMs(command);
-    if (ms !== null) this.deadlines.arm(command.commandId, ms);
+    if (ms !== null) (this.deadlines ??= new CommandDeadlines(this.hub.clock, (commandId, after) => this.timedOut(commandId, after))).arm(command.commandId, ms);
   }
 
   /** A command's deadline passed unanswered: COMMAND_TIMEOUT, which says it may still take effect. */
@@ -184,7 +186,7 @@ export class DeviceConnection implements DeviceLink {
 
   /** Many nodes: the session stopped where it ran without answering: every command still waiting hears now, not at its deadline. */
   releaseWaiting(): void {
-    for (const commandId of this.deadlines.release()) this.answerTimeout(commandId, SESSION_MOVED);
+    for (const commandId of this.deadlines?.release() ?? []) this.answerTimeout(commandId, SESSION_MOVED);
   }
 
   private answerTimeout(commandId: string, message: string): void {
@@ -207,6 +209,7 @@ export class DeviceConnection implements DeviceLink {
           return this.close(CloseCode.TOO_MANY_DEVICES, `at most ${this.hub.settings.session.maxDevices} devices per user`);
         }
         this.hub.clock.clearTimeout(this.helloTimer);
+        this.helloTimer = null;
         this.deviceId = device.id;
         this.session = session;
         session.traceEvent('connection', 'opened', { deviceId: device.id, payload: { connId: this.id } });
@@ -216,7 +219,9 @@ export class DeviceConnection implements DeviceLink {
         // A burst of pings so the estimate is good before any transfer: the bounds of 16 exchanges
         // are far tighter than the first one's (then one per heartbeat).
         this.deviceClock.burst(16);
-        for (const text of this.backlog.splice(0)) this.handle(text);
+        const held = this.backlog;
+        this.backlog = null;
+        if (held !== null) this.handle(held);
       })
       .catch((err: unknown) => {
         this.hub.log.error({ err, userId: this.userId }, 'could not open session');
@@ -246,7 +251,13 @@ export class DeviceConnection implements DeviceLink {
     this.deviceClock.ping();
   }
 
-  private synced(sync: Extract<HubMessage, { type: 'clock.sync' }>): void {
+  /** ClockLink: a ping of the device's clock. */
+  sendPing(text: string): void {
+    this.send(text);
+  }
+
+  /** ClockLink: the estimate moved; the trace and the device hear of it. */
+  synced(sync: Extract<HubMessage, { type: 'clock.sync' }>): void {
     if (!this.session || !this.deviceId) return;
     this.session.traceEvent('clock', 'estimate', { deviceId: this.deviceId, payload: sync });
     this.hub.metrics.clockEstimate(sync.errorMs);
@@ -263,7 +274,7 @@ export class DeviceConnection implements DeviceLink {
     if (this.socket.bufferedAmount > this.hub.settings.maxBufferedBytes) {
       return this.close(CloseCode.RATE_LIMITED, 'too slow: output buffer full');
     }
-    this.deadlines.sent(text);
+    this.deadlines?.sent(text);
     // (From another node a message comes as text alone, its type first.)
     const type = message?.type ?? (text.startsWith('{"type":"transfer.') ? text.slice(9, text.indexOf('"', 9)) : undefined);
     // A switch time, or a position line to prepare at, is read with the clock estimate: the newest first.
@@ -319,8 +330,9 @@ export class DeviceConnection implements DeviceLink {
   onClosed(): void {
     if (this.closed) return;
     this.closed = true;
-    this.hub.clock.clearTimeout(this.helloTimer);
-    this.deadlines.stop();
+    if (this.helloTimer !== null) this.hub.clock.clearTimeout(this.helloTimer);
+    this.helloTimer = null;
+    this.deadlines?.stop();
     this.deviceClock.stop();
     this.guard.stop();
     this.hub.forget(this.id);

@@ -11,6 +11,7 @@ import type { Hub } from '../hub.ts';
 import type { Log } from '../log.ts';
 import type { ClientAddress } from './client-address.ts';
 import { cors } from './cors.ts';
+import { DeviceSocket } from './device-socket.ts';
 import { apiError, BodyError, json, readJson } from './respond.ts';
 import { Router, type Handler, type RouteContext } from './router.ts';
 import { refuseUpgrade, type UpgradeLimits } from './upgrade-limits.ts';
@@ -95,7 +96,7 @@ export function createApp(opts: AppOptions): Server {
       roles: ['device', 'viewer'],
       // A socket the hub cuts off for abuse costs its user new sockets (UpgradeLimits.penalize).
       attach: (ws, principal, _url, req, address) =>
-        attach(ws, hub.connectDevice(socketOf(ws, req.socket, () => opts.upgradeLimits.penalize(principal.userId)), principal, address)),
+        attach(ws, hub.connectDevice(new DeviceSocket(ws, req.socket, opts.upgradeLimits, principal.userId), principal, address)),
     },
     ...(opts.sockets ?? []),
   ];
@@ -162,55 +163,6 @@ export function createApp(opts: AppOptions): Server {
     refuseUpgrade(socket, retryAfterMs, message);
   };
   return server;
-}
-
-/**
- * The hub's side of a device socket. Frames sent in one turn of the event loop leave in one
- * write: the first one corks the TCP socket and the next tick uncorks it, so a command's push and
- * its result to the same device (or the frames of many pipelined commands) cost one syscall, and
- * nothing waits longer than the turn that produced it.
- */
-function socketOf(ws: WebSocket, raw: Duplex, cutOff: () => void) {
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    raw.uncork();
-  };
-  return {
-    send: (text: string) => {
-      if (!corked) {
-        corked = true;
-        raw.cork();
-        process.nextTick(uncork);
-      }
-      ws.send(text);
-    },
-    pause: () => ws.pause(),
-    resume: () => ws.resume(),
-    close: (code: number, reason: string, hostile?: boolean) => {
-      if (!hostile) return ws.close(code, reason);
-      cutOff();
-      hangUp(ws, raw, code, reason);
-    },
-    get bufferedAmount() {
-      return ws.bufferedAmount;
-    },
-  };
-}
-
-/** How long a socket the hub closed stays open for its close frame to reach the peer. */
-const HANG_UP_LINGER_MS = 1000;
-
-/**
- * The hub cuts off a hostile device socket: the close frame goes out, and nothing more is read. A
- * peer cut off for sending garbage or flooding has usually sent far more already; reading it (the
- * framing layer copies and unmasks every byte) would spend the hub on the attacker after all. The
- * socket is destroyed once the close frame had time to arrive, without waiting for an answer.
- */
-function hangUp(ws: WebSocket, raw: Duplex, code: number, reason: string): void {
-  ws.close(code, reason);
-  raw.pause();
-  setTimeout(() => ws.terminate(), HANG_UP_LINGER_MS).unref();
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { TraceBaseline, TraceEvent, TraceKind, TraceNote } from '@handoff/protocol';
 import { emptyBaseline, foldBaseline } from './baseline.ts';
 import { apply, diff, type Op } from './json-patch.ts';
-import { redactJson } from './redact.ts';
+import { jsonString, jsonStrings, liveText } from './live-text.ts';
 
 /** What an event costs besides its payload: its slots in the ring's eight columns. */
 export const ENTRY_OVERHEAD_BYTES = 64;
@@ -58,13 +58,19 @@ export class TraceRing {
   /** The cluster of the newest event that carried one (the recorder's object, diffed against the next by identity). */
   private lastCluster: unknown = undefined;
   private lastRecipients: string[] | undefined = undefined;
+  /** `lastRecipients` as JSON text, made once when a listener first needs it. */
+  private lastRecipientsText: string | undefined = undefined;
+  /** The user as JSON text. */
+  private readonly userText: string;
   private lastRest: Record<string, unknown> | undefined = undefined;
   /** The cluster as of the newest evicted event that carried one: what the oldest patch held applies to (the ring's own). */
   private baseCluster: unknown = undefined;
   /** Where the last read stopped: the cluster as of event `seq` (the ring's own copy, advanced by the next read). */
   private memo: { seq: number; cluster: unknown } | null = null;
 
-  constructor(readonly userId: string) {}
+  constructor(readonly userId: string) {
+    this.userText = jsonString(userId);
+  }
 
   get size(): number {
     return this.times.length - this.head;
@@ -109,7 +115,11 @@ export class TraceRing {
     let devices: string | string[] | undefined = n.deviceId;
     if (n.recipients) {
       const last = this.lastRecipients;
-      devices = last && sameList(last, n.recipients) ? last : (this.lastRecipients = n.recipients);
+      if (last && sameList(last, n.recipients)) devices = last;
+      else {
+        devices = this.lastRecipients = n.recipients;
+        this.lastRecipientsText = undefined;
+      }
     }
     this.seq = seq;
     this.times.push(ts);
@@ -122,12 +132,26 @@ export class TraceRing {
     this.extras.push(extra);
     this.bytes += bytes;
     if (!withText) return { bytes, live: null };
-    // The payload goes last; when the recorder has its JSON (a push's frame), that text is reused.
-    const sent = note.payloadText;
-    const event = view(seq, ts, this.userId, n.kind, n.type, devices, n.correlationId, n.parentSeq, extra, sent === undefined ? n.payload : undefined);
-    const text = JSON.stringify(event);
-    (event as { payload?: unknown }).payload = n.payload;
-    return { bytes, live: { text: redactJson(sent === undefined ? text : `${text.slice(0, -1)},"payload":${sent}}`), event } };
+    // When the recorder has the payload's JSON (a push's frame), that text is reused.
+    const recipientsText = Array.isArray(devices) ? (this.lastRecipientsText ??= jsonStrings(devices)) : undefined;
+    const states = typeof extra === 'object' ? extra : undefined;
+    const text = liveText({
+      seq,
+      ts,
+      userText: this.userText,
+      kind: n.kind,
+      type: n.type,
+      deviceId: typeof devices === 'string' ? devices : undefined,
+      recipientsText,
+      correlationId: n.correlationId,
+      parentSeq: n.parentSeq,
+      from: states?.from,
+      to: states?.to,
+      payloadText: note.payloadText,
+      payload: n.payload,
+    });
+    const event = view(seq, ts, this.userId, n.kind, n.type, devices, n.correlationId, n.parentSeq, extra, n.payload);
+    return { bytes, live: { text, event } };
   }
 
   /** Drop the oldest event, folding it into the baseline; returns the bytes it held. */
@@ -166,7 +190,7 @@ export class TraceRing {
     this.bytes = 0;
     this.seq = seq;
     this.baseline = { ...emptyBaseline(), throughSeq: seq };
-    this.lastCluster = this.baseCluster = this.lastRecipients = this.lastRest = undefined;
+    this.lastCluster = this.baseCluster = this.lastRecipients = this.lastRest = this.lastRecipientsText = undefined;
     this.memo = null;
   }
 
