@@ -9,6 +9,7 @@ import { joinRunsPlain, plainJoin, plainStep, runsPlain } from './plain-command.
 import type { SessionMachine } from './session-machine.ts';
 import type { SessionSettings } from './settings.ts';
 import { TurnPush } from './turn-push.ts';
+import { ClusterText } from './cluster-text.ts';
 import { DeadlineTimers } from './deadline-timers.ts';
 import { stateName, stateValue, type SessionStateName } from './session-state.ts';
 import type { Cause, SessionPort, TraceExtra } from './session-port.ts';
@@ -90,6 +91,8 @@ export class Session implements SessionPort {
   private written: Promise<void> = Promise.resolve();
   /** The cluster push held to the end of the turn. */
   private readonly pushes: TurnPush;
+  /** The text of the last push, reused for what did not change (cluster-text.ts). */
+  private readonly clusterText = new ClusterText();
 
   constructor(private readonly opts: SessionOptions) {
     this.userId = opts.userId;
@@ -334,7 +337,7 @@ export class Session implements SessionPort {
 
   /** A push as it goes out (turn-push.ts): encoded once for every recipient, and traced once, naming them. */
   private sendPush(message: HubMessage, to: ReadonlySet<string>, cause: Cause): void {
-    const text = JSON.stringify(message);
+    const text = message.type === 'cluster.update' ? this.clusterText.encode(message) : JSON.stringify(message);
     const recipients: string[] = [];
     for (const deviceId of to) {
       const link = this.links.get(deviceId);
