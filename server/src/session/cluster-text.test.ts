@@ -81,7 +81,10 @@ describe('ClusterText', () => {
         let cluster = first;
         const check = () => {
           const message: ClusterUpdate = { type: 'cluster.update', reason, cluster };
-          expect(text.encode(message)).toBe(JSON.stringify(message));
+          const encoded = text.encode(message);
+          expect(encoded.text).toBe(JSON.stringify(message));
+          expect(encoded.message).toEqual(message);
+          expect(JSON.stringify(encoded.message)).toBe(encoded.text);
         };
         check();
         for (const e of edits) {
@@ -91,6 +94,22 @@ describe('ClusterText', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  test('a device that did not change since the last push is handed back as the last push\'s object; a changed one is not', () => {
+    const text = new ClusterText();
+    const one = text.encode({ type: 'cluster.update', reason: 'r', cluster: first }).message.cluster;
+    const copies = first.devices.map((d) => ({ ...d }));
+    copies[1] = { ...copies[1]!, volume: 7 };
+    const two = text.encode({ type: 'cluster.update', reason: 'r', cluster: { ...first, revision: 2, devices: copies, playback: { ...first.playback } } }).message.cluster;
+    expect(two.devices[0]).toBe(one.devices[0]);
+    expect(two.devices[2]).toBe(one.devices[2]);
+    expect(two.devices[1]).not.toBe(one.devices[1]);
+    expect(two.devices[1]!.volume).toBe(7);
+    expect(two.playback).toBe(one.playback);
+    expect(two.revision).toBe(2);
+    const three = text.encode({ type: 'cluster.update', reason: 'r', cluster: { ...first, revision: 3, devices: two.devices.map((d) => ({ ...d })) } }).message.cluster;
+    expect(three.devices).toBe(two.devices);
   });
 
   test("a session's pushes carry its cluster as toCluster gives it, after every volume change", () => {

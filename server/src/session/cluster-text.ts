@@ -15,45 +15,63 @@ const DEPTH = 3;
  * CPU; a volume change alters one device, so the other devices', the playback's and the groups'
  * text is reused. A part is reused when it equals the last one of its place (each device by id,
  * each other field of the cluster by name) key for key and in the same key order, compared a few
- * levels down and by identity below that: the context shares what did not change from one
- * revision to the next, so the comparison is a handful of `===`.
+ * levels down and by identity below that (the context is never changed in place, so what is
+ * shared is unchanged).
+ *
+ * The message handed back carries the last push's objects for the parts that were reused (equal
+ * values): the trace ring's diff between two clusters skips what is the same object, and
+ * `toCluster` builds every `DeviceInfo` afresh.
  */
 export class ClusterText {
   private devices = new Map<string, Piece>();
+  private lastDevices: unknown[] = [];
   private readonly fields = new Map<string, Piece>();
 
-  encode(message: ClusterUpdate): string {
+  encode(message: ClusterUpdate): { text: string; message: ClusterUpdate } {
+    const cluster: Record<string, unknown> = { ...message.cluster };
     let text = '{';
     for (const key of Object.keys(message) as Array<keyof ClusterUpdate>) {
       const value = message[key];
       if (value === undefined) continue;
       if (text.length > 1) text += ',';
-      text += `${JSON.stringify(key)}:${key === 'cluster' ? this.cluster(message.cluster) : JSON.stringify(value)}`;
+      text += `${JSON.stringify(key)}:${key === 'cluster' ? this.cluster(cluster) : JSON.stringify(value)}`;
     }
-    return `${text}}`;
+    return { text: `${text}}`, message: { ...message, cluster: cluster as ClusterUpdate['cluster'] } };
   }
 
-  private cluster(cluster: ClusterUpdate['cluster']): string {
+  /** The cluster's text; each part of `cluster` (a copy) that was reused is swapped for the last push's equal object. */
+  private cluster(cluster: Record<string, unknown>): string {
     let text = '{';
-    for (const key of Object.keys(cluster) as Array<keyof typeof cluster>) {
+    for (const key of Object.keys(cluster)) {
       const value = cluster[key];
       if (value === undefined) continue;
       if (text.length > 1) text += ',';
       text += `${JSON.stringify(key)}:`;
-      if (key === 'devices') text += this.deviceList(cluster.devices);
-      else if (typeof value === 'object' && value !== null) text += reuse(this.fields, key, value);
-      else text += JSON.stringify(value);
+      if (key === 'devices') {
+        text += this.deviceList(value as DeviceInfo[]);
+        cluster[key] = this.lastDevices;
+      } else if (typeof value === 'object' && value !== null) {
+        const piece = reuse(this.fields, key, value);
+        cluster[key] = piece.value;
+        text += piece.text;
+      } else text += JSON.stringify(value);
     }
     return `${text}}`;
   }
 
   private deviceList(devices: DeviceInfo[]): string {
     let text = '[';
+    let unchanged = devices.length === this.lastDevices.length;
+    const values: unknown[] = [];
     for (let i = 0; i < devices.length; i++) {
       const device = devices[i]!;
+      const piece = reuse(this.devices, device.id, device);
       if (i > 0) text += ',';
-      text += reuse(this.devices, device.id, device);
+      text += piece.text;
+      values.push(piece.value);
+      if (piece.value !== this.lastDevices[i]) unchanged = false;
     }
+    if (!unchanged) this.lastDevices = values;
     // Devices that left: forget them (a household's devices, so this is rare and small).
     if (this.devices.size > devices.length) {
       const kept = new Map<string, Piece>();
@@ -64,12 +82,12 @@ export class ClusterText {
   }
 }
 
-function reuse(pieces: Map<string, Piece>, key: string, value: unknown): string {
+function reuse(pieces: Map<string, Piece>, key: string, value: unknown): Piece {
   const last = pieces.get(key);
-  if (last && same(last.value, value, DEPTH)) return last.text;
-  const text = JSON.stringify(value);
-  pieces.set(key, { value, text });
-  return text;
+  if (last && same(last.value, value, DEPTH)) return last;
+  const piece = { value, text: JSON.stringify(value) };
+  pieces.set(key, piece);
+  return piece;
 }
 
 /** Whether `a` and `b` have the same JSON text, judged `depth` levels down and by identity below. */

@@ -336,8 +336,8 @@ export class Session implements SessionPort {
   }
 
   /** A push as it goes out (turn-push.ts): encoded once for every recipient, and traced once, naming them. */
-  private sendPush(message: HubMessage, to: ReadonlySet<string>, cause: Cause): void {
-    const text = message.type === 'cluster.update' ? this.clusterText.encode(message) : JSON.stringify(message);
+  private sendPush(pushed: HubMessage, to: ReadonlySet<string>, cause: Cause): void {
+    const { text, message } = pushed.type === 'cluster.update' ? this.clusterText.encode(pushed) : { text: JSON.stringify(pushed), message: pushed };
     const recipients: string[] = [];
     for (const deviceId of to) {
       const link = this.links.get(deviceId);
