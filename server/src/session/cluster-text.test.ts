@@ -29,6 +29,7 @@ const edit = fc.oneof(
   fc.record({ kind: fc.constant('reverse' as const) }),
   fc.record({ kind: fc.constant('play' as const), n: fc.nat(4), next: fc.nat(3) }),
   fc.record({ kind: fc.constant('upNext-copy' as const) }),
+  fc.record({ kind: fc.constant('queue' as const), n: fc.nat(4) }),
   fc.record({ kind: fc.constant('groups' as const), ids: fc.option(fc.subarray(['d0', 'd1', 'd2']), { nil: undefined }) }),
   fc.record({ kind: fc.constant('active' as const), id: fc.constantFrom(null, 'd0', 'd1') }),
 );
@@ -59,6 +60,8 @@ function apply(c: Cluster, e: Edit): Cluster {
       return { ...next, devices: [...c.devices].reverse() };
     case 'play':
       return { ...next, playback: { ...c.playback, track: track(e.n), upNext: Array.from({ length: e.next }, (_, i) => track(e.n + i + 1)) } };
+    case 'queue':
+      return { ...next, playback: { ...c.playback, upNext: [track(e.n), track(e.n + 1)] } };
     case 'upNext-copy':
       return { ...next, playback: { ...c.playback, upNext: c.playback.upNext.map((t) => ({ ...t })) } };
     case 'groups': {
