@@ -10,7 +10,8 @@ import { startHubProcess, SECRET } from './scenarios.ts';
  * hub and for the fan-out floor, from the server process's CPU time before and after, with the
  * round trip's p50/p99 beside it (the CPU includes the three devices' connect and 300 warm-up
  * commands). Alternates floor, hub, floor, hub. Run it pinned to the load core:
- * `taskset -c 1 npx tsx bench/rtt-cpu.ts`.
+ * `taskset -c 1 npx tsx bench/rtt-cpu.ts`. `HUB_NODE_OPTIONS=...` is the hub's `NODE_OPTIONS`
+ * (V8's heap settings, to see what its collector costs the round trip).
  */
 const count = Number(process.argv[2] ?? 2000);
 const spec = { warmup: 300, count };
@@ -19,7 +20,8 @@ for (let round = 0; round < 2; round++) {
   const { port } = await floor.next<{ port: number }>(30_000);
   await report('floor', floor.pid, `ws://127.0.0.1:${port}/`);
   await floor.stop();
-  const hub = await startHubProcess();
+  const nodeOptions = process.env['HUB_NODE_OPTIONS'];
+  const hub = await startHubProcess({}, nodeOptions ? { NODE_OPTIONS: nodeOptions } : {});
   await report('hub', hub.proc.pid, hub.wsUrl);
   await hub.proc.stop();
 }
