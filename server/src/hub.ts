@@ -221,7 +221,6 @@ export class Hub implements ConnectionHost {
       clock: this.clock,
       machine: this.machine,
       settings: this.settings.session,
-      endOfTurn: (fn) => setImmediate(fn),
       trace: this.trace,
       replyHttp: (ticket, result) => {
         this.httpWaiters.get(ticket)?.answer(result);

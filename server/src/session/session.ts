@@ -1,4 +1,4 @@
-import type { CommandResult, HubMessage, TraceExtraOf, TraceKind } from '@handoff/protocol';
+import type { ClusterUpdate, CommandResult, HubMessage, TraceExtraOf, TraceKind } from '@handoff/protocol';
 import { createActor, type Actor } from 'xstate';
 import type { Clock } from '../clock.ts';
 import type { TraceInput, TraceLog } from '../trace/trace-log.ts';
@@ -8,7 +8,6 @@ import type { MachineEvent, SessionEvent } from './events.ts';
 import { joinRunsPlain, plainJoin, plainStep, runsPlain } from './plain-command.ts';
 import type { SessionMachine } from './session-machine.ts';
 import type { SessionSettings } from './settings.ts';
-import { TurnPush } from './turn-push.ts';
 import { ClusterText } from './cluster-text.ts';
 import { DeadlineTimers } from './deadline-timers.ts';
 import { stateName, stateValue, type SessionStateName } from './session-state.ts';
@@ -49,11 +48,6 @@ export interface SessionOptions {
   restored?: { value: unknown; context: SessionContext };
   /** Watches what the session does, for metrics and logs (see SessionObserver). */
   observer?: SessionObserver;
-  /**
-   * Run a function once the current turn of the event loop has done its I/O (`setImmediate`):
-   * the pushes of one turn then reach each device as one (turn-push.ts). @default every push goes at once
-   */
-  endOfTurn?: (fn: () => void) => void;
 }
 
 /**
@@ -89,14 +83,11 @@ export class Session implements SessionPort {
   private held: Effect[] | null = null;
   /** Durable: every write so far and the effects waiting on it, in order. */
   private written: Promise<void> = Promise.resolve();
-  /** The cluster push held to the end of the turn. */
-  private readonly pushes: TurnPush;
   /** The text of the last push, reused for what did not change (cluster-text.ts). */
   private readonly clusterText = new ClusterText();
 
   constructor(private readonly opts: SessionOptions) {
     this.userId = opts.userId;
-    this.pushes = new TurnPush(opts.endOfTurn, (message, to, cause) => this.sendPush(message, to, cause));
     this.timers = new DeadlineTimers(opts.clock, {
       armed: (id, at, inMs) => this.traceEvent('timer.armed', id, { payload: { at, inMs } }),
       cancelled: (id, at) => this.traceEvent('timer.cancelled', id, { payload: { at } }),
@@ -255,7 +246,6 @@ export class Session implements SessionPort {
   }
 
   stop(): void {
-    this.pushes.flush();
     this.stopped = true;
     this.timers.clear();
     this.actor.stop();
@@ -315,11 +305,8 @@ export class Session implements SessionPort {
     switch (effect.type) {
       case 'send':
         return this.deliver(effect.deviceId, effect.message);
-      case 'push': {
-        const recipients = new Set<string>();
-        for (const deviceId of this.links.keys()) if (!effect.exclude?.includes(deviceId)) recipients.add(deviceId);
-        return this.pushes.push(effect.message, recipients, this.cause);
-      }
+      case 'push':
+        return this.push(effect.message, effect.exclude);
       case 'reply':
         return this.reply(effect.to, effect.result);
       case 'trace':
@@ -335,34 +322,25 @@ export class Session implements SessionPort {
     }
   }
 
-  /** A push as it goes out (turn-push.ts): encoded once for every recipient, and traced once, naming them. */
-  private sendPush(pushed: HubMessage, to: ReadonlySet<string>, cause: Cause): void {
-    const { text, message } = pushed.type === 'cluster.update' ? this.clusterText.encode(pushed) : { text: JSON.stringify(pushed), message: pushed };
+  /** A push to every linked device but `exclude`: encoded once for all of them, and traced once, naming them. */
+  private push(pushed: ClusterUpdate, exclude: string[] | undefined): void {
     const recipients: string[] = [];
-    for (const deviceId of to) {
-      const link = this.links.get(deviceId);
-      if (!link) continue;
-      link.send(text, message);
-      recipients.push(deviceId);
-    }
+    for (const deviceId of this.links.keys()) if (!exclude?.includes(deviceId)) recipients.push(deviceId);
     if (recipients.length === 0) return;
-    const outer = this.cause;
-    this.cause = cause;
+    const { text, message } = this.clusterText.encode(pushed);
+    for (const deviceId of recipients) this.links.get(deviceId)!.send(text, message);
     this.traceEvent('message.out', message.type, { recipients, payload: message, payloadText: text });
-    this.cause = outer;
   }
 
   private deliver(deviceId: string, message: HubMessage): void {
     const link = this.links.get(deviceId);
     if (!link) return;
-    this.pushes.before(deviceId);
     const text = JSON.stringify(message);
     link.send(text, message);
     this.traceOut(deviceId, message, text);
   }
 
   private reply(to: ReplyTo, result: CommandResult): void {
-    if (to.kind === 'device') this.pushes.before(to.deviceId);
     this.traceEvent('command.result', result.ok ? 'ok' : result.code, { correlationId: result.commandId, payload: result });
     this.opts.observer?.replied(result);
     if (to.kind === 'device') this.deliver(to.deviceId, result);
