@@ -47,7 +47,7 @@ const run = async (count: number, offset: number) => {
       { type: 'command', command: parsed.data, replyTo: { kind: 'device', deviceId: 'd0' }, origin: 'd0' },
       { parentSeq: seq, correlationId: parsed.data.commandId },
     );
-    // The hub's pushes wait for the end of the turn (turn-push.ts): let turns end as they would.
+    // Let turns end every 8 commands, as they would on the hub (anything held to a turn's end goes).
     if (i % 8 === 0) await new Promise((r) => setImmediate(r));
   }
 };
