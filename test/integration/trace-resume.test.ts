@@ -48,8 +48,11 @@ describe('trace resume', () => {
     await using viewer = openTrace(hub, await viewerToken(hub, 'dave'), { sinceSeq: 1 });
     const hello = await viewer.hello;
     await viewer.until((events) => events.length > 0 && events[events.length - 1]!.seq >= hello.lastSeq);
-    expect(viewer.gaps).toEqual([{ type: 'trace.gap', fromSeq: 2, toSeq: first - 1, reason: 'evicted' }]);
-    expect(viewer.events[0]!.seq).toBe(first);
+    // The devices' own traffic (a heartbeat, a clock exchange) may evict more before the viewer's
+    // hello: the gap ends where the first event sent begins, at least where the ring began above.
+    const sent = viewer.events[0]!.seq;
+    expect(sent).toBeGreaterThanOrEqual(first);
+    expect(viewer.gaps).toEqual([{ type: 'trace.gap', fromSeq: 2, toSeq: sent - 1, reason: 'evicted' }]);
   });
 
   test('the NDJSON export resumes from sinceSeq too, so a viewer can fill a gap', async () => {
