@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { Command } from './commands.ts';
-import { DeviceMessage, HubMessage } from './messages.ts';
+import { ClockPong, clockPongOf, DeviceMessage, HubMessage } from './messages.ts';
 import { PROTOCOL_VERSION } from './version.ts';
 
 const hello = {
@@ -46,5 +46,40 @@ describe('device messages', () => {
   test('every message exports to JSON Schema', () => {
     expect(() => z.toJSONSchema(DeviceMessage)).not.toThrow();
     expect(() => z.toJSONSchema(HubMessage)).not.toThrow();
+  });
+});
+
+describe('clockPongOf, the pong read without zod', () => {
+  const pong = { type: 'clock.pong', pingId: 7, t0: 1_700_000_000_000.5, t1: 1_700_000_000_002.25, t2: 1_700_000_000_002.5 };
+
+  test('accepts and refuses exactly what ClockPong.safeParse does', () => {
+    const cases: unknown[] = [
+      pong,
+      { ...pong, extra: 'ignored' },
+      { ...pong, pingId: 1.5 },
+      { ...pong, pingId: 2 ** 60 },
+      { ...pong, pingId: '7' },
+      { ...pong, t1: null },
+      { ...pong, t2: undefined },
+      { ...pong, type: 'clock.ping' },
+      { type: 'clock.pong', pingId: 1, t0: 1, t1: 2 },
+      null,
+      [pong],
+      'clock.pong',
+    ];
+    for (const raw of cases) {
+      const parsed = ClockPong.safeParse(raw);
+      expect(clockPongOf(raw)).toEqual(parsed.success ? parsed.data : null);
+    }
+  });
+
+  test('agrees with ClockPong.safeParse on arbitrary objects', () => {
+    const field = fc.oneof(fc.integer(), fc.double(), fc.string(), fc.constant(null), fc.boolean());
+    fc.assert(
+      fc.property(fc.record({ type: fc.constantFrom('clock.pong', 'clock.ping'), pingId: field, t0: field, t1: field, t2: field }, { requiredKeys: ['type'] }), (raw) => {
+        const parsed = ClockPong.safeParse(raw);
+        expect(clockPongOf(raw)).toEqual(parsed.success ? parsed.data : null);
+      }),
+    );
   });
 });

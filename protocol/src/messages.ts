@@ -58,6 +58,20 @@ export const ClockPong = z.object({
   t2: z.number(),
 });
 
+/**
+ * `ClockPong.safeParse(raw)` for the one message a device sends most (a burst of them on every
+ * connect, one per heartbeat after): the same checks by hand, without zod's machinery. Null when
+ * `raw` is not a valid pong, so the caller parses it the usual way and reports why.
+ */
+export function clockPongOf(raw: unknown): ClockPong | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const { type, pingId, t0, t1, t2 } = raw as Record<string, unknown>;
+  if (type !== 'clock.pong' || !Number.isSafeInteger(pingId) || !isNumber(t0) || !isNumber(t1) || !isNumber(t2)) return null;
+  return { type, pingId: pingId as number, t0, t1, t2 };
+}
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
 export const TransferReady = z.object({ type: z.literal('transfer.ready'), transferId: TransferId });
 export const TransferFailed = z.object({
   type: z.literal('transfer.failed'),

@@ -1,4 +1,5 @@
 import {
+  clockPongOf,
   CloseCode,
   DeviceMessage,
   PROTOCOL_VERSION,
@@ -130,6 +131,9 @@ export class DeviceConnection implements DeviceLink, ClockLink {
     } catch {
       return this.error('BAD_JSON', 'frame is not valid JSON');
     }
+    // Most frames on a connect (the burst) and after it (heartbeats) are pongs: read without zod.
+    const pong = this.session && this.deviceId ? clockPongOf(raw) : null;
+    if (pong) return this.deviceClock.pong(pong.t0, pong.t1, pong.t2);
     const parsed = DeviceMessage.safeParse(raw);
     if (!parsed.success) {
       const { code, message, ref, commandId } = invalidMessage(raw, parsed.error);
