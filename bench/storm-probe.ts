@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { LeanDevice, signDeviceToken } from '@handoff/device-sim';
+import { cpuSeconds } from './cpu.ts';
+
+/**
+ * `tsx bench/storm-probe.ts [USERS] [AT_ONCE]`: a connect storm against one hub process alone:
+ * USERS households of 4 lean devices connect, AT_ONCE households at a time, and the probe prints
+ * the hub's CPU per device (hello and clock burst included) and the frames each device sent and
+ * got, by type. The devices run in this process; only the hub's own CPU is counted.
+ */
+const users = Number(process.argv[2] ?? 500);
+const atOnce = Number(process.argv[3] ?? 64);
+const secret = 'storm-probe-secret-0123456789abcdef';
+const hubScript = fileURLToPath(new URL('./hub-process.ts', import.meta.url));
+const env = {
+  ...process.env,
+  HUB_SECRET: secret,
+  HEARTBEAT_MS: '15000',
+  DEVICE_FRAME_RATE: '1000000',
+  DEVICE_FRAME_BURST: '1000000',
+  MAX_CONNECTIONS_PER_ADDRESS: '10000000',
+  UPGRADE_RATE_PER_ADDRESS: '1000000',
+  UPGRADE_BURST_PER_ADDRESS: '1000000',
+  UPGRADE_RATE_PER_USER: '1000000',
+  UPGRADE_BURST_PER_USER: '1000000',
+};
+const child = spawn(process.execPath, ['--import', 'tsx', ...(process.env.PROBE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROBE_PROF}`] : []), hubScript], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+const lines = createInterface({ input: child.stdout });
+const port = await new Promise<number>((resolve) => lines.once('line', (l) => resolve((JSON.parse(l) as { port: number }).port)));
+const wsUrl = `ws://127.0.0.1:${port}/v1/connect`;
+const received = new Map<string, number>();
+const tokens = await Promise.all(Array.from({ length: users }, (_, u) => signDeviceToken(secret, `u${u}`, 3600)));
+// Warm the hub up (code paths compiled) with a few households first; not counted.
+const household = async (u: number, tag: string) => {
+  const url = `${wsUrl}?access_token=${tokens[u]!}`;
+  const devices = Array.from({ length: 4 }, (_, i) => new LeanDevice({ url, id: `${tag}${u}-d${i}`, onFrame: (type) => tag === 'm' && received.set(type, (received.get(type) ?? 0) + 1) }));
+  await Promise.all(devices.map((d) => d.connect()));
+  return devices;
+};
+const warm = await Promise.all(Array.from({ length: Math.min(50, users) }, (_, u) => household(u, 'w')));
+await new Promise((r) => setTimeout(r, 1500));
+for (const h of warm) for (const d of h) d.close();
+await new Promise((r) => setTimeout(r, 1500));
+const cpu0 = cpuSeconds(child.pid!);
+const t0 = performance.now();
+const held: LeanDevice[] = [];
+let next = 0;
+await Promise.all(
+  Array.from({ length: atOnce }, async () => {
+    while (next < users) held.push(...(await household(next++, 'm')));
+  }),
+);
+const connectedMs = performance.now() - t0;
+// Let every burst end (up to 16 pings 25 ms apart, under load longer).
+await new Promise((r) => setTimeout(r, 3000));
+const cpu = cpuSeconds(child.pid!) - cpu0;
+const devices = users * 4;
+const perType = Object.fromEntries([...received].sort((a, b) => b[1] - a[1]).map(([t, n]) => [t, Math.round((n / devices) * 100) / 100]));
+process.stdout.write(
+  `${JSON.stringify({ devices, connectedS: Math.round(connectedMs) / 1000, hubCpuS: cpu, hubCpuMsPerDevice: Math.round((cpu / devices) * 1e6) / 1e3, devicesPerHubCpuSec: Math.round(devices / cpu), framesToDevicePerDevice: perType })}\n`,
+);
+for (const d of held) d.close();
+await new Promise((r) => setTimeout(r, 1000));
+child.kill('SIGTERM');
+await new Promise((r) => child.once('exit', r));
+process.exit(0);
