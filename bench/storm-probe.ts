@@ -31,11 +31,19 @@ const lines = createInterface({ input: child.stdout });
 const port = await new Promise<number>((resolve) => lines.once('line', (l) => resolve((JSON.parse(l) as { port: number }).port)));
 const wsUrl = `ws://127.0.0.1:${port}/v1/connect`;
 const received = new Map<string, number>();
+/** Per measured device: pings heard, and the error bound of the last clock.sync. */
+const pings = new Map<string, number>();
+const errors = new Map<string, number>();
+const onFrame = (id: string, type: string, text: string) => {
+  received.set(type, (received.get(type) ?? 0) + 1);
+  if (type === 'clock.ping') pings.set(id, (pings.get(id) ?? 0) + 1);
+  if (type === 'clock.sync') errors.set(id, (JSON.parse(text) as { errorMs: number }).errorMs);
+};
 const tokens = await Promise.all(Array.from({ length: users }, (_, u) => signDeviceToken(secret, `u${u}`, 3600)));
 // Warm the hub up (code paths compiled) with a few households first; not counted.
 const household = async (u: number, tag: string) => {
   const url = `${wsUrl}?access_token=${tokens[u]!}`;
-  const devices = Array.from({ length: 4 }, (_, i) => new LeanDevice({ url, id: `${tag}${u}-d${i}`, onFrame: (type) => tag === 'm' && received.set(type, (received.get(type) ?? 0) + 1) }));
+  const devices = Array.from({ length: 4 }, (_, i) => new LeanDevice({ url, id: `${tag}${u}-d${i}`, ...(tag === 'm' ? { onFrame: (type: string, text: string) => onFrame(`${u}-${i}`, type, text) } : {}) }));
   await Promise.all(devices.map((d) => d.connect()));
   return devices;
 };
@@ -58,8 +66,13 @@ await new Promise((r) => setTimeout(r, 3000));
 const cpu = cpuSeconds(child.pid!) - cpu0;
 const devices = users * 4;
 const perType = Object.fromEntries([...received].sort((a, b) => b[1] - a[1]).map(([t, n]) => [t, Math.round((n / devices) * 100) / 100]));
+const pct = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN) * 100) / 100;
+};
+const burst = { pingsP50: pct([...pings.values()], 0.5), pingsP99: pct([...pings.values()], 0.99), errorMsP50: pct([...errors.values()], 0.5), errorMsP99: pct([...errors.values()], 0.99), told: errors.size };
 process.stdout.write(
-  `${JSON.stringify({ devices, connectedS: Math.round(connectedMs) / 1000, hubCpuS: cpu, hubCpuMsPerDevice: Math.round((cpu / devices) * 1e6) / 1e3, devicesPerHubCpuSec: Math.round(devices / cpu), framesToDevicePerDevice: perType })}\n`,
+  `${JSON.stringify({ burst, devices, connectedS: Math.round(connectedMs) / 1000, hubCpuS: cpu, hubCpuMsPerDevice: Math.round((cpu / devices) * 1e6) / 1e3, devicesPerHubCpuSec: Math.round(devices / cpu), framesToDevicePerDevice: perType })}\n`,
 );
 for (const d of held) d.close();
 await new Promise((r) => setTimeout(r, 1000));

@@ -47,11 +47,23 @@ describe('the clock burst after a hello', () => {
     expect(l.pings.length).toBe(16);
   });
 
-  test('a link within 1 ms is spared the rest after 4 exchanges', () => {
-    const l = link(() => 0.2);
+  test('a link within 1 ms is spared the rest after 2 exchanges, and told its estimate at the second pong, not at the next ping time', () => {
+    const l = link(() => 0.4);
     l.device.burst(16);
     l.run(1000);
-    expect(l.pings.length).toBe(4);
+    expect(l.pings).toHaveLength(2);
+    expect(l.syncs).toHaveLength(1);
+    // The second ping went out 25 ms after the first; its pong came back 0.8 ms later.
+    expect(l.syncs[0]!.at - l.pings[0]!).toBeLessThan(2 * 25);
+    expect(l.syncs[0]!.errorMs).toBeLessThanOrEqual(1);
+  });
+
+  test('a link just over 1 ms is not spared on that rule: it stops only once its bound stops tightening', () => {
+    const l = link(() => 2.5);
+    l.device.burst(16);
+    l.run(1000);
+    expect(l.pings.length).toBeGreaterThanOrEqual(4);
+    expect(l.syncs.at(-1)!.errorMs).toBeGreaterThan(1);
   });
 
   test('the device is told its estimate once, when the burst is over, not after every exchange', () => {

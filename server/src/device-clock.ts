@@ -14,8 +14,10 @@ export interface ClockLink {
 
 /** Pings of a burst, 25 ms apart. */
 const BURST_GAP_MS = 25;
-/** A burst stops once this many exchanges in a row left the bound no tighter. */
+/** A burst stops once this many exchanges in a row left the bound no tighter (after at least 4 exchanges)... */
 const FLAT_EXCHANGES = 3;
+/** ...or once the bound is within this, from at least 2 exchanges (each one's bounds are hard: no trip takes less than nothing). */
+const TIGHT_MS = 1;
 
 /**
  * A device's clock as the hub sees it: the pings (a burst right after the hello, a few more before
@@ -23,9 +25,10 @@ const FLAT_EXCHANGES = 3;
  * what the device is told of it, and the lead a switch needs on this link. Timers run on the
  * injected clock.
  *
- * A burst ends early once more exchanges cannot help: the bound is within 1 ms (a LAN, loopback),
- * or the last few exchanges left it no tighter (a steady link: only a trip faster than every one
- * before tightens it, and on a link without jitter there is none). While a burst runs the device
+ * A burst ends early, at the exchange after which more cannot help: the bound is within 1 ms from
+ * two exchanges (a LAN, loopback: most devices of a connect storm on loopback), or the last few
+ * exchanges left it no tighter (a steady link: only a trip faster than every one before tightens
+ * it, and on a link without jitter there is none). While a burst runs the device
  * is told the estimate once, at its end, not after every exchange; a switch or prepare on its way
  * to the device takes the newest estimate with it first (`beforeSwitch`). At a connect storm of
  * thousands of devices the burst is most of the frames on both ends.
@@ -62,16 +65,25 @@ export class DeviceClock {
 
   private burstPing(): void {
     this.burstTimer = null;
-    const e = this.sync.estimate();
-    const flat = this.exchanges - Math.max(this.tightenedAt, this.burstFrom);
-    const enough = e !== null && e.samples >= 4 && (e.errorMs <= 1 || flat >= FLAT_EXCHANGES);
-    if (this.burstLeft <= 0 || enough) {
-      this.burstLeft = 0;
-      return this.tell();
-    }
+    if (this.burstLeft <= 0 || this.enough()) return this.endBurst();
     this.burstLeft--;
     this.ping();
     this.burstTimer = this.clock.setTimeout(() => this.burstPing(), BURST_GAP_MS);
+  }
+
+  /** Whether more exchanges cannot help: the bound is tight already, or it stopped getting tighter. */
+  private enough(): boolean {
+    const e = this.sync.estimate();
+    if (e === null) return false;
+    if (e.samples >= 2 && e.errorMs <= TIGHT_MS) return true;
+    return e.samples >= 4 && this.exchanges - Math.max(this.tightenedAt, this.burstFrom) >= FLAT_EXCHANGES;
+  }
+
+  private endBurst(): void {
+    if (this.burstTimer !== null) this.clock.clearTimeout(this.burstTimer);
+    this.burstTimer = null;
+    this.burstLeft = 0;
+    this.tell();
   }
 
   ping(): void {
@@ -91,9 +103,10 @@ export class DeviceClock {
       this.tightestMs = estimate.errorMs;
       this.tightenedAt = this.exchanges;
     }
-    if (before && Math.abs(before.offsetMs - estimate.offsetMs) < 0.5 && Math.abs(before.errorMs - estimate.errorMs) < 0.5) return;
-    this.untold = { type: 'clock.sync', offsetMs: estimate.offsetMs, errorMs: estimate.errorMs, rttMs: estimate.rttMs };
-    if (this.burstTimer === null) this.tell();
+    const moved = !before || Math.abs(before.offsetMs - estimate.offsetMs) >= 0.5 || Math.abs(before.errorMs - estimate.errorMs) >= 0.5;
+    if (moved) this.untold = { type: 'clock.sync', offsetMs: estimate.offsetMs, errorMs: estimate.errorMs, rttMs: estimate.rttMs };
+    // The exchange that made the burst enough ends it now, not at its next ping's time.
+    if (this.burstTimer === null || this.enough()) this.endBurst();
   }
 
   /** A switch time (or a prepare) is about to reach the device: the estimate held back by a burst goes first. */

@@ -25,14 +25,15 @@ async function pingCounter(hubWsUrl: string, id: string, delayMs: (n: number) =>
 }
 
 describe('clock sync after the hello', () => {
-  test('a device whose clock is pinned within 1 ms after a few pings is spared the rest of the burst; one whose trips keep getting faster gets nearly all 16; each is told its estimate once the burst is over, not after every pong', async () => {
+  test('a device whose clock is pinned within 1 ms after two pings is spared the rest of the burst; one whose trips keep getting faster gets nearly all 16; each is told its estimate once the burst is over, not after every pong', async () => {
     await using hub = await startTestHub({ HEARTBEAT_MS: '60000' });
     const near = await pingCounter(hub.wsUrl, 'near', () => 0);
     const steady = await pingCounter(hub.wsUrl, 'steady', () => 8); // a round trip of 8 ms or more: error bound >= 4 ms
     const narrowing = await pingCounter(hub.wsUrl, 'narrowing', (n) => 80 * 0.8 ** n); // each trip a fifth faster than the last
     await new Promise((r) => setTimeout(r, 1200));
     // (The first heartbeat ping may fall in this window too: its slot comes up any time in the period.)
-    expect(near.pings).toBeGreaterThanOrEqual(4);
+    // Two exchanges on loopback; a few more if the machine is busy enough to push a trip past 1 ms.
+    expect(near.pings).toBeGreaterThanOrEqual(2);
     expect(near.pings).toBeLessThanOrEqual(9);
     expect(steady.pings).toBeGreaterThanOrEqual(4);
     expect(narrowing.pings).toBeGreaterThanOrEqual(10);
