@@ -5,15 +5,18 @@ import { LeanDevice, signDeviceToken } from '@handoff/device-sim';
 import { cpuSeconds } from './cpu.ts';
 
 /**
- * `tsx bench/storm-probe.ts [USERS] [AT_ONCE]`: a connect storm against one hub process alone:
+ * `tsx bench/storm-probe.ts [USERS] [AT_ONCE] [--floor]`: a connect storm against one hub process alone:
  * USERS households of 4 lean devices connect, AT_ONCE households at a time, and the probe prints
  * the hub's CPU per device (hello and clock burst included) and the frames each device sent and
  * got, by type. The devices run in this process; only the hub's own CPU is counted.
  */
-const users = Number(process.argv[2] ?? 500);
-const atOnce = Number(process.argv[3] ?? 64);
+const args = process.argv.slice(2).filter((a) => a !== '--floor');
+const floor = process.argv.includes('--floor');
+const users = Number(args[0] ?? 500);
+const atOnce = Number(args[1] ?? 64);
 const secret = 'storm-probe-secret-0123456789abcdef';
-const hubScript = fileURLToPath(new URL('./hub-process.ts', import.meta.url));
+// `--floor`: the bare ws server that puts the same frames on the wire (connect-floor-server.ts) instead of the hub.
+const hubScript = fileURLToPath(new URL(floor ? './connect-floor-server.ts' : './hub-process.ts', import.meta.url));
 const env = {
   ...process.env,
   HUB_SECRET: secret,
