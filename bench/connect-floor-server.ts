@@ -47,7 +47,6 @@ floorServer().on('connection', (ws, req) => {
   if (!h) households.set(key, (h = { sockets: [], revision: 0, devices: [] }));
   const household = h;
   raw.set(ws, req.socket);
-  household.sockets.push(ws);
   let pongs = 0;
   ws.on('message', (data: Buffer) => {
     const m = JSON.parse(data.toString()) as { type: string; device?: { id: string } };
@@ -58,13 +57,17 @@ floorServer().on('connection', (ws, req) => {
       send(ws, JSON.stringify({ type: 'hub.welcome', protocolVersion: 1, deviceId: m.device.id, serverTime: Date.now(), heartbeatMs: 15_000, graceMs: 10_000, cluster }));
       ping(ws);
       const push = JSON.stringify({ type: 'cluster.update', reason: 'device.join', cluster });
-      for (const s of household.sockets) if (s !== ws) send(s, push);
+      for (const s of household.sockets) send(s, push);
+      household.sockets.push(ws);
       return;
     }
     if (m.type !== 'clock.pong') return;
     if (++pongs === 1) setTimeout(() => ping(ws), 25);
     else if (pongs === 2) send(ws, JSON.stringify({ type: 'clock.sync', offsetMs: 0.25, errorMs: 0.5, rttMs: 0.4 }));
   });
-  ws.on('close', () => household.sockets.splice(household.sockets.indexOf(ws), 1));
+  ws.on('close', () => {
+    const at = household.sockets.indexOf(ws);
+    if (at >= 0) household.sockets.splice(at, 1);
+  });
   ws.on('error', () => {});
 });
