@@ -319,7 +319,12 @@ export async function connectionsScenario(
     // Profiling: the fleet and its workers (which inherit the flags) too, into DIR/fleet.
     { core: CORES.load, stderr: 'inherit', ...(opts.cpuProfDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}/fleet`] } : {}) },
   );
-  const sample = () => ({ at: performance.now(), hubs: hubs.reduce((sum, h) => sum + cpuSeconds(h.proc.pid), 0), fleet: treeCpuSeconds(fleet.pid) });
+  // A fleet that already exited (after its summary) reads as 0: it used at least what it had at the last reading.
+  let fleetCpu = 0;
+  const sample = () => {
+    fleetCpu = Math.max(fleetCpu, treeCpuSeconds(fleet.pid));
+    return { at: performance.now(), hubs: hubs.reduce((sum, h) => sum + cpuSeconds(h.proc.pid), 0), fleet: fleetCpu };
+  };
   const phase = (from: ReturnType<typeof sample>, to: ReturnType<typeof sample>): PhaseCpu => ({
     wallS: round2((to.at - from.at) / 1000),
     hubsCpuS: round2(to.hubs - from.hubs),
