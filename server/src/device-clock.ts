@@ -111,8 +111,7 @@ export class DeviceClock {
     if (moved) this.untold = { type: 'clock.sync', offsetMs: estimate.offsetMs, errorMs: estimate.errorMs, rttMs: estimate.rttMs };
     // An exchange that made the bound tight ends the burst now, not at its next ping's time. The
     // flat rule waits for that time: a pong still on its way may tighten the bound (on a jittery
-    // link a trip outlasts the 25 ms between pings), and a burst cut at the first flat count
-    // left the handoff bench's devices with worse estimates (gap p99 1-2 ms -> 6-7 ms).
+    // link a trip outlasts the 25 ms between pings).
     if (this.burstTimer === null || this.tight()) this.endBurst();
   }
 
