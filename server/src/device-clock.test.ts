@@ -99,4 +99,35 @@ describe('the clock burst after a hello', () => {
     expect(l.pings.length - before).toBeGreaterThanOrEqual(3);
     expect(l.syncs.length).toBeGreaterThanOrEqual(told);
   });
+
+  test('on links with 0-20 ms of jitter each way the burst ends with an estimate whose bound holds the true offset', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let n = 0; n < 200; n++) {
+      const clock = new SimulatedClock();
+      clock.set(1_000_000);
+      const syncs: Array<{ offsetMs: number; errorMs: number }> = [];
+      let lastOut = 0;
+      let lastBack = 0;
+      const device: DeviceClock = new DeviceClock(
+        clock,
+        {
+          sendPing: (text) => {
+            const { t0 } = JSON.parse(text) as { t0: number };
+            // In order each way, as TCP delivers: a trip never overtakes the one before it.
+            const out = (lastOut = Math.max(lastOut, clock.now() + random() * 20));
+            const back = (lastBack = Math.max(lastBack, out + random() * 20));
+            clock.setTimeout(() => device.pong(t0, out + 500, out + 500), back - clock.now());
+          },
+          synced: (sync) => void syncs.push(sync),
+        },
+        200,
+      );
+      device.burst(16);
+      for (let t = 0; t < 1000; t++) clock.increment(1);
+      const told = syncs.at(-1)!;
+      expect(Math.abs(told.offsetMs - 500)).toBeLessThanOrEqual(told.errorMs + 1e-9);
+      expect(told.errorMs).toBeLessThan(10);
+    }
+  });
 });
