@@ -1,6 +1,5 @@
-import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { floorServer } from './floor-server.ts';
+import { floorCluster, floorServer, TurnWriter } from './floor-server.ts';
 
 /**
  * The floor for the hub's command shape: a bare `ws` server (the hub's socket settings) that does
@@ -26,41 +25,16 @@ interface Household {
   devices: Member[];
 }
 const households = new Map<string, Household>();
-const raw = new WeakMap<WebSocket, Duplex>();
-const corked = new Set<WebSocket>();
-const uncorkAll = () => {
-  for (const ws of corked) raw.get(ws)?.uncork();
-  corked.clear();
-};
-const send = (ws: WebSocket, text: string) => {
-  if (!corked.has(ws)) {
-    if (corked.size === 0) process.nextTick(uncorkAll);
-    corked.add(ws);
-    raw.get(ws)?.cork();
-  }
-  ws.send(text);
-};
-const state = (h: Household) => ({
-  userId: 'u',
-  revision: h.revision,
-  activeDeviceId: null,
-  devices: h.devices,
-  playback: {
-    contextUri: null,
-    track: null,
-    position: { positionMs: 0, atServerTime: 0, rate: 0 },
-    shuffle: false,
-    repeat: 'off',
-    upNext: [],
-  },
-});
+const writer = new TurnWriter();
+const send = (ws: WebSocket, text: string) => writer.send(ws, text);
+const state = (h: Household) => floorCluster(h.revision, h.devices);
 
 floorServer().on('connection', (ws, req) => {
   const key = new URL(req.url ?? '/', 'http://x').searchParams.get('access_token') ?? '';
   let h = households.get(key);
   if (!h) households.set(key, (h = { sockets: [], revision: 0, devices: [] }));
   const household = h;
-  raw.set(ws, req.socket);
+  writer.attach(ws, req.socket);
   household.sockets.push(ws);
   ws.on('message', (data: Buffer) => {
     const m = JSON.parse(data.toString()) as { type: string; commandId?: string; volumePercent?: number; device?: Member };

@@ -1,4 +1,5 @@
-import { WebSocketServer } from 'ws';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
 
 /**
  * A floor server's socket, as the benchmark runs it: on loopback with the hub's socket settings (no
@@ -14,4 +15,48 @@ export function floorServer(): WebSocketServer {
   process.once('SIGTERM', () => process.exit(0));
   process.stdin.on('end', () => process.exit(0)).resume();
   return wss;
+}
+
+/**
+ * Frames sent in one turn of the event loop leave in one write per socket, as the hub's do: the
+ * first frame to a socket corks it, and the next tick uncorks every socket corked in the turn.
+ */
+export class TurnWriter {
+  private readonly raw = new WeakMap<WebSocket, Duplex>();
+  private readonly corked = new Set<WebSocket>();
+  private readonly uncorkAll = () => {
+    for (const ws of this.corked) this.raw.get(ws)?.uncork();
+    this.corked.clear();
+  };
+
+  attach(ws: WebSocket, raw: Duplex): void {
+    this.raw.set(ws, raw);
+  }
+
+  send(ws: WebSocket, text: string): void {
+    if (!this.corked.has(ws)) {
+      if (this.corked.size === 0) process.nextTick(this.uncorkAll);
+      this.corked.add(ws);
+      this.raw.get(ws)?.cork();
+    }
+    ws.send(text);
+  }
+}
+
+/** A household's state as the hub sends it, with nothing playing. */
+export function floorCluster(revision: number, devices: unknown[]) {
+  return {
+    userId: 'u',
+    revision,
+    activeDeviceId: null,
+    devices,
+    playback: {
+      contextUri: null,
+      track: null,
+      position: { positionMs: 0, atServerTime: 0, rate: 0 },
+      shuffle: false,
+      repeat: 'off',
+      upNext: [],
+    },
+  };
 }
