@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { floorCluster, floorServer, TurnWriter } from './floor-server.ts';
+import { floorCluster, floorServer, FloorHouseholds, TurnWriter, type FloorHousehold } from './floor-server.ts';
 
 /**
  * The floor for a connect: a bare `ws` server (the hub's socket settings) that puts on the wire
@@ -10,23 +10,15 @@ import { floorCluster, floorServer, TurnWriter } from './floor-server.ts';
  * `clock.sync`. Every frame is parsed. No token check, no session, no trace, no estimate.
  * Prints its port (`bench/storm-probe.ts --floor` drives it).
  */
-interface Household {
-  sockets: WebSocket[];
-  revision: number;
-  devices: unknown[];
-}
-const households = new Map<string, Household>();
+const households = new FloorHouseholds<unknown>();
 const writer = new TurnWriter();
 const send = (ws: WebSocket, text: string) => writer.send(ws, text);
-const state = (h: Household) => floorCluster(h.revision, h.devices);
+const state = (h: FloorHousehold<unknown>) => floorCluster(h.revision, h.devices);
 let pingIds = 0;
 const ping = (ws: WebSocket) => send(ws, `{"type":"clock.ping","pingId":${++pingIds},"t0":${Date.now()}}`);
 
 floorServer().on('connection', (ws, req) => {
-  const key = new URL(req.url ?? '/', 'http://x').searchParams.get('access_token') ?? '';
-  let h = households.get(key);
-  if (!h) households.set(key, (h = { sockets: [], revision: 0, devices: [] }));
-  const household = h;
+  const household = households.of(req.url);
   writer.attach(ws, req.socket);
   let pongs = 0;
   ws.on('message', (data: Buffer) => {

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { floorCluster, floorServer, TurnWriter } from './floor-server.ts';
+import { floorCluster, floorServer, FloorHouseholds, TurnWriter, type FloorHousehold } from './floor-server.ts';
 
 /**
  * The floor for the hub's command shape: a bare `ws` server (the hub's socket settings) that does
@@ -19,21 +19,13 @@ interface Member {
   volume: number;
   lastSeenAt: number;
 }
-interface Household {
-  sockets: WebSocket[];
-  revision: number;
-  devices: Member[];
-}
-const households = new Map<string, Household>();
+const households = new FloorHouseholds<Member>();
 const writer = new TurnWriter();
 const send = (ws: WebSocket, text: string) => writer.send(ws, text);
-const state = (h: Household) => floorCluster(h.revision, h.devices);
+const state = (h: FloorHousehold<Member>) => floorCluster(h.revision, h.devices);
 
 floorServer().on('connection', (ws, req) => {
-  const key = new URL(req.url ?? '/', 'http://x').searchParams.get('access_token') ?? '';
-  let h = households.get(key);
-  if (!h) households.set(key, (h = { sockets: [], revision: 0, devices: [] }));
-  const household = h;
+  const household = households.of(req.url);
   writer.attach(ws, req.socket);
   household.sockets.push(ws);
   ws.on('message', (data: Buffer) => {

@@ -60,3 +60,22 @@ export function floorCluster(revision: number, devices: unknown[]) {
     },
   };
 }
+
+/** The sockets of one household on a floor server, with its state. */
+export interface FloorHousehold<Device> {
+  sockets: WebSocket[];
+  revision: number;
+  devices: Device[];
+}
+
+/** A floor server's households: sockets with the same `access_token` form one. */
+export class FloorHouseholds<Device> {
+  private readonly byToken = new Map<string, FloorHousehold<Device>>();
+
+  of(url: string | undefined): FloorHousehold<Device> {
+    const key = new URL(url ?? '/', 'http://x').searchParams.get('access_token') ?? '';
+    let household = this.byToken.get(key);
+    if (!household) this.byToken.set(key, (household = { sockets: [], revision: 0, devices: [] }));
+    return household;
+  }
+}
