@@ -15,9 +15,9 @@ import { TurnBudget } from './limits/turn-budget.ts';
 import type { Log } from './log.ts';
 import { noopMetrics, type Metrics } from './metrics/metrics.ts';
 import { sessionMetrics } from './metrics/session-metrics.ts';
-import { toCluster, type SessionContext } from './session/context.ts';
+import { toCluster } from './session/context.ts';
 import { createSessionMachine, type SessionMachine } from './session/session-machine.ts';
-import { Session } from './session/session.ts';
+import { Session, type PersistState } from './session/session.ts';
 import type { HubSocket } from './socket.ts';
 import type { SessionPort } from './session/session-port.ts';
 import { PERSISTED_SESSION_VERSION, readPersisted, type PersistedSession, type Store } from './store/store.ts';
@@ -209,10 +209,10 @@ export class Hub implements ConnectionHost {
     // Many nodes: a claim under the partition's fencing token (refused if a newer owner claimed since).
     const stored = await this.store.load(userId, owner?.token);
     const restored = stored ? readPersisted(stored) : undefined;
-    const record = ({ revision, value, context }: { revision: number; value: unknown; context: SessionContext }): PersistedSession => ({
+    const record = ({ revision, value, context, results }: PersistState): PersistedSession => ({
       version: PERSISTED_SESSION_VERSION,
       revision,
-      snapshot: { value, context },
+      snapshot: { value, context: { ...context, results } },
       savedAt: this.clock.now(),
       ...(owner ? { node: owner.node } : {}),
     });

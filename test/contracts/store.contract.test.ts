@@ -124,7 +124,7 @@ describe.each(backends)('Store contract: %s', (_name, make) => {
     const user = freshUser();
     const v2 = { version: PERSISTED_SESSION_VERSION - 1, revision: 7, snapshot: { value: 'idle', context: { revision: 7 } } };
     await store.save(user, v2);
-    expect(readPersisted((await store.load(user))!)).toEqual({ value: 'idle', context: { revision: 7, groups: {}, groupCount: 0 } });
+    expect(readPersisted((await store.load(user))!)).toEqual({ value: 'idle', context: { revision: 7, groups: {}, groupCount: 0 }, results: [] });
     const v1 = { ...v2, version: 1 };
     expect(readPersisted(v1).context.groups).toEqual({});
     const groups = { g: { id: 'g', name: 'Downstairs', memberIds: ['a'], playingIds: [] } };

@@ -86,11 +86,6 @@ export type TimerEvent =
   | { type: 'timer.track-end'; trackUri: string }
   | { type: 'timer.idle' };
 
-export interface StoredResult {
-  commandId: string;
-  result: CommandResult;
-}
-
 export interface SessionContext {
   userId: string;
   revision: number;
@@ -101,8 +96,6 @@ export interface SessionContext {
   transfer: Transfer | null;
   /** Commands that arrived while a switch was in progress, applied right after it. */
   deferred: Array<{ command: Command; replyTo: ReplyTo; origin: string }>;
-  /** Recent command results, so a retried id is answered and not applied twice. */
-  results: StoredResult[];
   deadlines: Record<string, Deadline>;
   /** The user's groups by id. */
   groups: Record<string, GroupRecord>;
@@ -112,8 +105,6 @@ export interface SessionContext {
   transferCount: number;
   nonce: string;
 }
-
-export const RESULT_MEMORY = 128;
 
 export function initialContext(userId: string, nonce: string): SessionContext {
   return {
@@ -125,7 +116,6 @@ export function initialContext(userId: string, nonce: string): SessionContext {
     position: { positionMs: 0, atServerTime: 0, rate: 0 },
     transfer: null,
     deferred: [],
-    results: [],
     deadlines: {},
     groups: {},
     groupCount: 0,
@@ -139,6 +129,8 @@ export type Effect =
   | { type: 'send'; deviceId: string; message: HubMessage }
   | { type: 'push'; message: ClusterUpdate; exclude?: string[] }
   | { type: 'reply'; to: ReplyTo; result: CommandResult }
+  /** Answer `to` with the result remembered for `commandId` (a retry of a command answered in the same step; the host holds the results). */
+  | { type: 'replay'; to: ReplyTo; commandId: string }
   | ({ type: 'trace'; deviceId?: string; correlationId?: string } & TraceEffectBody)
   | { type: 'idle' };
 
@@ -243,13 +235,9 @@ export function fail(commandId: string, code: ErrorCode, message: string): Comma
   return { type: 'command.result', commandId, ok: false, code, message };
 }
 
-/** Answer a command and remember the answer for retries. */
+/** Answer a command (the host remembers the answer for retries: result-memory.ts). */
 export function answer(step: Step, waiter: Waiter, result: CommandResult): Step {
-  const results = [...step.ctx.results, { commandId: waiter.commandId, result }].slice(-RESULT_MEMORY);
-  return {
-    ctx: { ...step.ctx, results },
-    effects: [...step.effects, { type: 'reply', to: waiter.replyTo, result }],
-  };
+  return { ctx: step.ctx, effects: [...step.effects, { type: 'reply', to: waiter.replyTo, result }] };
 }
 
 export function setDeadline(step: Step, id: string, at: number, event: TimerEvent): Step {

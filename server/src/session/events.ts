@@ -24,5 +24,8 @@ export type SessionEvent =
 export type MachineEvent = SessionEvent extends infer E
   ? E extends { type: 'transfer.ready' | 'playback.report' }
     ? E & { now: number; leads: Readonly<Record<string, number>> }
-    : E & { now: number }
+    : E extends { type: 'command' }
+      ? /** `retried`: raised by the machine for a deferred command whose id an earlier deferred one had (it is answered as that one was). */
+        E & { now: number; retried?: true }
+      : E & { now: number }
   : never;

@@ -21,10 +21,10 @@ export const sessionGuards = {
   groupSwitches: ({ context, event }: Args) => groupStep(context, event) === 'switch',
   groupCommits: ({ context, event }: Args) => groupStep(context, event) === 'commit',
   groupRollsBack: ({ context, event }: Args) => groupStep(context, event) === 'rollback',
+  // A retry of a command already answered is answered by the host before the machine sees it (result-memory.ts).
   isRetry: ({ context, event }: Args) =>
     event.type === 'command' &&
-    (context.results.some((r) => r.commandId === event.command.commandId) ||
-      Boolean(context.transfer?.waiters.some((w) => w.commandId === event.command.commandId))),
+    (event.retried === true || Boolean(context.transfer?.waiters.some((w) => w.commandId === event.command.commandId))),
   needsPrepare: ({ context, event }: Args) => event.type === 'command' && needsPrepare(context, event.command),
   rejoinsSilent: ({ context, event }: Args) => event.type === 'device.join' && silentRejoin(context, event) !== null,
   growsFromMember: ({ context, event }: Args) => event.type === 'command' && growthFromMember(context, event.command) !== null,

@@ -17,7 +17,7 @@ type JoinEvent = Extract<MachineEvent, { type: 'device.join' }>;
  * (session-machine.ts); `plain-command.test.ts` checks the two agree.
  */
 export function runsPlain(state: SessionStateName, ctx: SessionContext, event: CommandEvent): boolean {
-  // Switching defers every command; a retry is answered from the results or joins the waiters.
+  // Switching defers every command; a retry in flight joins the waiters.
   if (state === 'switching' || isRetry(ctx, event.command.commandId)) return false;
   // Growing from a member and a transfer that needs a prepare are transfers too (transfer.ts).
   if (transferIntent(ctx, event.command) !== null) return false;
@@ -25,8 +25,8 @@ export function runsPlain(state: SessionStateName, ctx: SessionContext, event: C
   return !movesPlayback(event.command);
 }
 
+/** A retry still in flight (a retry of one already answered never gets here: the host answers it, result-memory.ts). */
 function isRetry(ctx: SessionContext, commandId: string): boolean {
-  for (const r of ctx.results) if (r.commandId === commandId) return true;
   return ctx.transfer?.waiters.some((w) => w.commandId === commandId) ?? false;
 }
 

@@ -124,12 +124,29 @@ describe('the session machine as a pure function', () => {
     const [deferred] = step(switching, command('phone', { type: 'command.pause' }, T0 + 10_150, 'pause-1'));
     expect(deferred.context.deferred).toHaveLength(1);
     const startedAt = T0 + 10_400;
-    const [done] = step(deferred, { type: 'transfer.started', deviceId: 'speaker', transferId, now: startedAt });
+    const [done, effects] = step(deferred, { type: 'transfer.started', deviceId: 'speaker', transferId, now: startedAt });
     expect(done.value).toBe('idle');
     expect(done.context.deferred).toEqual([]);
     expect(done.context.activeDeviceId).toBe('speaker');
     expect(done.context.position).toMatchObject({ rate: 0, atServerTime: startedAt });
-    expect(done.context.results.some((r) => r.commandId === 'pause-1' && r.result.ok)).toBe(true);
+    expect(effects).toContainEqual({ type: 'reply', to: { kind: 'device', deviceId: 'phone' }, result: expect.objectContaining({ commandId: 'pause-1', ok: true }) });
+  });
+
+  test('a command sent again during the switch runs once when it ends; its copy is answered with what the first was (a replay)', () => {
+    const { snapshot: preparing, transferId } = preparingToSpeaker();
+    const [switching] = step(preparing, { type: 'transfer.ready', deviceId: 'speaker', transferId, now: T0 + 10_100, leads: {} });
+    const [once] = step(switching, command('phone', { type: 'command.next' }, T0 + 10_150, 'next-1'));
+    const [twice] = step(once, command('speaker', { type: 'command.next' }, T0 + 10_160, 'next-1'));
+    expect(twice.context.deferred).toHaveLength(2);
+    const [done, effects] = step(twice, { type: 'transfer.started', deviceId: 'speaker', transferId, now: T0 + 10_400 });
+    const replies = effects.filter((e) => (e.type === 'reply' && e.result.commandId === 'next-1') || e.type === 'replay');
+    expect(replies).toEqual([
+      { type: 'reply', to: { kind: 'device', deviceId: 'phone' }, result: expect.objectContaining({ commandId: 'next-1', ok: true }) },
+      { type: 'replay', to: { kind: 'device', deviceId: 'speaker' }, commandId: 'next-1' },
+    ]);
+    // The next track once, not twice.
+    const [nextOnce] = step(once, { type: 'transfer.started', deviceId: 'speaker', transferId, now: T0 + 10_400 });
+    expect(done.context.queue).toEqual(nextOnce.context.queue);
   });
 
   test('a state stored in either form (a leaf name from before the transferring parent, or the nested value) resolves to the same state', () => {

@@ -73,13 +73,16 @@ export function createSessionMachine(settings: SessionSettings) {
         } as const;
         run({ ctx: context, effects: [{ type: 'send', deviceId: event.deviceId, message }] }, enqueue);
       }),
+      // A retry of a command answered before it reaches the machine is answered by the host (result-memory.ts).
       replay: enqueueActions(({ context, event, enqueue }) => {
         assertEvent(event, 'command');
         const { command, replyTo } = event;
-        const done = context.results.find((r) => r.commandId === command.commandId);
-        if (done) return run({ ctx: context, effects: [{ type: 'reply', to: replyTo, result: done.result }] }, enqueue);
+        const transfer = context.transfer;
+        // A second copy of a deferred command, whose first was answered in this step: the host answers it from what it remembered.
+        if (!transfer?.waiters.some((w) => w.commandId === command.commandId)) {
+          return run({ ctx: context, effects: [{ type: 'replay', to: replyTo, commandId: command.commandId }] }, enqueue);
+        }
         // Still in flight: answer this sender too when it resolves.
-        const transfer = context.transfer!;
         run(
           {
             ctx: {
@@ -158,8 +161,14 @@ export function createSessionMachine(settings: SessionSettings) {
         enqueue.assign({ deferred: [...context.deferred, { command, replyTo, origin }] });
       }),
       // Deferred commands run at the time of the event that ended the switch.
+      // A command deferred twice (sent again during the switch) runs once; its copy is answered as the first was.
       flushDeferred: enqueueActions(({ context, event, enqueue }) => {
-        for (const d of context.deferred) enqueue.raise({ type: 'command', ...d, now: event.now });
+        const ids = new Set<string>();
+        for (const d of context.deferred) {
+          const retried = ids.has(d.command.commandId);
+          ids.add(d.command.commandId);
+          enqueue.raise(retried ? { type: 'command', ...d, now: event.now, retried } : { type: 'command', ...d, now: event.now });
+        }
         enqueue.assign({ deferred: [] });
       }),
     },

@@ -10,6 +10,7 @@ import type { SessionMachine } from './session-machine.ts';
 import type { SessionSettings } from './settings.ts';
 import { ClusterText } from './cluster-text.ts';
 import { DeadlineTimers } from './deadline-timers.ts';
+import { ResultMemory, type StoredResult } from './result-memory.ts';
 import { stateName, stateValue, type SessionStateName } from './session-state.ts';
 import type { Cause, SessionPort, TraceExtra } from './session-port.ts';
 
@@ -17,6 +18,15 @@ export interface PersistState {
   revision: number;
   value: unknown;
   context: SessionContext;
+  /** The remembered command results, oldest first (persisted as the context's `results`). */
+  results: StoredResult[];
+}
+
+/** What a session is restored from (`results`: the remembered command results it had). */
+export interface RestoredState {
+  value: unknown;
+  context: SessionContext;
+  results?: readonly StoredResult[];
 }
 
 export interface SessionOptions {
@@ -45,7 +55,7 @@ export interface SessionOptions {
   idle(): void;
   onError(err: unknown): void;
   /** A session restored from the store (its deadlines are re-armed from its context). */
-  restored?: { value: unknown; context: SessionContext };
+  restored?: RestoredState;
   /** Watches what the session does, for metrics and logs (see SessionObserver). */
   observer?: SessionObserver;
 }
@@ -78,6 +88,8 @@ export class Session implements SessionPort {
   private readonly links = new Map<string, DeviceLink>();
   private readonly timers: DeadlineTimers;
   private cause: Cause = {};
+  /** Durable: an answer was remembered since the last write (the write must hold it). */
+  private remembered = false;
   private stopped = false;
   /** Durable: the effects of the transition running now, held until it is stored. */
   private held: Effect[] | null = null;
@@ -85,6 +97,8 @@ export class Session implements SessionPort {
   private written: Promise<void> = Promise.resolve();
   /** The text of the last push, reused for what did not change (cluster-text.ts). */
   private readonly clusterText = new ClusterText();
+  /** The recent command results, for retries: here, not in the machine's context (result-memory.ts). */
+  private readonly results: ResultMemory;
 
   constructor(private readonly opts: SessionOptions) {
     this.userId = opts.userId;
@@ -97,6 +111,7 @@ export class Session implements SessionPort {
       },
     });
     this.machine = opts.machine;
+    this.results = new ResultMemory(opts.restored?.results);
     const nonce = Math.random().toString(36).slice(2, 8);
     this.actor = this.start(opts.restored ?? { value: 'idle', context: initialContext(opts.userId, nonce) });
     if (opts.restored) this.traceEvent('transition', 'restored', { to: stateName(opts.restored.value), payload: { revision: opts.restored.context.revision } });
@@ -153,6 +168,10 @@ export class Session implements SessionPort {
     if (this.stopped) return;
     this.cause = cause;
     this.opts.observer?.input(event);
+    if (event.type === 'command') {
+      const done = this.results.get(event.command.commandId);
+      if (done) return this.replay({ type: 'reply', to: event.replyTo, result: done });
+    }
     const stamped = this.stamp(event);
     if (stamped.type === 'command' && runsPlain(this.state, this.context, stamped)) return this.sendPlain(stamped, (ctx) => plainStep(ctx, stamped));
     if (stamped.type === 'device.join' && joinRunsPlain(this.state, this.context, stamped)) {
@@ -184,10 +203,8 @@ export class Session implements SessionPort {
       const to = stateName(after.value);
       if (from !== to) this.traceEvent('transition', event.type, { from, to });
     }
-    if (this.opts.durable) this.hold(after.context !== before.context ? after : null);
-    else if (after.context.revision !== before.context.revision) {
-      this.opts.persist({ revision: after.context.revision, value: after.value, context: after.context });
-    }
+    if (this.opts.durable) this.hold(after.context !== before.context || this.remembered ? after : null);
+    else if (after.context.revision !== before.context.revision) this.opts.persist(this.persisted(after));
     this.syncTimers();
     this.cause = {};
   }
@@ -211,14 +228,13 @@ export class Session implements SessionPort {
     // The chart's assign always makes a new context object; a durable session stores each.
     const after = { value: before.value, context: step.ctx === before.context ? { ...step.ctx } : step.ctx };
     this.ahead = after;
+    const effects = this.noted(step.effects);
     if (this.opts.durable) {
-      this.held = [...step.effects];
+      this.held = [...effects];
       this.hold(after);
     } else {
-      this.performAll(step.effects);
-      if (after.context.revision !== before.context.revision) {
-        this.opts.persist({ revision: after.context.revision, value: after.value, context: after.context });
-      }
+      this.performAll(effects);
+      if (after.context.revision !== before.context.revision) this.opts.persist(this.persisted(after));
     }
     this.syncTimers();
     this.cause = {};
@@ -254,12 +270,47 @@ export class Session implements SessionPort {
   private start(snapshot: { value: unknown; context: SessionContext }): Actor<SessionMachine> {
     const resolved = this.machine.resolveState({ value: stateValue(snapshot.value), context: snapshot.context });
     const actor = createActor(this.machine, { snapshot: resolved, clock: this.opts.clock, input: snapshot.context });
-    actor.on('effects', ({ effects }) => {
+    actor.on('effects', (emitted) => {
+      const effects = this.noted(emitted.effects);
       if (this.held) return void this.held.push(...effects);
       this.performAll(effects);
     });
     actor.start();
     return actor;
+  }
+
+  /**
+   * A transition's effects as the host carries them out: each answer remembered for retries (as
+   * the step is decided, so a durable write of it holds them), and each `replay` turned into the
+   * answer it names.
+   */
+  private noted(effects: Effect[]): Effect[] {
+    let replays = false;
+    for (const effect of effects) {
+      if (effect.type === 'reply') {
+        this.results.remember({ commandId: effect.result.commandId, result: effect.result });
+        this.remembered = true;
+      } else if (effect.type === 'replay') replays = true;
+    }
+    if (!replays) return effects;
+    return effects.flatMap((e): Effect[] => {
+      if (e.type !== 'replay') return [e];
+      const result = this.results.get(e.commandId);
+      return result ? [{ type: 'reply', to: e.to, result }] : [];
+    });
+  }
+
+  /** A retry of a command already answered: the same answer again (after every write before it, when durable). */
+  private replay(reply: Extract<Effect, { type: 'reply' }>): void {
+    if (this.opts.durable) {
+      this.held = [reply];
+      this.hold(null);
+    } else this.performAll([reply]);
+    this.cause = {};
+  }
+
+  private persisted(s: { value: unknown; context: SessionContext }): PersistState {
+    return { revision: s.context.revision, value: s.value, context: s.context, results: this.results.entries() };
   }
 
   private performAll(effects: Effect[]): void {
@@ -280,8 +331,9 @@ export class Session implements SessionPort {
     const effects = this.held!;
     this.held = null;
     if (!changed && effects.length === 0) return;
+    this.remembered = false;
     const write = changed
-      ? this.opts.durable!.save({ revision: changed.context.revision, value: changed.value, context: changed.context }).then(
+      ? this.opts.durable!.save(this.persisted(changed)).then(
           () => null,
           (err: unknown) => ({ err }),
         )
@@ -316,6 +368,9 @@ export class Session implements SessionPort {
           ...(effect.correlationId !== undefined ? { correlationId: effect.correlationId } : {}),
           payload: effect.payload,
         });
+        return;
+      case 'replay':
+        // Turned into its answer as the step was noted (`noted`).
         return;
       case 'idle':
         return this.opts.idle();

@@ -1,4 +1,4 @@
-import { RESULT_MEMORY } from '../session/context.ts';
+import { RESULT_MEMORY } from '../session/result-memory.ts';
 import { redisKeys } from './redis-keys.ts';
 import { closeRedis, type RedisClient } from './redis-connect.ts';
 import { RedisScript, type Replication } from './redis-script.ts';

@@ -1,4 +1,5 @@
 import type { SessionContext } from '../session/context.ts';
+import type { StoredResult } from '../session/result-memory.ts';
 
 /** A user's session as persisted: the machine snapshot, its revision and the format version. */
 export interface PersistedSession {
@@ -48,15 +49,17 @@ export interface Store {
 }
 
 /** What a persisted session restores to, from the current format or an earlier one; newer formats are refused. */
-export function readPersisted(stored: PersistedSession): { value: unknown; context: SessionContext } {
+export function readPersisted(stored: PersistedSession): { value: unknown; context: SessionContext; results: StoredResult[] } {
   if (stored.version < OLDEST_READABLE_VERSION || stored.version > PERSISTED_SESSION_VERSION) {
     throw new Error(
       `persisted session format ${stored.version} is not readable by this node (reads ${OLDEST_READABLE_VERSION} to ${PERSISTED_SESSION_VERSION})`,
     );
   }
   // Version 1 differs only by lacking savedAt and node, which restoring does not need; before 3
-  // there were no groups.
-  const snapshot = stored.snapshot as { value: unknown; context: Omit<SessionContext, 'groups' | 'groupCount'> & Partial<SessionContext> };
-  const { groups = {}, groupCount = 0 } = snapshot.context;
-  return { value: snapshot.value, context: { ...snapshot.context, groups, groupCount } };
+  // there were no groups. The command results are kept in the context's `results` (the session
+  // holds them beside its context: result-memory.ts).
+  type Stored = Omit<SessionContext, 'groups' | 'groupCount'> & Partial<SessionContext> & { results?: StoredResult[] };
+  const snapshot = stored.snapshot as { value: unknown; context: Stored };
+  const { groups = {}, groupCount = 0, results = [], ...context } = snapshot.context;
+  return { value: snapshot.value, context: { ...context, groups, groupCount }, results };
 }

@@ -5,7 +5,7 @@ import type { SessionContext } from '../session/context.ts';
 import type { SessionEvent } from '../session/events.ts';
 import type { DeviceLink } from '../session/device-link.ts';
 import { createSessionMachine, type SessionMachine } from '../session/session-machine.ts';
-import { Session } from '../session/session.ts';
+import { Session, type PersistState, type RestoredState } from '../session/session.ts';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from '../session/settings.ts';
 import { TraceLog } from '../trace/trace-log.ts';
 
@@ -44,7 +44,7 @@ export class SessionHarness {
   readonly links = new Map<string, RecordingLink>();
   readonly http = new Map<string, CommandResult>();
   readonly machine: SessionMachine;
-  readonly persisted: Array<{ revision: number; value: unknown; context: SessionContext }> = [];
+  readonly persisted: PersistState[] = [];
   idled = 0;
   session: Session;
   private conns = 0;
@@ -52,7 +52,7 @@ export class SessionHarness {
 
   constructor(
     readonly settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
-    restored?: { value: unknown; context: SessionContext },
+    restored?: RestoredState,
     startAt = 1_000_000,
   ) {
     this.machine = createSessionMachine(settings);
@@ -61,7 +61,7 @@ export class SessionHarness {
     this.session = this.create(restored);
   }
 
-  create(restored?: { value: unknown; context: SessionContext }): Session {
+  create(restored?: RestoredState): Session {
     return new Session({
       userId: 'alice',
       clock: this.clock,
