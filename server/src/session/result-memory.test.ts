@@ -17,6 +17,14 @@ describe('the results a session remembers for retries', () => {
     ]);
   });
 
+  test('past many times the cap it still holds the last ones, each id once', () => {
+    const memory = new ResultMemory([], 4);
+    for (let i = 0; i < 50; i++) memory.remember({ commandId: `c${i % 7}`, result: result(`c${i % 7}`, i) });
+    expect(memory.entries().map((e) => e.commandId)).toEqual(['c4', 'c5', 'c6', 'c0']);
+    expect(memory.get('c0')).toEqual(result('c0', 49));
+    expect(memory.get('c3')).toBeUndefined();
+  });
+
   test('a command sent again is answered with its first result and not applied twice', () => {
     const h = new SessionHarness();
     h.join('phone');

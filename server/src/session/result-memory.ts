@@ -18,6 +18,9 @@ export interface StoredResult {
  */
 export class ResultMemory {
   private readonly byId = new Map<string, StoredResult>();
+  /** The entries oldest first from `start` (an array, so `entries()` is one copy; compacted once `start` reaches the cap). */
+  private list: StoredResult[] = [];
+  private start = 0;
 
   constructor(
     entries: readonly StoredResult[] = [],
@@ -32,13 +35,22 @@ export class ResultMemory {
 
   /** The latest result for its id; past the cap the oldest is forgotten. */
   remember(entry: StoredResult): void {
-    this.byId.delete(entry.commandId);
+    // The same id answered again (a transfer's waiters): the entry moves to the end.
+    if (this.byId.has(entry.commandId)) {
+      this.list = this.list.slice(this.start).filter((e) => e.commandId !== entry.commandId);
+      this.start = 0;
+    }
     this.byId.set(entry.commandId, entry);
-    if (this.byId.size > this.cap) this.byId.delete(this.byId.keys().next().value!);
+    this.list.push(entry);
+    if (this.list.length - this.start > this.cap) this.byId.delete(this.list[this.start++]!.commandId);
+    if (this.start >= this.cap) {
+      this.list = this.list.slice(this.start);
+      this.start = 0;
+    }
   }
 
   /** Oldest first; the entry objects are kept from one call to the next (RedisStore writes only the new ones). */
   entries(): StoredResult[] {
-    return Array.from(this.byId.values());
+    return this.list.slice(this.start);
   }
 }
