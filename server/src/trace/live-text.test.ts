@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { TraceKind } from '@handoff/protocol';
+import { HubMessage, TraceKind } from '@handoff/protocol';
+import { z } from 'zod';
 import { describe, expect, test } from 'vitest';
 import { jsonString, jsonStrings, liveText } from './live-text.ts';
 import { redactJson } from './redact.ts';
@@ -32,7 +33,6 @@ describe('liveText', () => {
           from: fc.option(text, { nil: undefined }),
           to: fc.option(text, { nil: undefined }),
           payload,
-          sent: fc.boolean(),
         }),
         (e) => {
           const event = {
@@ -61,8 +61,6 @@ describe('liveText', () => {
             parentSeq: e.parentSeq,
             from: e.from,
             to: e.to,
-            // A recorder that has the payload's text passes it as well as the payload.
-            payloadText: e.sent && e.payload !== undefined ? JSON.stringify(e.payload) : undefined,
             payload: e.payload,
           });
           expect(made).toBe(redactJson(JSON.stringify(event)));
@@ -70,6 +68,33 @@ describe('liveText', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  test("a frame the hub sent, given as its text, is the redacted JSON of the event too: its tokens are found", () => {
+    fc.assert(
+      fc.property(fc.record({ name: text, commandId: text, uri: text }), (f) => {
+        const frame = { type: 'cluster.update', reason: f.commandId, cluster: { devices: [{ id: f.commandId, name: f.name }], playback: { contextUri: f.uri } } };
+        const fields = { seq: 3, ts: 4, kind: 'message.out' as const, type: 'cluster.update', correlationId: f.commandId };
+        const made = liveText({ ...fields, userText: jsonString('u'), payloadText: JSON.stringify(frame), payload: frame });
+        expect(made).toBe(redactJson(JSON.stringify({ seq: 3, ts: 4, userId: 'u', kind: 'message.out', type: 'cluster.update', correlationId: f.commandId, payload: frame })));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('no key of a frame the hub sends looks like a secret (so its text is searched for tokens only)', () => {
+    const keys = new Set<string>();
+    const walk = (schema: unknown): void => {
+      if (Array.isArray(schema)) return schema.forEach(walk);
+      if (typeof schema !== 'object' || schema === null) return;
+      const properties = (schema as { properties?: Record<string, unknown> }).properties;
+      if (properties) for (const key of Object.keys(properties)) keys.add(key);
+      Object.values(schema).forEach(walk);
+    };
+    walk(z.toJSONSchema(HubMessage, { unrepresentable: 'any' }));
+    expect(keys.size).toBeGreaterThan(30);
+    const secretShaped = [...keys].filter((key) => redactJson(JSON.stringify({ [key]: 'x' })) !== JSON.stringify({ [key]: 'x' }));
+    expect(secretShaped).toEqual([]);
   });
 
   test('a token that only JSON escaping completes (a lone surrogate escaped as \\udfde, then yJ...) is redacted as in the whole text', () => {

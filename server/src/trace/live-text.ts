@@ -16,7 +16,11 @@ export interface LiveFields {
   parentSeq?: number | undefined;
   from?: string | undefined;
   to?: string | undefined;
-  /** The payload as JSON text when the recorder had it (a frame the hub sent), else the payload. */
+  /**
+   * The text of a frame the hub sent (a HubMessage), when the recorder had it, else the payload.
+   * Its keys are the protocol's, none of them secret-shaped (live-text.test.ts checks the
+   * schema), so only a token is looked for in it.
+   */
   payloadText?: string | undefined;
   payload?: unknown;
 }
@@ -34,8 +38,9 @@ const jsonNumber = (n: number): string => (Number.isFinite(n) ? `${n}` : 'null')
  * order of `TraceEvent`, absent fields left out), made without building and serializing an event
  * object. The fields before the payload are the hub's own keys with values that are ids, names
  * and numbers: no secret-looking key can be among them, so only a token shaped like a JWT is
- * looked for there. The payload is redacted on its own; no secret or token can straddle the two,
- * since neither pattern crosses the `,"payload":` between them.
+ * looked for there, and so in a frame the hub sent (`payloadText`: the protocol's keys). Any
+ * other payload is redacted on its own; no secret or token can straddle the two, since neither
+ * pattern crosses the `,"payload":` between them.
  */
 export function liveText(f: LiveFields): string {
   let head = `{"seq":${jsonNumber(f.seq)},"ts":${jsonNumber(f.ts)},"userId":${f.userText},"kind":"${f.kind}","type":${jsonString(f.type)}`;
@@ -48,8 +53,8 @@ export function liveText(f: LiveFields): string {
   // A token lies within one field: look in the fields themselves, not in the text just joined
   // (searching that would first copy it flat).
   if (mayHoldToken(f)) head = redactTokens(head);
-  const payload = f.payloadText ?? (f.payload === undefined ? undefined : JSON.stringify(f.payload));
-  return payload === undefined ? `${head}}` : `${head},"payload":${redactJson(payload)}}`;
+  if (f.payloadText !== undefined) return `${head},"payload":${redactTokens(f.payloadText)}}`;
+  return f.payload === undefined ? `${head}}` : `${head},"payload":${redactJson(JSON.stringify(f.payload))}}`;
 }
 
 /** A JWT starts `eyJ`; its `yJ` cannot come from JSON's escapes (an escape such as `\udfde` may end in `e`), so a field without it gives no token in the text. */
