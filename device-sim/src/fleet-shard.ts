@@ -1,5 +1,6 @@
 import type { DeviceKind } from '@handoff/protocol';
-import { LeanDevice } from './lean-device.ts';
+import type { FleetDevice } from './fleet-device.ts';
+import { RawDevice } from './raw-device.ts';
 import { deviceTokenSigner } from './sign-token.ts';
 
 export interface ShardOptions {
@@ -70,7 +71,7 @@ const KINDS: DeviceKind[] = ['phone', 'speaker', 'tv', 'car', 'computer'];
 
 interface User {
   id: string;
-  devices: LeanDevice[];
+  devices: FleetDevice[];
   active: number;
   busy: boolean;
 }
@@ -79,7 +80,7 @@ interface User {
 export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
   const users: User[] = [];
   const lost: Record<string, number> = {};
-  function onLost(device: LeanDevice, code: number, reason: string): void {
+  function onLost(device: FleetDevice, code: number, reason: string): void {
     const key = `${code}${reason ? ` ${reason}` : ''}`;
     lost[key] = (lost[key] ?? 0) + 1;
     setTimeout(() => void connectWithRetry(device), 100 + Math.random() * 900);
@@ -91,7 +92,7 @@ export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
     const devices = Array.from(
       { length: o.devicesPerUser },
       (_, d) =>
-        new LeanDevice({
+        new RawDevice({
           url,
           id: `${id}-${KINDS[d % KINDS.length]}${d}`,
           kind: KINDS[d % KINDS.length]!,
@@ -214,7 +215,7 @@ export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
   io.emit({ type: 'done', result: r });
 
   /** Connect, retrying with backoff; a device that never gets in is counted, with the reason. */
-  async function connectWithRetry(device: LeanDevice): Promise<void> {
+  async function connectWithRetry(device: FleetDevice): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await device.connect();
