@@ -103,4 +103,29 @@ describe('a raw device against servers that misbehave or speak control frames', 
     await expect.poll(() => lost).toEqual([[4001, 'bye']]);
     expect(device.connected).toBe(false);
   });
+
+  test('a device binds the source port it was given, and one that is taken is given up for the kernel to choose', async () => {
+    await using wss = await listening((ready) => new WebSocketServer({ port: 0, host: '127.0.0.1' }, ready));
+    const ports: number[] = [];
+    wss.on('connection', (ws, req) => {
+      ports.push(req.socket.remotePort ?? 0);
+      ws.once('message', () => ws.send(JSON.stringify({ type: 'hub.welcome', cluster: { revision: 1, activeDeviceId: null } })));
+    });
+    // A port held by a listener: binding it fails, so it serves as one taken.
+    await using taken = await listening((ready) => createServer().listen(0, '127.0.0.1', ready));
+    await using free = await listening((ready) => createServer().listen(0, '127.0.0.1', ready));
+    const freePort = free.port;
+    await free[Symbol.asyncDispose]();
+    const url = `ws://127.0.0.1:${wss.port}/v1/connect`;
+    const given = new RawDevice({ url, id: 'given', localAddress: '127.0.0.1', localPort: freePort });
+    await given.connect();
+    expect(ports).toEqual([freePort]);
+    const clash = new RawDevice({ url, id: 'clash', localAddress: '127.0.0.1', localPort: taken.port });
+    await expect(clash.connect()).rejects.toThrow(/EADDRINUSE/);
+    await clash.connect();
+    expect(ports).toHaveLength(2);
+    expect(ports[1]).not.toBe(taken.port);
+    given.close();
+    clash.close();
+  });
 });
