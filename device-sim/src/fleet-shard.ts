@@ -1,5 +1,6 @@
 import type { DeviceKind } from '@handoff/protocol';
-import { LeanDevice } from './lean-device.ts';
+import type { FleetDevice } from './fleet-device.ts';
+import { RawDevice } from './raw-device.ts';
 import { deviceTokenSigner } from './sign-token.ts';
 
 export interface ShardOptions {
@@ -68,9 +69,17 @@ export interface ShardIo {
 
 const KINDS: DeviceKind[] = ['phone', 'speaker', 'tv', 'car', 'computer'];
 
+/**
+ * From a source address, device i of a shard binds port FIRST_PORT + i: below the kernel's
+ * ephemeral range (32768-60999), so never one the kernel hands out, and found in one lookup
+ * instead of a search that slows as the address fills (`RawDevice`'s `localPort`).
+ */
+const FIRST_PORT = 10_000;
+const LAST_PORT = 32_767;
+
 interface User {
   id: string;
-  devices: LeanDevice[];
+  devices: FleetDevice[];
   active: number;
   busy: boolean;
 }
@@ -79,28 +88,31 @@ interface User {
 export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
   const users: User[] = [];
   const lost: Record<string, number> = {};
-  function onLost(device: LeanDevice, code: number, reason: string): void {
+  function onLost(device: FleetDevice, code: number, reason: string): void {
     const key = `${code}${reason ? ` ${reason}` : ''}`;
     lost[key] = (lost[key] ?? 0) + 1;
     setTimeout(() => void connectWithRetry(device), 100 + Math.random() * 900);
   }
   const sign = deviceTokenSigner(o.secret);
+  let index = 0;
   for (let u = o.shard; u < o.users; u += o.shards) {
     const id = `${o.userPrefix}${u}`;
     const url = `${o.hubs[u % o.hubs.length]}?access_token=${await sign(id)}`;
     const devices = Array.from(
       { length: o.devicesPerUser },
-      (_, d) =>
-        new LeanDevice({
+      (_, d) => {
+        const port = FIRST_PORT + index++;
+        return new RawDevice({
           url,
           id: `${id}-${KINDS[d % KINDS.length]}${d}`,
           kind: KINDS[d % KINDS.length]!,
           skewMs: (Math.random() * 2 - 1) * o.skewMs,
           jitterMs: o.jitterMs,
           loadDelayMs: o.loadDelayMs,
-          ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+          ...(o.localAddress ? { localAddress: o.localAddress, ...(port <= LAST_PORT ? { localPort: port } : {}) } : {}),
           onLost,
-        }),
+        });
+      },
     );
     users.push({ id, devices, active: -1, busy: false });
   }
@@ -214,7 +226,7 @@ export async function runShard(o: ShardOptions, io: ShardIo): Promise<void> {
   io.emit({ type: 'done', result: r });
 
   /** Connect, retrying with backoff; a device that never gets in is counted, with the reason. */
-  async function connectWithRetry(device: LeanDevice): Promise<void> {
+  async function connectWithRetry(device: FleetDevice): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await device.connect();

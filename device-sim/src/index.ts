@@ -6,5 +6,7 @@ export { startDemo, type DemoOptions } from './demo.ts';
 export { deviceSocketUrl } from './hub-url.ts';
 export { measureHandoffs, percentile, type Handoff } from './handoff.ts';
 export { LeanDevice, frameType, type LeanDeviceOptions } from './lean-device.ts';
+export { RawDevice, type RawDeviceOptions } from './raw-device.ts';
+export type { FleetDevice } from './fleet-device.ts';
 export { deviceTokenSigner, signDeviceToken, type DeviceTokenSigner } from './sign-token.ts';
 export { commandFlood, connectionStorm, garbageChurn, garbageFrames, helloFrame, type Attack, type AttackOptions, type AttackReport } from './attacks.ts';

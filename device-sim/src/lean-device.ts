@@ -1,5 +1,6 @@
-import { PROTOCOL_VERSION, type Cluster, type CommandResult, type DeviceKind } from '@handoff/protocol';
+import type { Cluster, CommandResult, DeviceKind } from '@handoff/protocol';
 import WebSocket from 'ws';
+import { helloText, type FleetDevice } from './fleet-device.ts';
 import { DelayLine } from './link.ts';
 
 export interface LeanDeviceOptions {
@@ -41,7 +42,7 @@ const trueNow = () => origin + performance.now();
  * The type of each frame is read from its first bytes (the hub writes `type` first), so frames
  * nobody needs are never parsed.
  */
-export class LeanDevice {
+export class LeanDevice implements FleetDevice {
   readonly id: string;
   revision = 0;
   activeDeviceId: string | null = null;
@@ -80,20 +81,7 @@ export class LeanDevice {
         ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
       });
       this.ws = ws;
-      ws.on('open', () =>
-        this.send(
-          JSON.stringify({
-            type: 'device.hello',
-            protocolVersion: PROTOCOL_VERSION,
-            device: {
-              id: this.id,
-              name: this.id,
-              kind: this.opts.kind ?? 'speaker',
-              capabilities: { canPlay: true, volumeSteps: 100, mediaTypes: ['audio/track', 'audio/episode'], controllable: true },
-            },
-          }),
-        ),
-      );
+      ws.on('open', () => this.send(helloText(this.id, this.opts.kind ?? 'speaker')));
       ws.on('message', (data: Buffer) => {
         const text = data.toString();
         if (this.down) this.down.push(() => this.receive(text));

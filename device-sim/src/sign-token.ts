@@ -1,23 +1,23 @@
-import { SignJWT } from 'jose';
+import { createHmac } from 'node:crypto';
 
-/** Signs HS256 device tokens with one secret, its key imported once (a fleet signs one per user). */
+/** Signs HS256 device tokens with one secret (a fleet signs one per user). */
 export type DeviceTokenSigner = (userId: string, ttlSeconds?: number, role?: string) => Promise<string>;
 
+const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+
 /**
- * HS256 device tokens, signed here by jose with the hub's secret, so a fleet of thousands of
- * users needs no HTTP round trip per user (the same claims the hub's `signToken` puts in). The
- * secret is imported as a key once: importing it per token was most of a fleet's start.
+ * HS256 device tokens signed here with the hub's secret, so a fleet of thousands of users needs
+ * no HTTP round trip per user: the same claims, in the same order, that the hub's `signToken`
+ * (jose) puts in, byte for byte (`sign-token.test.ts`). The HMAC is `node:crypto`'s, computed
+ * at once: jose signs through WebCrypto, whose asynchronous job per token was ~5% of a fleet
+ * worker's CPU at 20k devices.
  */
 export function deviceTokenSigner(secret: string): DeviceTokenSigner {
-  const key = crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return async (userId, ttlSeconds = 24 * 3600, role = 'device') => {
+  return (userId, ttlSeconds = 24 * 3600, role = 'device') => {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ role })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(userId)
-      .setIssuedAt(now)
-      .setExpirationTime(now + ttlSeconds)
-      .sign(await key);
+    const payload = Buffer.from(JSON.stringify({ role, sub: userId, iat: now, exp: now + ttlSeconds })).toString('base64url');
+    const signature = createHmac('sha256', secret).update(`${HEADER}.${payload}`).digest('base64url');
+    return Promise.resolve(`${HEADER}.${payload}.${signature}`);
   };
 }
 
