@@ -39,10 +39,11 @@ export function stopAll(): void {
   for (const child of live) child.kill('SIGTERM');
 }
 
-/** Run a TypeScript file of bench/ (or any path) as its own node process, pinned to one core. */
+/** Run a file of bench/ (or any path) as its own node process, pinned to one core: TypeScript through tsx, JavaScript (a bundle) as is. */
 export function start(file: string, args: string[], opts: SpawnOptions): Proc {
   const path = file.startsWith('/') ? file : fileURLToPath(new URL(file, import.meta.url));
-  const node = [...(opts.nodeFlags ?? []), '--import', 'tsx', path, ...args];
+  const loader = path.endsWith('.js') ? [] : ['--import', 'tsx'];
+  const node = [...(opts.nodeFlags ?? []), ...loader, path, ...args];
   const pinnedArgv = hasTaskset ? ['taskset', '-c', String(opts.core), process.execPath, ...node] : [process.execPath, ...node];
   const [cmd, ...argv] = opts.lowPriority ? ['nice', '-n', '19', ...pinnedArgv] : pinnedArgv;
   const child = spawn(cmd!, argv, {

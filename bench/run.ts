@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { AbuseResult } from './abuse.ts';
 import { ABUSE_OPTIONS, ABUSE_USAGE, abuseSizes as sizesOfAbuse, runAbuse } from './abuse-cli.ts';
+import { buildHubBundle } from './hub-bundle.ts';
 import { pinned, progress, stopAll } from './proc.ts';
 import {
   connectionsScenario,
@@ -34,6 +35,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--connections N] [-
 ${ABUSE_USAGE}
   --cpu-prof DIR     write a CPU profile of every hub process into DIR (and of the fleet into DIR/fleet)
   --heap-snapshot DIR   connections: a heap snapshot of every hub into DIR, taken after the transfers (rings filled)
+  --hub-source       run the hubs from their TypeScript through tsx (default: the bundle as built for production)
   --hub-env K=V,...  settings for every hub process (e.g. USER_FRAMES_PER_TURN=16), to compare one against its default
   --json             print the results object as the last stdout line`;
 
@@ -52,6 +54,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     'heap-snapshot': { type: 'string' },
     'hub-env': { type: 'string' },
+    'hub-source': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
@@ -124,6 +127,8 @@ const opts: ServerOptions = {
   ...(values['cpu-prof'] ? { cpuProfDir: values['cpu-prof'] } : {}),
   ...(values['heap-snapshot'] ? { heapSnapshotDir: resolve(values['heap-snapshot']) } : {}),
   ...(Object.keys(hubEnv).length > 0 ? { hubEnv } : {}),
+  // The hub as it ships (no tsx loader, no kept function names), built once for this run.
+  ...(values['hub-source'] ? {} : { hubScript: await buildHubBundle() }),
 };
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -135,6 +140,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 const notes: string[] = [];
 if (!pinned) notes.push('taskset not found: processes were not pinned to cores');
+if (!opts.hubScript) notes.push('hubs run from their TypeScript through tsx (--hub-source), not from the production bundle');
 if (opts.hubEnv) notes.push(`hub settings changed from their defaults: ${Object.entries(opts.hubEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 const withSnapcast = only.has('snapcast') && snapcastInstalled();
 if (only.has('snapcast') && !withSnapcast)

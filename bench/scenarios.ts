@@ -44,6 +44,8 @@ export interface ServerOptions {
   cpuProfDir?: string;
   /** Directory for heap snapshots of the fleet's hubs, taken with the rings filled (connections scenario). */
   heapSnapshotDir?: string;
+  /** What hub processes run: the built bundle (`hub-bundle.ts`, as deployed); unset, `hub-process.ts` through tsx. */
+  hubScript?: string;
 }
 
 /** Run one load process (pinned to the load core) and return its result line. */
@@ -65,7 +67,7 @@ export async function startHubProcess(
   env: Record<string, string> = {},
   { limits }: { limits: 'raised' | 'defaults' } = { limits: 'raised' },
 ): Promise<{ proc: Proc; wsUrl: string; traceUrl: string; port: number }> {
-  const proc = start('./hub-process.ts', [], {
+  const proc = start(opts.hubScript ?? './hub-process.ts', [], {
     core: CORES.server,
     env: { HUB_SECRET: SECRET, ...(limits === 'raised' ? HUB_ENV : {}), ...opts.hubEnv, ...env },
     ...(opts.cpuProfDir ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] } : {}),

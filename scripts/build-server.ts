@@ -12,7 +12,7 @@ const PROGRAMS = [
 ] as const;
 
 /** The npm dependencies of a workspace and of the workspaces it uses, which stay imports: node_modules has them at run time. */
-function externals(workspace: string, seen = new Set<string>()): string[] {
+export function externals(workspace: string, seen = new Set<string>()): string[] {
   const deps = Object.keys(
     (JSON.parse(readFileSync(join(ROOT, workspace, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> })
       .dependencies ?? {},

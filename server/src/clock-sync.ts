@@ -29,12 +29,19 @@ export interface ClockEstimate {
 }
 
 
+/** Exchanges the storage first has room for; it doubles up to `keep` as exchanges come. */
+const FIRST_ROOM = 4;
+
 /**
- * The last `keep` exchanges, in one typed array (send time, upper bound, lower bound per
- * exchange): a device holds one for its whole connection.
+ * The last `keep` exchanges, in one array of numbers (send time, upper bound, lower bound per
+ * exchange): a device holds one for its whole connection. The array starts with room for a few
+ * exchanges and doubles, up to `keep`, as they come: a device with a few exchanges (a burst that
+ * ended early, a few heartbeats) holds a few hundred bytes, not the full ring. A plain array of
+ * doubles lives in V8's heap; a typed array this size would hold its bytes outside it, behind an
+ * `ArrayBuffer` and its backing-store bookkeeping (~0.5 KB more per device).
  */
 export class ClockSync {
-  private readonly samples: Float64Array;
+  private samples: number[];
   private count = 0;
   private next = 0;
   private current: ClockEstimate | null = null;
@@ -52,7 +59,7 @@ export class ClockSync {
     private readonly keep = 32,
     maxDriftPpm = 200,
   ) {
-    this.samples = new Float64Array(3 * keep);
+    this.samples = room(3 * Math.min(keep, FIRST_ROOM));
     this.maxRate = maxDriftPpm / 1e6;
   }
 
@@ -62,6 +69,8 @@ export class ClockSync {
     let lower = t2 - t3;
     // A round trip below zero (clock resolution, a device answering before its own receive stamp): no bounds, only the NTP offset.
     if (upper < lower) upper = lower = (upper + lower) / 2;
+    // Still filling (next === count, nothing wrapped yet): double the room when it is full.
+    if (3 * this.next >= this.samples.length) this.grow();
     this.samples[3 * this.next] = t0;
     this.samples[3 * this.next + 1] = upper;
     this.samples[3 * this.next + 2] = lower;
@@ -73,6 +82,12 @@ export class ClockSync {
 
   estimate(): ClockEstimate | null {
     return this.current;
+  }
+
+  private grow(): void {
+    const samples = room(3 * Math.min(this.keep, 2 * (this.samples.length / 3)));
+    for (let i = 0; i < this.samples.length; i++) samples[i] = this.samples[i]!;
+    this.samples = samples;
   }
 
   /** The k-th newest sample (0 is the newest). */
@@ -198,4 +213,14 @@ export class ClockSync {
     }
     return good;
   }
+}
+
+/**
+ * An array of `n` numbers, allocated at exactly that size (pushes would leave up to half again as
+ * slack), filled with NaN: a double, so every device's array holds doubles from the start and the
+ * loops over it see one elements kind (filled with 0 it starts as small integers, and a pong cost
+ * ~15 % more).
+ */
+function room(n: number): number[] {
+  return new Array<number>(n).fill(NaN);
 }
