@@ -194,4 +194,14 @@ describe('clock sync', () => {
       }
     }
   });
+  test('the recent worst round trip is of the last 30 s: a slow moment minutes ago no longer sets it', () => {
+    const sync = new ClockSync();
+    for (let i = 0; i < 16; i++) exchange(sync, 1000 + i * 25, 300, 400, 400); // a connect storm: 800 ms round trips
+    expect(sync.estimate()!.recentMaxRttMs).toBe(800);
+    exchange(sync, 20_000, 300, 2, 2);
+    expect(sync.estimate()!.recentMaxRttMs).toBe(800);
+    for (let t = 35_000; t <= 50_000; t += 15_000) exchange(sync, t, 300, 2, 2);
+    expect(sync.estimate()!.recentMaxRttMs).toBe(4);
+    expect(sync.estimate()!.samples).toBe(19);
+  });
 });

@@ -21,12 +21,19 @@ export interface ClockEstimate {
   errorMs: number;
   /** Round trip of the fastest recent exchange. */
   rttMs: number;
-  /** Highest round trip among recent samples: what a scheduled switch must allow for. */
+  /**
+   * Highest round trip among the exchanges of the last 30 s (the newest at least): what a scheduled
+   * switch must allow for. Not all 32 kept: at one per heartbeat those span minutes, and a moment
+   * of load (a connect storm's round trips of seconds) would set every switch's lead long after.
+   */
   recentMaxRttMs: number;
   /** How fast the device clock gains on the server's, in ppm (0 until enough exchanges span enough time to tell). */
   driftPpm: number;
   samples: number;
 }
+
+/** The span of exchanges whose round trips say how slow the link is now (`recentMaxRttMs`). */
+const RECENT_RTT_MS = 30_000;
 
 /** How far below zero (in ms) a width may be at a rate still taken as the edge of agreement: rounding, not disagreement. */
 const EDGE_MS = 1e-9;
@@ -90,10 +97,12 @@ export class ClockSync {
   private compute(): ClockEstimate {
     let fastest = Infinity;
     let slowest = 0;
+    const newestAt = this.at(0).t;
     for (let k = 0; k < this.count; k++) {
       const s = this.at(k);
       fastest = Math.min(fastest, s.upper - s.lower);
-      slowest = Math.max(slowest, s.upper - s.lower);
+      // The newest exchange, and those of the last RECENT_RTT_MS: what the link is like now.
+      if (k === 0 || newestAt - s.t <= RECENT_RTT_MS) slowest = Math.max(slowest, s.upper - s.lower);
     }
     // The newest exchanges that some drift rate makes agree (older ones that no rate reconciles
     // come from before a step of the device's clock), then the rates that do.
