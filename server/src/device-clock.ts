@@ -145,7 +145,7 @@ export class DeviceClock {
   }
 
   /**
-   * How far ahead to schedule a switch for this device: twice its worst recent round trip, plus
+   * How far ahead to schedule a switch for this device: twice its worst round trip of the last 30 s, plus
    * its clock error bound, plus a margin for a busy event loop.
    */
   leadMs(): number {
