@@ -6,7 +6,7 @@ import type { GroupsResult } from './load-groups.ts';
 import type { HandoffResult } from './load-handoff.ts';
 import type { RttResult } from './load-rtt.ts';
 import type { TputResult } from './load-tput.ts';
-import { cpuSeconds, treeCpuSeconds } from './cpu.ts';
+import { cpuSeconds, runQueue, treeCpuSeconds } from './cpu.ts';
 import { CORES, progress, start, type Proc } from './proc.ts';
 import { startSnapcast } from './snapcast.ts';
 
@@ -254,6 +254,11 @@ export interface PhaseCpu {
   wallS: number;
   hubsCpuS: number;
   fleetCpuS: number;
+  /**
+   * Seconds the hubs' main threads spent runnable but waiting for a core (schedstat), summed: a
+   * hub that reads low on CPU while this is high was starved, not idle.
+   */
+  hubsRunWaitS: number;
 }
 
 /**
@@ -325,15 +330,21 @@ export async function connectionsScenario(
   let fleetCpu = 0;
   const sample = () => {
     fleetCpu = Math.max(fleetCpu, treeCpuSeconds(fleet.pid));
-    return { at: performance.now(), hubs: hubs.reduce((sum, h) => sum + cpuSeconds(h.proc.pid), 0), fleet: fleetCpu };
+    return {
+      at: performance.now(),
+      hubs: hubs.reduce((sum, h) => sum + cpuSeconds(h.proc.pid), 0),
+      hubsWait: hubs.reduce((sum, h) => sum + runQueue(h.proc.pid).waitMs / 1000, 0),
+      fleet: fleetCpu,
+    };
   };
   const phase = (from: ReturnType<typeof sample>, to: ReturnType<typeof sample>): PhaseCpu => ({
     wallS: round2((to.at - from.at) / 1000),
     hubsCpuS: round2(to.hubs - from.hubs),
     fleetCpuS: round2(to.fleet - from.fleet),
+    hubsRunWaitS: round2(to.hubsWait - from.hubsWait),
   });
   const said = (name: string, p: PhaseCpu) =>
-    progress(`  ${name}: ${p.wallS} s; CPU-seconds: hubs ${p.hubsCpuS} (${round2(p.hubsCpuS / p.wallS)} of a core), fleet ${p.fleetCpuS} (${round2(p.fleetCpuS / p.wallS)})`);
+    progress(`  ${name}: ${p.wallS} s; CPU-seconds: hubs ${p.hubsCpuS} (${round2(p.hubsCpuS / p.wallS)} of a core), fleet ${p.fleetCpuS} (${round2(p.fleetCpuS / p.wallS)}); hubs waited for a core ${p.hubsRunWaitS} s`);
   const t0 = sample();
   try {
     const timeout = 120_000 + users * devicesPerUser * 60 + o.durationS * 1000;

@@ -158,4 +158,50 @@ describe('clock sync', () => {
     expect(e.offsetMs).toBe(350);
     expect(e.errorMs).toBeLessThanOrEqual(2);
   });
+  test('the bound is the widest the agreeing drift rates allow: the same as a fine scan of the rates finds', () => {
+    const random = seeded(23);
+    const maxPpm = 200;
+    for (let device = 0; device < 8; device++) {
+      const sync = new ClockSync(32, maxPpm);
+      const link = drifting((random() * 2 - 1) * 2000, (random() * 2 - 1) * 150, 1 + random() * 10, random);
+      const kept: Array<{ t: number; upper: number; lower: number }> = [];
+      for (let i = 0; i < 40; i++) {
+        const t0 = i < 16 ? i * 25 : i * 3000;
+        const e = link.exchange(sync, t0);
+        const { offset, delay } = link.history.at(-1)!;
+        kept.push({ t: t0, upper: offset + delay / 2, lower: offset - delay / 2 });
+        if (kept.length > 32) kept.shift();
+        // Every rate at which the kept bounds, carried to the newest exchange, still agree.
+        const now = kept.at(-1)!.t;
+        const carried = (rate: number) => ({
+          hi: Math.min(...kept.map((k) => k.upper + rate * (now - k.t))),
+          lo: Math.max(...kept.map((k) => k.lower + rate * (now - k.t))),
+        });
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let step = 0; step <= 1000; step++) {
+          const rate = ((step / 500 - 1) * maxPpm) / 1e6;
+          const b = carried(rate);
+          if (b.hi < b.lo) continue;
+          lo = Math.min(lo, b.lo);
+          hi = Math.max(hi, b.hi);
+        }
+        // The scan's steps are coarse (0.4 ppm): it may miss a sliver at each edge, never find more.
+        const span = 0.4e-6 * (now - kept[0]!.t) + 1e-9;
+        const widest = Math.max(hi - e.offsetMs, e.offsetMs - lo);
+        expect(e.errorMs).toBeGreaterThanOrEqual(widest - 1e-9);
+        expect(e.errorMs).toBeLessThanOrEqual(widest + span + 1e-6);
+      }
+    }
+  });
+  test('the recent worst round trip is of the last 30 s: a slow moment minutes ago no longer sets it', () => {
+    const sync = new ClockSync();
+    for (let i = 0; i < 16; i++) exchange(sync, 1000 + i * 25, 300, 400, 400); // a connect storm: 800 ms round trips
+    expect(sync.estimate()!.recentMaxRttMs).toBe(800);
+    exchange(sync, 20_000, 300, 2, 2);
+    expect(sync.estimate()!.recentMaxRttMs).toBe(800);
+    for (let t = 35_000; t <= 50_000; t += 15_000) exchange(sync, t, 300, 2, 2);
+    expect(sync.estimate()!.recentMaxRttMs).toBe(4);
+    expect(sync.estimate()!.samples).toBe(19);
+  });
 });

@@ -21,13 +21,22 @@ export interface ClockEstimate {
   errorMs: number;
   /** Round trip of the fastest recent exchange. */
   rttMs: number;
-  /** Highest round trip among recent samples: what a scheduled switch must allow for. */
+  /**
+   * Highest round trip among the exchanges of the last 30 s (the newest at least): what a scheduled
+   * switch must allow for. Not all 32 kept: at one per heartbeat those span minutes, and a moment
+   * of load (a connect storm's round trips of seconds) would set every switch's lead long after.
+   */
   recentMaxRttMs: number;
   /** How fast the device clock gains on the server's, in ppm (0 until enough exchanges span enough time to tell). */
   driftPpm: number;
   samples: number;
 }
 
+/** The span of exchanges whose round trips say how slow the link is now (`recentMaxRttMs`). */
+const RECENT_RTT_MS = 30_000;
+
+/** How far below zero (in ms) a width may be at a rate still taken as the edge of agreement: rounding, not disagreement. */
+const EDGE_MS = 1e-9;
 
 /** Exchanges the storage first has room for; it doubles up to `keep` as exchanges come. */
 const FIRST_ROOM = 4;
@@ -45,9 +54,13 @@ export class ClockSync {
   private count = 0;
   private next = 0;
   private current: ClockEstimate | null = null;
-  /** What `carry` found last. */
+  /** What `carry` found last: the bounds, and the ages of the exchanges that set them (their slopes in the rate). */
   private hi = Infinity;
   private lo = -Infinity;
+  private hiAge = 0;
+  private loAge = 0;
+  /** The drift rate the last estimate carried its bounds along: where the next one looks first. */
+  private lastRate = 0;
   /** The fastest drift considered, as ms per ms. */
   private readonly maxRate: number;
   /**
@@ -99,15 +112,19 @@ export class ClockSync {
   private compute(): ClockEstimate {
     let fastest = Infinity;
     let slowest = 0;
+    const newestAt = this.at(0).t;
     for (let k = 0; k < this.count; k++) {
       const s = this.at(k);
       fastest = Math.min(fastest, s.upper - s.lower);
-      slowest = Math.max(slowest, s.upper - s.lower);
+      // The newest exchange, and those of the last RECENT_RTT_MS: what the link is like now.
+      if (k === 0 || newestAt - s.t <= RECENT_RTT_MS) slowest = Math.max(slowest, s.upper - s.lower);
     }
     // The newest exchanges that some drift rate makes agree (older ones that no rate reconciles
     // come from before a step of the device's clock), then the rates that do.
     let used = this.count;
-    let peak = this.widest(used);
+    // Any rate at which the bounds agree serves as the start of the edges' searches: most often
+    // the last estimate's still does, and the search for the widest is not needed.
+    let peak = this.width(used, this.lastRate) >= 0 ? { rate: this.lastRate, width: 0 } : this.widest(used);
     if (peak.width < 0) {
       let ok = 1;
       let bad = used;
@@ -126,6 +143,7 @@ export class ClockSync {
     const slowestRate = this.edge(used, -this.maxRate, peak.rate);
     const fastestRate = this.edge(used, this.maxRate, peak.rate);
     const rate = (slowestRate + fastestRate) / 2;
+    this.lastRate = rate;
     const carried = this.bounds(used, rate);
     const lo = this.bounds(used, slowestRate).lo;
     const hi = this.bounds(used, fastestRate).hi;
@@ -147,8 +165,8 @@ export class ClockSync {
   }
 
   /**
-   * `bounds` into `hi` and `lo`, reading the samples in place: the searches below call it about
-   * 160 times per pong, so it allocates nothing.
+   * `bounds` into `hi` and `lo` (and the ages of the exchanges that set them), reading the
+   * samples in place: the searches below call it for every step, so it allocates nothing.
    */
   private carry(used: number, rate: number): void {
     const samples = this.samples;
@@ -156,13 +174,25 @@ export class ClockSync {
     const now = samples[3 * newest]!;
     let hi = Infinity;
     let lo = -Infinity;
+    let hiAge = 0;
+    let loAge = 0;
     for (let k = 0, i = newest; k < used; k++, i = i === 0 ? this.keep - 1 : i - 1) {
       const age = now - samples[3 * i]!;
-      hi = Math.min(hi, samples[3 * i + 1]! + rate * age);
-      lo = Math.max(lo, samples[3 * i + 2]! + rate * age);
+      const upper = samples[3 * i + 1]! + rate * age;
+      const lower = samples[3 * i + 2]! + rate * age;
+      if (upper < hi) {
+        hi = upper;
+        hiAge = age;
+      }
+      if (lower > lo) {
+        lo = lower;
+        loAge = age;
+      }
     }
     this.hi = hi;
     this.lo = lo;
+    this.hiAge = hiAge;
+    this.loAge = loAge;
   }
 
   private width(used: number, rate: number): number {
@@ -201,11 +231,27 @@ export class ClockSync {
     return { rate, width: this.width(used, rate) };
   }
 
-  /** The last rate from `inside` (where the bounds agree) towards `limit` at which they still agree. */
+  /**
+   * The last rate from `inside` (where the bounds agree) towards `limit` at which they still agree.
+   * The width is the lowest of lines in the rate (one per pair of an upper and a lower bound), so
+   * it is concave and piecewise linear: from a rate where it is negative, the root of the line of
+   * the pair that sets it there lies between that rate and the edge (never past it), and the next
+   * step starts from there. A few steps reach the edge exactly (one per piece crossed), where
+   * halving the interval took 40; halving is kept for what rounding might leave.
+   */
   private edge(used: number, limit: number, inside: number): number {
     if (this.width(used, limit) >= 0) return limit;
-    let good = inside;
     let bad = limit;
+    for (let step = 0; step < 16; step++) {
+      const w = this.hi - this.lo;
+      if (w > -EDGE_MS) return bad;
+      const next = bad - w / (this.hiAge - this.loAge);
+      const between = limit > inside ? next < bad && next >= inside : next > bad && next <= inside;
+      if (!between) break;
+      bad = next;
+      this.width(used, bad);
+    }
+    let good = inside;
     for (let i = 0; i < 40; i++) {
       const mid = (good + bad) / 2;
       if (this.width(used, mid) >= 0) good = mid;

@@ -87,17 +87,38 @@ describe('the clock burst after a hello', () => {
     expect(l.syncs[1]!.errorMs).toBeLessThan(l.syncs[0]!.errorMs);
   });
 
-  test('a burst of 4 before a transfer makes its few exchanges even on a link that stopped tightening long ago', () => {
+  test('before a prepare, a link that stopped tightening long ago (past a heartbeat) makes a few exchanges', () => {
     const l = link(() => 4);
     l.device.burst(16);
     l.run(1000);
     const told = l.syncs.length;
     const before = l.pings.length;
-    l.device.burst(4);
+    l.run(15_000);
+    l.device.beforePrepare(5000);
     l.run(1000);
-    // A fresh burst on a flat link still makes its few exchanges: the lead before a switch wants recent round trips.
+    // The lead before a switch wants recent round trips: the last ones are 15 s old.
     expect(l.pings.length - before).toBeGreaterThanOrEqual(3);
     expect(l.syncs.length).toBeGreaterThanOrEqual(told);
+  });
+
+  test('before a prepare, a steady link measured within a heartbeat is spared the exchanges: more of the same cannot move its bound', () => {
+    const l = link(() => 4);
+    l.device.burst(16);
+    l.run(1000);
+    const before = l.pings.length;
+    l.device.beforePrepare(5000);
+    l.run(1000);
+    expect(l.pings.length).toBe(before);
+  });
+
+  test('before a prepare, a link whose trips were still getting faster makes its exchanges even when measured just now', () => {
+    const l = link((n) => 40 * 0.8 ** n);
+    l.device.burst(6);
+    l.run(1000);
+    const before = l.pings.length;
+    l.device.beforePrepare(5000);
+    l.run(1000);
+    expect(l.pings.length - before).toBe(4);
   });
 
   test('on links with 0-20 ms of jitter each way the burst ends with an estimate whose bound holds the true offset', () => {

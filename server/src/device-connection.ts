@@ -271,7 +271,8 @@ export class DeviceConnection implements DeviceLink, ClockLink {
   /**
    * DeviceLink: the session sends through here; a device that cannot keep up is cut off. A
    * device asked to prepare is about to be given a switch time: a few more clock exchanges first
-   * (on a link where the estimate is not already within 1 ms), whose estimates reach it before T.
+   * (on a link where the estimate is not already within 1 ms, or steady and measured within a
+   * heartbeat), whose estimates reach it before T.
    */
   send(text: string, message?: HubMessage): void {
     if (this.closed) return;
@@ -284,7 +285,7 @@ export class DeviceConnection implements DeviceLink, ClockLink {
     // A switch time, or a position line to prepare at, is read with the clock estimate: the newest first.
     if (type === 'transfer.switch' || type === 'transfer.prepare') this.deviceClock.beforeSwitch();
     this.socket.send(text);
-    if (type === 'transfer.prepare') this.deviceClock.burst(4);
+    if (type === 'transfer.prepare') this.deviceClock.beforePrepare(this.hub.settings.heartbeatMs);
   }
 
   sendMessage(message: HubMessage): void {

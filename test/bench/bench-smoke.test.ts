@@ -69,8 +69,8 @@ describe('npm run bench (smoke)', () => {
           failures: [],
         }),
       );
-      // CPU-seconds per side for each phase, so the side that limits is shown.
-      const phase = { wallS: expect.any(Number), hubsCpuS: expect.any(Number), fleetCpuS: expect.any(Number) };
+      // CPU-seconds per side for each phase, so the side that limits is shown, and how long the hubs waited for a core.
+      const phase = { wallS: expect.any(Number), hubsCpuS: expect.any(Number), fleetCpuS: expect.any(Number), hubsRunWaitS: expect.any(Number) };
       expect((results.connections as { phases: unknown }).phases).toEqual({ connect: phase, transfers: phase, close: phase });
       // The abuse scenario: the victim measured in every phase, every attack with what the hub did to it.
       const abuse = results.abuse as { baseline: { transfers: number; commands: number }; attacks: Record<string, Record<string, unknown>> };
