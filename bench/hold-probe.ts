@@ -1,7 +1,7 @@
 import { LeanDevice, signDeviceToken } from '@handoff/device-sim';
 import { cpuSeconds } from './cpu.ts';
 import { CORES, pinned, start } from './proc.ts';
-import { SECRET } from './scenarios.ts';
+import { HUB_ENV, SECRET } from './scenarios.ts';
 
 /**
  * `tsx bench/hold-probe.ts [DEVICES] [SECONDS] [HEARTBEAT_MS]`: what holding devices costs one
@@ -21,13 +21,7 @@ const hub = start('./hub-process.ts', [], {
   env: {
     HUB_SECRET: SECRET,
     HEARTBEAT_MS: String(heartbeatMs),
-    DEVICE_FRAME_RATE: '1000000',
-    DEVICE_FRAME_BURST: '1000000',
-    MAX_CONNECTIONS_PER_ADDRESS: '10000000',
-    UPGRADE_RATE_PER_ADDRESS: '1000000',
-    UPGRADE_BURST_PER_ADDRESS: '1000000',
-    UPGRADE_RATE_PER_USER: '1000000',
-    UPGRADE_BURST_PER_USER: '1000000',
+    ...HUB_ENV,
   },
   ...(process.env.PROBE_PROF ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${process.env.PROBE_PROF}`] } : {}),
 });

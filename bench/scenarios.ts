@@ -16,7 +16,7 @@ export const SECRET = randomBytes(24).toString('hex');
  * Every hub the benchmark starts: its limits raised far past what load generators send (a
  * household's defaults would refuse a benchmark's frames), everything else as configured.
  */
-const HUB_ENV: Record<string, string> = {
+export const HUB_ENV: Record<string, string> = {
   DEVICE_FRAME_RATE: '1000000',
   DEVICE_FRAME_BURST: '1000000',
   USER_COMMAND_RATE: '1000000',

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { LeanDevice, signDeviceToken } from '@handoff/device-sim';
 import { cpuSeconds } from './cpu.ts';
+import { HUB_ENV } from './scenarios.ts';
 
 /**
  * `tsx bench/storm-probe.ts [USERS] [AT_ONCE] [--floor]`: a connect storm against one hub process alone:
@@ -21,13 +22,7 @@ const env = {
   ...process.env,
   HUB_SECRET: secret,
   HEARTBEAT_MS: '15000',
-  DEVICE_FRAME_RATE: '1000000',
-  DEVICE_FRAME_BURST: '1000000',
-  MAX_CONNECTIONS_PER_ADDRESS: '10000000',
-  UPGRADE_RATE_PER_ADDRESS: '1000000',
-  UPGRADE_BURST_PER_ADDRESS: '1000000',
-  UPGRADE_RATE_PER_USER: '1000000',
-  UPGRADE_BURST_PER_USER: '1000000',
+  ...HUB_ENV,
 };
 const child = spawn(process.execPath, ['--import', 'tsx', ...(process.env.PROBE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROBE_PROF}`] : []), hubScript], { env, stdio: ['pipe', 'pipe', 'inherit'] });
 const lines = createInterface({ input: child.stdout });

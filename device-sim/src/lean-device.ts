@@ -1,7 +1,7 @@
 import type { Cluster, CommandResult, DeviceKind } from '@handoff/protocol';
 import WebSocket from 'ws';
-import { helloText, type FleetDevice } from './fleet-device.ts';
-import { DelayLine } from './link.ts';
+import { answerPrepare, answerSwitch, helloText, PendingCommands, type FleetDevice } from './fleet-device.ts';
+import { delayLinesFor, type DelayLine } from './link.ts';
 
 export interface LeanDeviceOptions {
   /** Full socket URL with its access token. */
@@ -52,7 +52,7 @@ export class LeanDevice implements FleetDevice {
   /** How long the last `transfer.switch` (start) had this device wait for the scheduled time. */
   lastSwitchWaitMs = 0;
   private ws: WebSocket | null = null;
-  private readonly pending = new Map<string, (r: CommandResult) => void>();
+  private readonly pending = new PendingCommands();
   private readonly up: DelayLine | null;
   private readonly down: DelayLine | null;
   private welcomed: ((err?: Error) => void) | null = null;
@@ -61,9 +61,7 @@ export class LeanDevice implements FleetDevice {
 
   constructor(private readonly opts: LeanDeviceOptions) {
     this.id = opts.id;
-    const delayed = (opts.latencyMs ?? 0) > 0 || (opts.jitterMs ?? 0) > 0;
-    this.up = delayed ? new DelayLine(opts.latencyMs ?? 0, opts.jitterMs ?? 0) : null;
-    this.down = delayed ? new DelayLine(opts.latencyMs ?? 0, opts.jitterMs ?? 0) : null;
+    ({ up: this.up, down: this.down } = delayLinesFor(opts));
   }
 
   localNow(): number {
@@ -103,17 +101,7 @@ export class LeanDevice implements FleetDevice {
 
   /** Send a command and resolve with its result. */
   command(command: { type: string; commandId: string } & Record<string, unknown>, timeoutMs = 30_000): Promise<CommandResult> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(command.commandId);
-        reject(new Error(`no result for ${command.commandId}`));
-      }, timeoutMs);
-      this.pending.set(command.commandId, (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      });
-      this.send(JSON.stringify(command));
-    });
+    return this.pending.request(command, (text) => this.send(text), timeoutMs);
   }
 
   send(text: string): void {
@@ -158,27 +146,15 @@ export class LeanDevice implements FleetDevice {
       case 'clock.sync':
         this.offsetMs = (JSON.parse(text) as { offsetMs: number }).offsetMs;
         return;
-      case 'transfer.prepare': {
-        const { transferId } = JSON.parse(text) as { transferId: string };
-        const ready = () => this.send(`{"type":"transfer.ready","transferId":${JSON.stringify(transferId)}}`);
-        if (this.opts.loadDelayMs) setTimeout(ready, this.opts.loadDelayMs);
-        else ready();
-        return;
-      }
+      case 'transfer.prepare':
+        return answerPrepare(text, (t) => this.send(t), this.opts.loadDelayMs);
       case 'transfer.switch': {
-        const m = JSON.parse(text) as { transferId: string; role: 'start' | 'stop'; atServerTime: number };
-        if (m.role !== 'start') return;
-        const wait = Math.max(0, m.atServerTime + this.offsetMs - this.localNow());
-        this.lastSwitchWaitMs = wait;
-        setTimeout(() => this.send(`{"type":"transfer.started","transferId":${JSON.stringify(m.transferId)}}`), wait);
+        const wait = answerSwitch(text, (t) => this.send(t), this.localNow(), this.offsetMs);
+        if (wait !== null) this.lastSwitchWaitMs = wait;
         return;
       }
-      case 'command.result': {
-        const r = JSON.parse(text) as CommandResult;
-        this.pending.get(r.commandId)?.(r);
-        this.pending.delete(r.commandId);
-        return;
-      }
+      case 'command.result':
+        return this.pending.settle(text);
       default:
         return;
     }

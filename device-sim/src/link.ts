@@ -36,3 +36,9 @@ export class DelayLine {
     }, Math.max(0, this.queue[0]!.due - performance.now()));
   }
 }
+
+/** A device's two delay lines (up and down) when it asked for latency or jitter, else none. */
+export function delayLinesFor(opts: { latencyMs?: number; jitterMs?: number }): { up: DelayLine | null; down: DelayLine | null } {
+  if ((opts.latencyMs ?? 0) <= 0 && (opts.jitterMs ?? 0) <= 0) return { up: null, down: null };
+  return { up: new DelayLine(opts.latencyMs ?? 0, opts.jitterMs ?? 0), down: new DelayLine(opts.latencyMs ?? 0, opts.jitterMs ?? 0) };
+}

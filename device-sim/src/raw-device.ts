@@ -1,8 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import type { Cluster, CommandResult, DeviceKind } from '@handoff/protocol';
-import { helloText, type FleetDevice } from './fleet-device.ts';
+import { answerPrepare, answerSwitch, helloText, PendingCommands, type FleetDevice } from './fleet-device.ts';
 import { frameType, pingFields } from './lean-device.ts';
-import { DelayLine } from './link.ts';
+import { delayLinesFor, type DelayLine } from './link.ts';
 import { trueNow } from './true-clock.ts';
 import { clientFrame, clientHeaderLength, closeFrame, FrameReader, Opcode, writeClientHeader, type FrameSink } from './ws-frames.ts';
 import { readUpgradeReply, upgradeFor, type Upgrade } from './ws-upgrade.ts';
@@ -61,7 +61,7 @@ export class RawDevice implements FleetDevice {
   private open = false;
   private readonly upgrade: Upgrade;
   private readonly hello: Buffer;
-  private readonly pending = new Map<string, (r: CommandResult) => void>();
+  private readonly pending = new PendingCommands();
   private readonly up: DelayLine | null;
   private readonly down: DelayLine | null;
   private welcomed: ((err?: Error) => void) | null = null;
@@ -93,9 +93,7 @@ export class RawDevice implements FleetDevice {
     this.localPort = opts.localAddress ? opts.localPort : undefined;
     this.upgrade = upgradeFor(opts.url);
     this.hello = clientFrame(helloText(opts.id, opts.kind ?? 'speaker'));
-    const delayed = (opts.latencyMs ?? 0) > 0 || (opts.jitterMs ?? 0) > 0;
-    this.up = delayed ? new DelayLine(opts.latencyMs ?? 0, opts.jitterMs ?? 0) : null;
-    this.down = delayed ? new DelayLine(opts.latencyMs ?? 0, opts.jitterMs ?? 0) : null;
+    ({ up: this.up, down: this.down } = delayLinesFor(opts));
   }
 
   localNow(): number {
@@ -148,17 +146,7 @@ export class RawDevice implements FleetDevice {
   }
 
   command(command: { type: string; commandId: string } & Record<string, unknown>, timeoutMs = 30_000): Promise<CommandResult> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(command.commandId);
-        reject(new Error(`no result for ${command.commandId}`));
-      }, timeoutMs);
-      this.pending.set(command.commandId, (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      });
-      this.send(JSON.stringify(command));
-    });
+    return this.pending.request(command, (text) => this.send(text), timeoutMs);
   }
 
   send(text: string): void {
@@ -190,27 +178,15 @@ export class RawDevice implements FleetDevice {
       case 'clock.sync':
         this.offsetMs = (JSON.parse(payload.toString()) as { offsetMs: number }).offsetMs;
         return;
-      case 'transfer.prepare': {
-        const { transferId } = JSON.parse(payload.toString()) as { transferId: string };
-        const ready = () => this.send(`{"type":"transfer.ready","transferId":${JSON.stringify(transferId)}}`);
-        if (this.opts.loadDelayMs) setTimeout(ready, this.opts.loadDelayMs);
-        else ready();
-        return;
-      }
+      case 'transfer.prepare':
+        return answerPrepare(payload.toString(), (t) => this.send(t), this.opts.loadDelayMs);
       case 'transfer.switch': {
-        const m = JSON.parse(payload.toString()) as { transferId: string; role: 'start' | 'stop'; atServerTime: number };
-        if (m.role !== 'start') return;
-        const wait = Math.max(0, m.atServerTime + this.offsetMs - this.localNow());
-        this.lastSwitchWaitMs = wait;
-        setTimeout(() => this.send(`{"type":"transfer.started","transferId":${JSON.stringify(m.transferId)}}`), wait);
+        const wait = answerSwitch(payload.toString(), (t) => this.send(t), this.localNow(), this.offsetMs);
+        if (wait !== null) this.lastSwitchWaitMs = wait;
         return;
       }
-      case 'command.result': {
-        const r = JSON.parse(payload.toString()) as CommandResult;
-        this.pending.get(r.commandId)?.(r);
-        this.pending.delete(r.commandId);
-        return;
-      }
+      case 'command.result':
+        return this.pending.settle(payload.toString());
       default:
         return;
     }
