@@ -5,7 +5,8 @@ import { figuresOf, splitOf, type CommandSplit, type HubStamps, type PhaseFigure
 import type { VictimSpec } from './abuse-victim.ts';
 import { cpuSeconds, runQueue } from './cpu.ts';
 import { CORES, progress, start, type Proc } from './proc.ts';
-import { SECRET, startHubProcess, type ServerOptions } from './scenarios.ts';
+import { SECRET } from './hub-env.ts';
+import { startHubProcess, type ServerOptions } from './scenarios.ts';
 import { median, round } from './stats.ts';
 
 /** Sizes of the abuse scenario. */

@@ -1,7 +1,7 @@
 import { LeanDevice, signDeviceToken } from '@handoff/device-sim';
 import { cpuSeconds } from './cpu.ts';
 import { CORES, pinned, start } from './proc.ts';
-import { HUB_ENV, SECRET } from './scenarios.ts';
+import { HUB_ENV, SECRET } from './hub-env.ts';
 
 /**
  * `tsx bench/hold-probe.ts [DEVICES] [SECONDS] [HEARTBEAT_MS]`: what holding devices costs one

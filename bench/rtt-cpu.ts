@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { cpuSeconds } from './cpu.ts';
 import { hubRtt } from './load-rtt.ts';
 import { CORES, start } from './proc.ts';
-import { startHubProcess, SECRET } from './scenarios.ts';
+import { SECRET } from './hub-env.ts';
+import { startHubProcess } from './scenarios.ts';
 
 /**
  * `tsx bench/rtt-cpu.ts [N]`: the server's CPU per command of the sequential round trip (the

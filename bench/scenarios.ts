@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@handoff/server';
 import type { DriftResult, DriftSpec } from './load-drift.ts';
@@ -9,24 +8,7 @@ import type { TputResult } from './load-tput.ts';
 import { cpuSeconds, runQueue, treeCpuSeconds } from './cpu.ts';
 import { CORES, progress, start, type Proc } from './proc.ts';
 import { startSnapcast } from './snapcast.ts';
-
-export const SECRET = randomBytes(24).toString('hex');
-
-/**
- * Every hub the benchmark starts: its limits raised far past what load generators send (a
- * household's defaults would refuse a benchmark's frames), everything else as configured.
- */
-export const HUB_ENV: Record<string, string> = {
-  DEVICE_FRAME_RATE: '1000000',
-  DEVICE_FRAME_BURST: '1000000',
-  USER_COMMAND_RATE: '1000000',
-  USER_COMMAND_BURST: '1000000',
-  MAX_CONNECTIONS_PER_ADDRESS: '10000000',
-  UPGRADE_RATE_PER_ADDRESS: '1000000',
-  UPGRADE_BURST_PER_ADDRESS: '1000000',
-  UPGRADE_RATE_PER_USER: '1000000',
-  UPGRADE_BURST_PER_USER: '1000000',
-};
+import { HUB_ENV, SECRET } from './hub-env.ts';
 
 /** Sizes of one benchmark run. */
 export interface Sizes {

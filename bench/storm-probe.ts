@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { LeanDevice, signDeviceToken } from '@handoff/device-sim';
 import { cpuSeconds } from './cpu.ts';
-import { HUB_ENV } from './scenarios.ts';
+import { HUB_ENV } from './hub-env.ts';
 
 /**
  * `tsx bench/storm-probe.ts [USERS] [AT_ONCE] [--floor]`: a connect storm against one hub process alone:

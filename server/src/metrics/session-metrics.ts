@@ -2,7 +2,7 @@ import type { CommandResult, ErrorCode } from '@handoff/protocol';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../log.ts';
 import type { SessionEvent } from '../session/events.ts';
-import type { SessionObserver } from '../session/session.ts';
+import type { SessionObserver } from '../session/session-options.ts';
 import type { Metrics } from './metrics.ts';
 
 /** Commands awaiting their answer, per session; past this many (answers lost) the oldest are forgotten. */

@@ -3,7 +3,8 @@ import { SimulatedClock } from 'xstate';
 import { RecordingLink } from '../testing/session-harness.ts';
 import { TraceLog } from '../trace/trace-log.ts';
 import { createSessionMachine } from './session-machine.ts';
-import { Session, type PersistState } from './session.ts';
+import { Session } from './session.ts';
+import type { PersistState } from './session-options.ts';
 import { DEFAULT_SESSION_SETTINGS } from './settings.ts';
 
 /** A durable session whose writes wait until the test settles them. */

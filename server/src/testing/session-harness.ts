@@ -5,7 +5,8 @@ import type { SessionContext } from '../session/context.ts';
 import type { SessionEvent } from '../session/events.ts';
 import type { DeviceLink } from '../session/device-link.ts';
 import { createSessionMachine, type SessionMachine } from '../session/session-machine.ts';
-import { Session, type PersistState, type RestoredState } from '../session/session.ts';
+import { Session } from '../session/session.ts';
+import type { PersistState, RestoredState } from '../session/session-options.ts';
 import { DEFAULT_SESSION_SETTINGS, type SessionSettings } from '../session/settings.ts';
 import { TraceLog } from '../trace/trace-log.ts';
 
